@@ -1,0 +1,30 @@
+package dev.baton.registry;
+
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * A finished failover or switchover, appended under {@link RegistryPaths#history(String)}.
+ *
+ * @param kind {@code failover} or {@code switchover}
+ * @param outcome {@code succeeded}, {@code rolled-back} or {@code failed}
+ * @param dataLossBytes estimated bytes (PostgreSQL) or transactions (MySQL family) the promoted node had
+ *     not received from the old primary, or -1 when it cannot be estimated
+ */
+public record HistoryEntry(
+        String id,
+        String kind,
+        String cluster,
+        String fromNode,
+        String toNode,
+        long epoch,
+        String outcome,
+        String reason,
+        long dataLossBytes,
+        Instant startedAt,
+        Instant finishedAt,
+        List<Step> steps) {
+
+    /** One step of an operation and how long it took. */
+    public record Step(String name, long millis, String detail) {}
+}

@@ -1,0 +1,34 @@
+package dev.baton.registry;
+
+import java.time.Instant;
+
+/**
+ * The orchestrator's last observation of one node, as published at {@link RegistryPaths#node(String,
+ * String)}.
+ *
+ * @param position the dialect's replication position, printable (a PostgreSQL LSN, a GTID set), or null
+ * @param lagBytes how far behind the primary's position the node has received/applied, or -1 if unknown
+ * @param lagSeconds replay delay in seconds, or -1 if unknown
+ * @param upstream the host:port the node replicates from, or null
+ * @param streaming true when a replica's receiver (WAL receiver, IO thread) is connected to its upstream
+ * @param fenced true when Baton made this node read-only because another node holds a newer epoch
+ * @param needsRejoin true when this node was primary in an older epoch and must be rebuilt or rejoined by an
+ *     operator before it can serve again; Baton never publishes it as primary on its own
+ * @param error the last probe error (never contains a password), or null
+ */
+public record NodeState(
+        String nodeId,
+        String host,
+        int port,
+        boolean reachable,
+        NodeRole role,
+        long timeline,
+        String position,
+        long lagBytes,
+        double lagSeconds,
+        String upstream,
+        boolean streaming,
+        boolean fenced,
+        boolean needsRejoin,
+        String error,
+        Instant lastSeen) {}
