@@ -1,0 +1,29 @@
+package dev.baton.orchestrator;
+
+import java.time.Instant;
+
+/** Something an operator (or the demo) wants to see happen, as it happens. */
+public record ClusterEvent(Instant at, String cluster, Kind kind, String node, String message) {
+    public enum Kind {
+        LEADING,
+        STANDING_BY,
+        BOOTSTRAPPED,
+        PRIMARY_SUSPECT,
+        PRIMARY_DEAD,
+        PRIMARY_UNREACHABLE_BUT_REPLICATING,
+        FAILOVER_STARTED,
+        PROMOTED,
+        PUBLISHED,
+        REPOINTED,
+        FAILOVER_FINISHED,
+        FAILOVER_REFUSED,
+        FENCED,
+        NODE_REJOINED
+    }
+
+    /** Receives events; called on the cluster's supervisor thread, so it must return quickly. */
+    @FunctionalInterface
+    public interface Listener {
+        void on(ClusterEvent event);
+    }
+}

@@ -1,0 +1,332 @@
+package dev.baton.orchestrator;
+
+import dev.baton.orchestrator.config.ClusterConfig;
+import dev.baton.orchestrator.config.NodeConfig;
+import dev.baton.orchestrator.coordination.ClusterRegistry;
+import dev.baton.orchestrator.coordination.Versioned;
+import dev.baton.orchestrator.detect.DetectionInput;
+import dev.baton.orchestrator.detect.Detector;
+import dev.baton.orchestrator.detect.Verdict;
+import dev.baton.orchestrator.dialect.Dialect;
+import dev.baton.orchestrator.dialect.SqlFailures;
+import dev.baton.orchestrator.monitor.ClusterMonitor;
+import dev.baton.orchestrator.recover.FailoverEngine;
+import dev.baton.orchestrator.topology.NodeObservation;
+import dev.baton.orchestrator.topology.Position;
+import dev.baton.orchestrator.topology.Topology;
+import dev.baton.registry.NodeState;
+import dev.baton.registry.PrimaryRecord;
+import dev.baton.registry.RegistryPaths;
+import java.io.Closeable;
+import java.sql.Connection;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.leader.LeaderLatch;
+import org.apache.curator.framework.recipes.locks.InterProcessMutex;
+import org.apache.curator.framework.state.ConnectionState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * Watches one cluster. Every instance joins the cluster's leader latch; only the leader probes, decides and acts,
+ * and only while its ZooKeeper connection is up ({@code SUSPENDED} or {@code LOST} means stop acting now).
+ */
+public final class ClusterSupervisor implements Closeable {
+    private static final Logger log = LoggerFactory.getLogger(ClusterSupervisor.class);
+    private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(3);
+
+    private enum State {
+        LATENT,
+        STARTED,
+        CLOSED
+    }
+
+    private final ClusterConfig cluster;
+    private final Dialect dialect;
+    private final CuratorFramework client;
+    private final ClusterRegistry registry;
+    private final LeaderLatch latch;
+    private final ClusterMonitor monitor;
+    private final FailoverEngine engine;
+    private final EventSink events;
+    private final Clock clock;
+    private final ScheduledExecutorService loop;
+    private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
+    private volatile boolean connected = true;
+
+    // Only touched on the loop thread.
+    private boolean leading;
+    private int primaryFailures;
+    private Position lastPrimaryPosition;
+    private String lastPrimaryPositionNode;
+    private Instant firstFailureAt;
+    private String lastVerdictKind = "";
+    private final Set<String> needsRejoin = new HashSet<>();
+    private final Set<String> fenced = new HashSet<>();
+
+    public ClusterSupervisor(
+            ClusterConfig cluster,
+            Dialect dialect,
+            CuratorFramework client,
+            String orchestratorId,
+            ClusterEvent.Listener listener,
+            Clock clock) {
+        this.cluster = cluster;
+        this.dialect = dialect;
+        this.client = client;
+        this.clock = clock;
+        this.registry = new ClusterRegistry(client, cluster.name());
+        this.latch = new LeaderLatch(client, RegistryPaths.leader(cluster.name()), orchestratorId);
+        this.monitor = new ClusterMonitor(cluster, dialect, clock);
+        this.events = new EventSink(cluster.name(), listener, clock);
+        this.engine = new FailoverEngine(
+                cluster,
+                dialect,
+                registry,
+                monitor,
+                new InterProcessMutex(client, RegistryPaths.lock(cluster.name())),
+                this::mayAct,
+                events,
+                clock);
+        this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "baton-" + cluster.name());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public void start() throws Exception {
+        if (!state.compareAndSet(State.LATENT, State.STARTED)) {
+            throw new IllegalStateException("supervisor of " + cluster.name() + " was already started");
+        }
+        client.getConnectionStateListenable().addListener((c, newState) -> {
+            connected = newState.isConnected();
+            if (newState == ConnectionState.SUSPENDED || newState == ConnectionState.LOST) {
+                log.warn("[{}] ZooKeeper connection {}: not acting until it is back", cluster.name(), newState);
+            }
+        });
+        latch.start();
+        loop.schedule(this::tick, 0, TimeUnit.MILLISECONDS);
+    }
+
+    public boolean isLeader() {
+        return latch.hasLeadership();
+    }
+
+    /** True while this instance may change the cluster: it leads and its ZooKeeper session is connected. */
+    boolean mayAct() {
+        return state.get() == State.STARTED && connected && latch.hasLeadership();
+    }
+
+    private void tick() {
+        MDC.put("cluster", cluster.name());
+        Duration next = cluster.pollInterval();
+        try {
+            next = round();
+        } catch (Throwable t) {
+            log.error("[{}] supervision round failed: {}", cluster.name(), t.toString(), t);
+        } finally {
+            MDC.remove("cluster");
+            if (state.get() == State.STARTED) {
+                loop.schedule(this::tick, next.toMillis(), TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
+    private Duration round() throws Exception {
+        if (!mayAct()) {
+            if (leading) {
+                leading = false;
+                events.emit(
+                        ClusterEvent.Kind.STANDING_BY,
+                        null,
+                        "not the leader of " + cluster.name() + " any more: standing by");
+            }
+            return cluster.pollInterval();
+        }
+        if (!leading) {
+            leading = true;
+            primaryFailures = 0;
+            loadRejoinState();
+            events.emit(ClusterEvent.Kind.LEADING, null, "leading cluster " + cluster.name());
+        }
+        Topology topology = monitor.probeAll();
+        Optional<Versioned<PrimaryRecord>> record = registry.readPrimary();
+        String published = record.map(r -> r.value().nodeId()).orElse(null);
+        Optional<NodeObservation> primaryObs = published == null ? Optional.empty() : topology.node(published);
+        if (primaryObs.isPresent() && Detector.countsAsDown(primaryObs.get())) {
+            if (primaryFailures++ == 0) {
+                firstFailureAt = primaryObs.get().at();
+            }
+        } else {
+            primaryFailures = 0;
+            primaryObs.filter(NodeObservation::isPrimary).ifPresent(p -> {
+                lastPrimaryPosition = p.received();
+                lastPrimaryPositionNode = p.id();
+            });
+        }
+        Instant lastPromotion = record.filter(r -> r.value().epoch() > 1)
+                .map(r -> r.value().promotedAt())
+                .orElse(null);
+        Verdict verdict = Detector.decide(new DetectionInput(
+                topology,
+                published,
+                primaryFailures,
+                cluster.failureThreshold(),
+                registry.isPaused(),
+                connected,
+                lastPromotion,
+                cluster.antiFlapWindow(),
+                clock.instant()));
+        report(verdict);
+        updateRejoinState(topology, published);
+        publishNodeStates(topology, published);
+
+        if (verdict instanceof Verdict.Bootstrap b && mayAct()) {
+            NodeConfig node = cluster.node(b.primary()).orElseThrow();
+            registry.publishFirst(new PrimaryRecord(
+                    cluster.name(), node.id(), node.host(), node.port(), dialect.key(), 1, clock.instant()));
+            events.emit(ClusterEvent.Kind.BOOTSTRAPPED, node.id(), "published " + node.id() + " as primary, epoch 1");
+        } else if (verdict instanceof Verdict.PrimaryDead dead && dead.actionable() && mayAct()) {
+            Position position = published.equals(lastPrimaryPositionNode) ? lastPrimaryPosition : null;
+            engine.failover(record.get(), position, Set.copyOf(needsRejoin), firstFailureAt)
+                    .ifPresent(outcome -> {
+                        needsRejoin.add(outcome.oldPrimary());
+                        primaryFailures = 0;
+                        lastPrimaryPosition = null;
+                    });
+            return cluster.pollInterval();
+        }
+        for (String node : Detector.toFence(topology, published)) {
+            fence(node);
+        }
+        return primaryFailures > 0 ? cluster.recheckInterval() : cluster.pollInterval();
+    }
+
+    private void report(Verdict verdict) {
+        String kind = verdict.getClass().getSimpleName();
+        if (kind.equals(lastVerdictKind)) {
+            return;
+        }
+        lastVerdictKind = kind;
+        if (verdict instanceof Verdict.PrimarySuspect s) {
+            events.emit(ClusterEvent.Kind.PRIMARY_SUSPECT, s.primary(), verdict.describe());
+        } else if (verdict instanceof Verdict.PrimaryDead d) {
+            events.emit(ClusterEvent.Kind.PRIMARY_DEAD, d.primary(), verdict.describe());
+        } else if (verdict instanceof Verdict.PrimaryUnreachableButReplicating u) {
+            events.emit(ClusterEvent.Kind.PRIMARY_UNREACHABLE_BUT_REPLICATING, u.primary(), verdict.describe());
+        } else if (!(verdict instanceof Verdict.Bootstrap)) {
+            log.info("[{}] {}", cluster.name(), verdict.describe());
+        }
+    }
+
+    /** A node Baton demoted stays excluded until an operator has rebuilt it into a streaming replica. */
+    private void updateRejoinState(Topology topology, String published) {
+        for (NodeObservation n : topology.nodes()) {
+            if (needsRejoin.contains(n.id()) && n.isReplica() && n.streaming()) {
+                needsRejoin.remove(n.id());
+                fenced.remove(n.id());
+                events.emit(
+                        ClusterEvent.Kind.NODE_REJOINED,
+                        n.id(),
+                        n.id() + " streams again as a replica: candidate again");
+            }
+        }
+        if (published != null) {
+            for (String id : Detector.toFence(topology, published)) {
+                needsRejoin.add(id);
+            }
+        }
+    }
+
+    private void fence(String nodeId) {
+        NodeConfig node = cluster.node(nodeId).orElseThrow();
+        try (Connection c = dialect.connect(node, ADMIN_TIMEOUT)) {
+            dialect.fence(c);
+            fenced.add(nodeId);
+            needsRejoin.add(nodeId);
+            events.emit(
+                    ClusterEvent.Kind.FENCED,
+                    nodeId,
+                    nodeId + " runs as a primary of an older epoch: made read-only, sessions ended; needs rejoin");
+        } catch (Exception e) {
+            log.warn("[{}] fencing {} failed: {}", cluster.name(), nodeId, SqlFailures.describe(e, cluster.password()));
+        }
+    }
+
+    private void loadRejoinState() {
+        try {
+            for (NodeState s : registry.readNodeStates()) {
+                if (s.needsRejoin()) {
+                    needsRejoin.add(s.nodeId());
+                }
+                if (s.fenced()) {
+                    fenced.add(s.nodeId());
+                }
+            }
+        } catch (Exception e) {
+            log.warn("[{}] could not read node states: {}", cluster.name(), e.toString());
+        }
+    }
+
+    private void publishNodeStates(Topology topology, String published) {
+        Position primaryPosition = topology.node(published == null ? "" : published)
+                .filter(NodeObservation::isPrimary)
+                .map(NodeObservation::received)
+                .orElse(null);
+        for (NodeObservation n : topology.nodes()) {
+            long lag = -1;
+            if (primaryPosition != null && n.isReplica() && n.applied() != null) {
+                lag = dialect.distance(primaryPosition, n.applied());
+            } else if (n.id().equals(published) && n.isPrimary()) {
+                lag = 0;
+            }
+            registry.writeNodeStateInBackground(new NodeState(
+                    n.id(),
+                    n.node().host(),
+                    n.node().port(),
+                    n.reachable(),
+                    n.role(),
+                    n.timeline(),
+                    n.received() == null ? null : n.received().text(),
+                    lag,
+                    n.replayDelaySeconds(),
+                    n.upstream(),
+                    n.streaming(),
+                    fenced.contains(n.id()) || (n.isPrimary() && n.readOnly()),
+                    needsRejoin.contains(n.id()),
+                    n.error(),
+                    n.reachable() ? n.at() : null));
+        }
+    }
+
+    @Override
+    public void close() {
+        if (!state.compareAndSet(State.STARTED, State.CLOSED)) {
+            state.set(State.CLOSED);
+            return;
+        }
+        loop.shutdownNow();
+        try {
+            loop.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            latch.close();
+        } catch (Exception e) {
+            log.debug("closing the leader latch failed", e);
+        }
+        monitor.close();
+    }
+}

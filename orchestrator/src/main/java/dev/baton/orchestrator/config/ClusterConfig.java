@@ -1,0 +1,77 @@
+package dev.baton.orchestrator.config;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Everything the orchestrator knows about one replicated cluster. {@link #toString()} masks the password.
+ *
+ * @param pollInterval how often every node is probed while all is well
+ * @param recheckInterval how often the primary is probed again once a probe of it failed
+ * @param probeTimeout a probe that has not answered within this time counts as failed
+ * @param failureThreshold consecutive failed probes of the primary before it may be declared dead
+ * @param maxLagOnFailover the most a candidate may be behind the last position seen on the primary (bytes for
+ *     PostgreSQL, transactions for the MySQL family); a failover that would lose more is refused
+ * @param catchUpTimeout how long a candidate may take to apply what it received before it is promoted
+ * @param antiFlapWindow no automatic failover within this time after the previous promotion
+ * @param replicationUser the role replicas connect to the primary with (defaults to {@code user})
+ * @param allowErrantPromotion MySQL family: promote a candidate with errant transactions when no clean one exists
+ */
+public record ClusterConfig(
+        String name,
+        Dialect dialect,
+        String user,
+        String password,
+        String database,
+        String replicationUser,
+        List<NodeConfig> nodes,
+        Duration pollInterval,
+        Duration recheckInterval,
+        Duration probeTimeout,
+        int failureThreshold,
+        long maxLagOnFailover,
+        Duration catchUpTimeout,
+        Duration antiFlapWindow,
+        boolean allowErrantPromotion) {
+
+    public enum Dialect {
+        POSTGRESQL("postgresql"),
+        MARIADB("mariadb"),
+        MYSQL("mysql");
+
+        private final String key;
+
+        Dialect(String key) {
+            this.key = key;
+        }
+
+        public String key() {
+            return key;
+        }
+
+        public static Optional<Dialect> of(String key) {
+            for (Dialect d : values()) {
+                if (d.key.equals(key)) {
+                    return Optional.of(d);
+                }
+            }
+            return Optional.empty();
+        }
+    }
+
+    public ClusterConfig {
+        nodes = List.copyOf(nodes);
+    }
+
+    public Optional<NodeConfig> node(String id) {
+        return nodes.stream().filter(n -> n.id().equals(id)).findFirst();
+    }
+
+    @Override
+    public String toString() {
+        return "ClusterConfig[name=" + name + ", dialect=" + dialect.key() + ", user=" + user + ", password=****"
+                + ", database=" + database + ", nodes=" + nodes + ", pollInterval=" + pollInterval
+                + ", failureThreshold=" + failureThreshold + ", maxLagOnFailover=" + maxLagOnFailover + "]";
+    }
+}

@@ -1,0 +1,350 @@
+package dev.baton.orchestrator.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.baton.registry.RegistryPaths;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Reads and validates the YAML configuration once, at start. Every error names the key path, the offending
+ * value (never a password) and the rule. Unknown keys are errors: a typo must not silently fall back to a
+ * default. {@code ${NAME}} in a value is replaced by the environment variable NAME.
+ */
+public final class ConfigLoader {
+    private static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
+    private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m)?");
+
+    private final Function<String, String> environment;
+
+    public ConfigLoader(Function<String, String> environment) {
+        this.environment = environment;
+    }
+
+    public static BatonConfig load(Path file) {
+        return new ConfigLoader(System::getenv).read(file);
+    }
+
+    public BatonConfig read(Path file) {
+        String text;
+        try {
+            text = Files.readString(file);
+        } catch (NoSuchFileException e) {
+            throw new ConfigException("config file " + file + " does not exist");
+        } catch (IOException e) {
+            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage(), e);
+        }
+        return parse(text, file.toString());
+    }
+
+    public BatonConfig parse(String yaml, String source) {
+        JsonNode root;
+        try {
+            root = new YAMLMapper().readTree(yaml);
+        } catch (IOException e) {
+            throw new ConfigException(
+                    source + ": not valid YAML: "
+                            + e.getMessage().lines().findFirst().orElse(""),
+                    e);
+        }
+        if (root == null || !root.isObject()) {
+            throw new ConfigException(source + ": must be a YAML mapping with 'zookeeper' and 'clusters'");
+        }
+        Section top = new Section("", root);
+        Section zk = top.section("zookeeper", true);
+        ZooKeeperConfig zookeeper = new ZooKeeperConfig(
+                zk.string("connect", null, true),
+                zk.name("namespace", RegistryPaths.DEFAULT_NAMESPACE),
+                zk.duration("sessionTimeout", Duration.ofSeconds(6), Duration.ofSeconds(2), Duration.ofMinutes(5)),
+                zk.duration("connectionTimeout", Duration.ofSeconds(3), Duration.ofMillis(500), Duration.ofMinutes(1)));
+        zk.finish();
+        String orchestratorId = top.string("orchestratorId", null, false);
+        if (orchestratorId != null && !RegistryPaths.isValidName(orchestratorId)) {
+            throw new ConfigException(
+                    "orchestratorId: '" + orchestratorId + "' is not a valid name (A-Z a-z 0-9 _ . -)");
+        }
+
+        List<ClusterConfig> clusters = new ArrayList<>();
+        List<Section> clusterSections = top.list("clusters");
+        if (clusterSections.isEmpty()) {
+            throw new ConfigException("clusters: at least one cluster is required");
+        }
+        Set<String> clusterNames = new HashSet<>();
+        for (Section c : clusterSections) {
+            ClusterConfig cluster = cluster(c);
+            if (!clusterNames.add(cluster.name())) {
+                throw new ConfigException(c.path("name") + ": '" + cluster.name() + "' is used by another cluster");
+            }
+            clusters.add(cluster);
+        }
+        top.finish();
+        return new BatonConfig(zookeeper, orchestratorId, clusters);
+    }
+
+    private ClusterConfig cluster(Section c) {
+        String name = c.name("name", null);
+        String dialectKey = c.string("dialect", null, true);
+        ClusterConfig.Dialect dialect = ClusterConfig.Dialect.of(dialectKey)
+                .orElseThrow(() -> new ConfigException(
+                        c.path("dialect") + ": '" + dialectKey + "' is not one of postgresql, mariadb, mysql"));
+        String user = c.string("user", null, true);
+        String password = c.secret("password");
+        String database = c.string("database", dialect == ClusterConfig.Dialect.POSTGRESQL ? "postgres" : "", false);
+        String replicationUser = c.string("replicationUser", user, false);
+        Duration poll =
+                c.duration("pollInterval", Duration.ofMillis(500), Duration.ofMillis(50), Duration.ofMinutes(1));
+        Duration recheck =
+                c.duration("recheckInterval", Duration.ofMillis(100), Duration.ofMillis(20), Duration.ofMinutes(1));
+        Duration probeTimeout =
+                c.duration("probeTimeout", Duration.ofMillis(400), Duration.ofMillis(50), Duration.ofSeconds(30));
+        int threshold = c.integer("failureThreshold", 3, 1, 100);
+        long maxLag = c.longValue("maxLagOnFailover", 16L * 1024 * 1024, 0, Long.MAX_VALUE);
+        Duration catchUp =
+                c.duration("catchUpTimeout", Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMinutes(10));
+        Duration antiFlap = c.duration("antiFlapWindow", Duration.ofSeconds(30), Duration.ZERO, Duration.ofDays(1));
+        boolean errant = c.bool("allowErrantPromotion", false);
+
+        List<NodeConfig> nodes = new ArrayList<>();
+        Set<String> ids = new HashSet<>();
+        Set<String> addresses = new HashSet<>();
+        List<Section> nodeSections = c.list("nodes");
+        if (nodeSections.size() < 2) {
+            throw new ConfigException(
+                    c.path("nodes") + ": a cluster needs at least 2 nodes (has " + nodeSections.size() + ")");
+        }
+        for (Section n : nodeSections) {
+            NodeConfig node = new NodeConfig(
+                    n.name("id", null),
+                    n.string("host", null, true),
+                    n.integer("port", null, 1, 65535),
+                    n.integer("priority", 0, -1000, 1000),
+                    n.bool("noFailover", false));
+            n.finish();
+            if (!ids.add(node.id())) {
+                throw new ConfigException(
+                        n.path("id") + ": '" + node.id() + "' is used by another node of cluster " + name);
+            }
+            if (!addresses.add(node.address())) {
+                throw new ConfigException(
+                        n.path("port") + ": " + node.address() + " is used by another node of cluster " + name);
+            }
+            nodes.add(node);
+        }
+        c.finish();
+        return new ClusterConfig(
+                name,
+                dialect,
+                user,
+                password,
+                database,
+                replicationUser,
+                nodes,
+                poll,
+                recheck,
+                probeTimeout,
+                threshold,
+                maxLag,
+                catchUp,
+                antiFlap,
+                errant);
+    }
+
+    /** A mapping being read: remembers which keys were used so that the rest can be reported as unknown. */
+    private final class Section {
+        private final String prefix;
+        private final JsonNode node;
+        private final Set<String> used = new HashSet<>();
+
+        Section(String prefix, JsonNode node) {
+            this.prefix = prefix;
+            this.node = node;
+        }
+
+        String path(String key) {
+            return prefix.isEmpty() ? key : prefix + "." + key;
+        }
+
+        private JsonNode get(String key) {
+            used.add(key);
+            JsonNode value = node.get(key);
+            return value == null || value.isNull() ? null : value;
+        }
+
+        Section section(String key, boolean required) {
+            JsonNode value = get(key);
+            if (value == null) {
+                if (required) {
+                    throw new ConfigException(path(key) + ": is required");
+                }
+                return new Section(path(key), new YAMLMapper().createObjectNode());
+            }
+            if (!value.isObject()) {
+                throw new ConfigException(path(key) + ": must be a mapping");
+            }
+            return new Section(path(key), value);
+        }
+
+        List<Section> list(String key) {
+            JsonNode value = get(key);
+            if (value == null) {
+                throw new ConfigException(path(key) + ": is required");
+            }
+            if (!value.isArray()) {
+                throw new ConfigException(path(key) + ": must be a list");
+            }
+            List<Section> sections = new ArrayList<>();
+            for (int i = 0; i < value.size(); i++) {
+                String itemPath = path(key) + "[" + i + "]";
+                if (!value.get(i).isObject()) {
+                    throw new ConfigException(itemPath + ": must be a mapping");
+                }
+                sections.add(new Section(itemPath, value.get(i)));
+            }
+            return sections;
+        }
+
+        String string(String key, String fallback, boolean required) {
+            JsonNode value = get(key);
+            if (value == null) {
+                if (required) {
+                    throw new ConfigException(path(key) + ": is required");
+                }
+                return fallback;
+            }
+            if (!value.isValueNode() || value.isBoolean()) {
+                throw new ConfigException(path(key) + ": must be a string");
+            }
+            String text = substitute(key, value.asText()).strip();
+            if (required && text.isEmpty()) {
+                throw new ConfigException(path(key) + ": must not be empty");
+            }
+            return text;
+        }
+
+        /** A value never echoed in a message: errors name only the key and the rule. */
+        String secret(String key) {
+            JsonNode value = get(key);
+            if (value == null) {
+                return "";
+            }
+            if (!value.isValueNode()) {
+                throw new ConfigException(path(key) + ": must be a string");
+            }
+            return substitute(key, value.asText());
+        }
+
+        String name(String key, String fallback) {
+            String value = string(key, fallback, fallback == null);
+            if (!RegistryPaths.isValidName(value)) {
+                throw new ConfigException(
+                        path(key) + ": '" + value + "' is not a valid name (1-64 characters of A-Z a-z 0-9 _ . -)");
+            }
+            return value;
+        }
+
+        int integer(String key, Integer fallback, int min, int max) {
+            return (int) longValue(key, fallback == null ? null : fallback.longValue(), min, max);
+        }
+
+        long longValue(String key, Long fallback, long min, long max) {
+            JsonNode value = get(key);
+            if (value == null) {
+                if (fallback == null) {
+                    throw new ConfigException(path(key) + ": is required");
+                }
+                return fallback;
+            }
+            String text = substitute(key, value.asText()).strip();
+            long parsed;
+            try {
+                parsed = Long.parseLong(text);
+            } catch (NumberFormatException e) {
+                throw new ConfigException(path(key) + ": '" + text + "' is not a whole number");
+            }
+            if (parsed < min || parsed > max) {
+                String rule = key.equals("port") ? " is not a TCP port (" : " is out of range (";
+                throw new ConfigException(path(key) + ": " + parsed + rule + min + "-" + max + ")");
+            }
+            return parsed;
+        }
+
+        boolean bool(String key, boolean fallback) {
+            JsonNode value = get(key);
+            if (value == null) {
+                return fallback;
+            }
+            String text = substitute(key, value.asText()).strip();
+            if (text.equals("true") || text.equals("false")) {
+                return Boolean.parseBoolean(text);
+            }
+            throw new ConfigException(path(key) + ": '" + text + "' is not true or false");
+        }
+
+        Duration duration(String key, Duration fallback, Duration min, Duration max) {
+            JsonNode value = get(key);
+            if (value == null) {
+                return fallback;
+            }
+            String text = substitute(key, value.asText()).strip();
+            Matcher m = DURATION.matcher(text);
+            if (!m.matches()) {
+                throw new ConfigException(
+                        path(key) + ": '" + text + "' is not a duration (a number of milliseconds, or 500ms, 2s, 1m)");
+            }
+            long amount = Long.parseLong(m.group(1));
+            String unit = m.group(2) == null ? "ms" : m.group(2);
+            Duration d =
+                    switch (unit) {
+                        case "s" -> Duration.ofSeconds(amount);
+                        case "m" -> Duration.ofMinutes(amount);
+                        default -> Duration.ofMillis(amount);
+                    };
+            if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
+                throw new ConfigException(path(key) + ": " + text + " is out of range (" + min.toMillis() + "ms-"
+                        + max.toMillis() + "ms)");
+            }
+            return d;
+        }
+
+        private String substitute(String key, String text) {
+            Matcher m = ENV.matcher(text);
+            StringBuilder out = new StringBuilder();
+            while (m.find()) {
+                String value = environment.apply(m.group(1));
+                if (value == null) {
+                    throw new ConfigException(path(key) + ": environment variable " + m.group(1) + " is not set");
+                }
+                m.appendReplacement(out, Matcher.quoteReplacement(value));
+            }
+            m.appendTail(out);
+            return out.toString();
+        }
+
+        void finish() {
+            Set<String> unknown = new LinkedHashSet<>();
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                String key = it.next().getKey();
+                if (!used.contains(key)) {
+                    unknown.add(path(key));
+                }
+            }
+            if (!unknown.isEmpty()) {
+                throw new ConfigException(String.join(", ", unknown) + ": unknown key" + (unknown.size() > 1 ? "s" : "")
+                        + " (see docs/configuration.md)");
+            }
+        }
+    }
+}

@@ -1,0 +1,23 @@
+package dev.baton.orchestrator.detect;
+
+import dev.baton.orchestrator.topology.Topology;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * Everything the detector looks at.
+ *
+ * @param publishedPrimary the node of the current primary record, or null when none is published
+ * @param primaryFailures consecutive failed probes of the published primary (authentication failures excluded)
+ * @param lastPromotion when the current primary was promoted by Baton (null for the bootstrap primary)
+ */
+public record DetectionInput(
+        Topology topology,
+        String publishedPrimary,
+        int primaryFailures,
+        int failureThreshold,
+        boolean paused,
+        boolean zooKeeperConnected,
+        Instant lastPromotion,
+        Duration antiFlapWindow,
+        Instant now) {}

@@ -1,0 +1,241 @@
+package dev.baton.orchestrator.dialect;
+
+import dev.baton.orchestrator.config.ClusterConfig;
+import dev.baton.orchestrator.config.NodeConfig;
+import dev.baton.orchestrator.topology.NodeObservation;
+import dev.baton.orchestrator.topology.Position;
+import dev.baton.registry.NodeRole;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Properties;
+
+/** PostgreSQL streaming replication: {@code pg_promote}, {@code primary_conninfo}, physical slots. */
+public final class PostgresDialect implements Dialect {
+    private static final String PROBE =
+            """
+            SELECT pg_is_in_recovery() AS in_recovery,
+                   CASE WHEN pg_is_in_recovery() THEN NULL ELSE pg_current_wal_lsn()::text END AS current_lsn,
+                   CASE WHEN pg_is_in_recovery() THEN NULL
+                        ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint END AS current_tli,
+                   pg_last_wal_receive_lsn()::text AS receive_lsn,
+                   pg_last_wal_replay_lsn()::text AS replay_lsn,
+                   (SELECT timeline_id FROM pg_control_checkpoint()) AS checkpoint_tli,
+                   current_setting('default_transaction_read_only') AS read_only,
+                   CASE WHEN NOT pg_is_in_recovery()
+                          OR pg_last_wal_receive_lsn() IS NULL
+                          OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
+                        ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) END AS replay_delay,
+                   w.status AS receiver_status, w.sender_host, w.sender_port, w.received_tli
+              FROM (SELECT 1) AS one LEFT JOIN pg_stat_wal_receiver AS w ON true
+            """;
+
+    private final ClusterConfig cluster;
+
+    public PostgresDialect(ClusterConfig cluster) {
+        this.cluster = cluster;
+    }
+
+    @Override
+    public String key() {
+        return "postgresql";
+    }
+
+    @Override
+    public Connection connect(NodeConfig node, Duration timeout) throws SQLException {
+        int seconds = (int) Math.max(1, (timeout.toMillis() + 999) / 1000);
+        Properties props = new Properties();
+        props.setProperty("user", cluster.user());
+        props.setProperty("password", cluster.password());
+        props.setProperty("connectTimeout", Integer.toString(seconds));
+        props.setProperty("loginTimeout", Integer.toString(seconds));
+        props.setProperty("socketTimeout", Integer.toString(seconds + 1));
+        props.setProperty("tcpKeepAlive", "true");
+        props.setProperty("ApplicationName", "baton-orchestrator");
+        props.setProperty("options", "-c statement_timeout=" + Math.max(1, timeout.toMillis()));
+        String url = "jdbc:postgresql://" + node.host() + ":" + node.port() + "/" + cluster.database();
+        return DriverManager.getConnection(url, props);
+    }
+
+    @Override
+    public NodeObservation observe(Connection connection, NodeConfig node, Instant now) throws SQLException {
+        try (Statement st = connection.createStatement();
+                ResultSet rs = st.executeQuery(PROBE)) {
+            rs.next();
+            boolean inRecovery = rs.getBoolean("in_recovery");
+            boolean readOnly = "on".equals(rs.getString("read_only"));
+            if (!inRecovery) {
+                PgPosition current = PgPosition.of(rs.getLong("current_tli"), rs.getString("current_lsn"));
+                return new NodeObservation(
+                        node,
+                        now,
+                        true,
+                        null,
+                        null,
+                        NodeRole.PRIMARY,
+                        current.timeline(),
+                        current,
+                        current,
+                        false,
+                        null,
+                        0,
+                        readOnly,
+                        true);
+            }
+            String status = rs.getString("receiver_status");
+            long receivedTli = rs.getLong("received_tli");
+            long timeline = receivedTli > 0 ? receivedTli : rs.getLong("checkpoint_tli");
+            PgPosition replay = PgPosition.of(timeline, rs.getString("replay_lsn"));
+            PgPosition receive = PgPosition.of(timeline, rs.getString("receive_lsn"));
+            if (receive == null || (replay != null && replay.lsn() > receive.lsn())) {
+                receive = replay;
+            }
+            String senderHost = rs.getString("sender_host");
+            String upstream = senderHost == null ? null : senderHost + ":" + rs.getInt("sender_port");
+            return new NodeObservation(
+                    node,
+                    now,
+                    true,
+                    null,
+                    null,
+                    NodeRole.REPLICA,
+                    timeline,
+                    receive,
+                    replay,
+                    "streaming".equals(status),
+                    upstream,
+                    rs.getDouble("replay_delay"),
+                    true,
+                    true);
+        }
+    }
+
+    @Override
+    public int compare(Position a, Position b) {
+        PgPosition x = (PgPosition) a;
+        PgPosition y = (PgPosition) b;
+        int byTimeline = Long.compare(x.timeline(), y.timeline());
+        return byTimeline != 0 ? byTimeline : Long.compareUnsigned(x.lsn(), y.lsn());
+    }
+
+    @Override
+    public long distance(Position ahead, Position behind) {
+        PgPosition a = (PgPosition) ahead;
+        PgPosition b = (PgPosition) behind;
+        if (a.timeline() != b.timeline()) {
+            return -1;
+        }
+        return Math.max(0, a.lsn() - b.lsn());
+    }
+
+    @Override
+    public boolean awaitApplied(Connection replica, Instant deadline) throws SQLException {
+        while (true) {
+            try (Statement st = replica.createStatement();
+                    ResultSet rs = st.executeQuery("SELECT pg_last_wal_receive_lsn() IS NULL"
+                            + " OR pg_last_wal_replay_lsn() >= pg_last_wal_receive_lsn()")) {
+                rs.next();
+                if (rs.getBoolean(1)) {
+                    return true;
+                }
+            }
+            if (Instant.now().isAfter(deadline)) {
+                return false;
+            }
+            pause(Duration.ofMillis(10));
+        }
+    }
+
+    @Override
+    public void promote(Connection replica, NodeConfig node, Duration timeout) throws SQLException {
+        try (Statement st = replica.createStatement()) {
+            unfence(st);
+            int seconds = (int) Math.max(1, (timeout.toMillis() + 999) / 1000);
+            try (ResultSet rs = st.executeQuery("SELECT pg_promote(true, " + seconds + ")")) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    throw new SQLException("pg_promote on " + node.id() + " did not finish within " + seconds + " s");
+                }
+            }
+        }
+    }
+
+    @Override
+    public void afterPromotion(Connection primary, List<NodeConfig> replicas) throws SQLException {
+        try (Statement st = primary.createStatement()) {
+            for (NodeConfig replica : replicas) {
+                String slot = slotName(replica);
+                st.execute("SELECT pg_create_physical_replication_slot(" + literal(slot) + ")"
+                        + " WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = " + literal(slot)
+                        + ")");
+            }
+            // A checkpoint writes the new timeline into the control file, which pg_rewind reads when the old
+            // primary is rejoined.
+            st.execute("CHECKPOINT");
+        }
+    }
+
+    @Override
+    public void repoint(Connection replica, NodeConfig node, NodeConfig primary, String replicationUser)
+            throws SQLException {
+        String conninfo = "host=" + conninfoValue(primary.host()) + " port=" + primary.port() + " user="
+                + conninfoValue(replicationUser) + " application_name=" + conninfoValue(node.id());
+        try (Statement st = replica.createStatement()) {
+            st.execute("ALTER SYSTEM SET primary_conninfo = " + literal(conninfo));
+            st.execute("ALTER SYSTEM SET primary_slot_name = " + literal(slotName(node)));
+            st.execute("SELECT pg_reload_conf()");
+        }
+    }
+
+    @Override
+    public void fence(Connection node) throws SQLException {
+        try (Statement st = node.createStatement()) {
+            st.execute("SET default_transaction_read_only = off");
+            st.execute("ALTER SYSTEM SET default_transaction_read_only = on");
+            st.execute("SELECT pg_reload_conf()");
+            st.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    + " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()");
+        }
+    }
+
+    @Override
+    public void unfence(Connection node) throws SQLException {
+        try (Statement st = node.createStatement()) {
+            unfence(st);
+        }
+    }
+
+    private static void unfence(Statement st) throws SQLException {
+        st.execute("SET default_transaction_read_only = off");
+        st.execute("ALTER SYSTEM RESET default_transaction_read_only");
+        st.execute("SELECT pg_reload_conf()");
+    }
+
+    /** The physical replication slot a node streams through: its id, lower-cased, other characters as '_'. */
+    static String slotName(NodeConfig node) {
+        return node.id().toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
+    }
+
+    static String literal(String value) {
+        return "'" + value.replace("'", "''") + "'";
+    }
+
+    static String conninfoValue(String value) {
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'";
+    }
+
+    private static void pause(Duration d) throws SQLException {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLException("interrupted while waiting for the replica to apply its WAL", e);
+        }
+    }
+}

@@ -1,0 +1,297 @@
+package dev.baton.orchestrator.recover;
+
+import dev.baton.orchestrator.ClusterEvent;
+import dev.baton.orchestrator.EventSink;
+import dev.baton.orchestrator.config.ClusterConfig;
+import dev.baton.orchestrator.config.NodeConfig;
+import dev.baton.orchestrator.coordination.ClusterRegistry;
+import dev.baton.orchestrator.coordination.StaleWriteException;
+import dev.baton.orchestrator.coordination.Versioned;
+import dev.baton.orchestrator.detect.DetectionInput;
+import dev.baton.orchestrator.detect.Detector;
+import dev.baton.orchestrator.detect.Verdict;
+import dev.baton.orchestrator.dialect.Dialect;
+import dev.baton.orchestrator.dialect.SqlFailures;
+import dev.baton.orchestrator.monitor.ClusterMonitor;
+import dev.baton.orchestrator.select.CandidateSelector;
+import dev.baton.orchestrator.select.Selection;
+import dev.baton.orchestrator.topology.NodeObservation;
+import dev.baton.orchestrator.topology.Position;
+import dev.baton.orchestrator.topology.Topology;
+import dev.baton.registry.HistoryEntry;
+import dev.baton.registry.PrimaryRecord;
+import java.sql.Connection;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.apache.curator.framework.recipes.locks.InterProcessMutex;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Carries out one automatic failover as an explicit sequence of steps, each timed and recorded in the history
+ * entry: lock, re-check, select, catch up, promote, publish (versioned), post-promotion work, repoint.
+ */
+public final class FailoverEngine {
+    private static final Logger log = LoggerFactory.getLogger(FailoverEngine.class);
+    private static final Duration LOCK_TIMEOUT = Duration.ofSeconds(2);
+    private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(3);
+
+    private final ClusterConfig cluster;
+    private final Dialect dialect;
+    private final ClusterRegistry registry;
+    private final ClusterMonitor monitor;
+    private final InterProcessMutex lock;
+    private final BooleanSupplier mayAct;
+    private final EventSink events;
+    private final Clock clock;
+
+    public FailoverEngine(
+            ClusterConfig cluster,
+            Dialect dialect,
+            ClusterRegistry registry,
+            ClusterMonitor monitor,
+            InterProcessMutex lock,
+            BooleanSupplier mayAct,
+            EventSink events,
+            Clock clock) {
+        this.cluster = cluster;
+        this.dialect = dialect;
+        this.registry = registry;
+        this.monitor = monitor;
+        this.lock = lock;
+        this.mayAct = mayAct;
+        this.events = events;
+        this.clock = clock;
+    }
+
+    /** What a finished failover changed; empty when it did nothing. */
+    public record Outcome(PrimaryRecord published, String oldPrimary, long estimatedLoss) {}
+
+    /**
+     * Fails over from {@code dead}. {@code excluded} are nodes that must not be promoted (needing rejoin).
+     * Returns the new record, or empty when the failover was refused or lost a race; never throws.
+     */
+    public Optional<Outcome> failover(
+            Versioned<PrimaryRecord> seen, Position lastPrimaryPosition, Set<String> excluded, Instant detectedAt) {
+        String dead = seen.value().nodeId();
+        StepLog steps = new StepLog(clock);
+        Instant started = clock.instant();
+        String id = UUID.randomUUID().toString();
+        boolean locked = false;
+        try {
+            if (!lock.acquire(LOCK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+                log.warn("failover of {}: cluster lock is held by someone else; not acting", dead);
+                return Optional.empty();
+            }
+            locked = true;
+            steps.done("lock", "cluster lock acquired");
+            Optional<Versioned<PrimaryRecord>> current = registry.readPrimary();
+            if (current.isEmpty() || current.get().version() != seen.version()) {
+                log.info("failover of {}: the primary record changed meanwhile; nothing to do", dead);
+                return Optional.empty();
+            }
+            registry.writeOperation(
+                    Map.of("kind", "failover", "id", id, "from", dead, "startedAt", started.toString()));
+            Topology topology = monitor.probeAll();
+            Verdict verdict = Detector.decide(new DetectionInput(
+                    topology, dead, Integer.MAX_VALUE, 1, false, true, null, Duration.ZERO, clock.instant()));
+            if (!(verdict instanceof Verdict.PrimaryDead)) {
+                steps.done("recheck", verdict.describe());
+                finish(
+                        id,
+                        "failover",
+                        dead,
+                        null,
+                        seen.value().epoch(),
+                        "cancelled",
+                        verdict.describe(),
+                        -1,
+                        started,
+                        steps);
+                return Optional.empty();
+            }
+            steps.done("recheck", "primary still dead");
+            emit(ClusterEvent.Kind.FAILOVER_STARTED, dead, "failover started: " + verdict.describe());
+
+            Set<String> notCandidates = new HashSet<>(excluded);
+            notCandidates.add(dead);
+            Selection selection = new CandidateSelector(dialect)
+                    .select(topology, notCandidates, lastPrimaryPosition, cluster.maxLagOnFailover(), false, null);
+            if (selection.chosen().isEmpty()) {
+                steps.done("select", selection.explain());
+                emit(ClusterEvent.Kind.FAILOVER_REFUSED, dead, "failover refused: " + selection.explain());
+                finish(
+                        id,
+                        "failover",
+                        dead,
+                        null,
+                        seen.value().epoch(),
+                        "refused",
+                        selection.explain(),
+                        -1,
+                        started,
+                        steps);
+                return Optional.empty();
+            }
+            NodeObservation candidate = selection.chosen().get();
+            steps.done("select", selection.explain() + "; estimated loss " + selection.estimatedLoss());
+
+            PrimaryRecord next;
+            try (Connection c = dialect.connect(candidate.node(), ADMIN_TIMEOUT)) {
+                boolean caughtUp = dialect.awaitApplied(c, clock.instant().plus(cluster.catchUpTimeout()));
+                steps.done(
+                        "catch-up", caughtUp ? "applied all received changes" : "catch-up timed out; promoting anyway");
+                if (!mayAct.getAsBoolean()) {
+                    steps.done("leadership", "lost leadership before promotion");
+                    finish(
+                            id,
+                            "failover",
+                            dead,
+                            candidate.id(),
+                            seen.value().epoch(),
+                            "cancelled",
+                            "lost leadership or ZooKeeper connection before promotion",
+                            -1,
+                            started,
+                            steps);
+                    return Optional.empty();
+                }
+                dialect.promote(c, candidate.node(), cluster.catchUpTimeout());
+                steps.done("promote", candidate.id() + " promoted");
+                emit(ClusterEvent.Kind.PROMOTED, candidate.id(), candidate.id() + " promoted to primary");
+                next = seen.value()
+                        .successor(
+                                candidate.id(),
+                                candidate.node().host(),
+                                candidate.node().port(),
+                                clock.instant());
+                try {
+                    registry.publish(next, seen.version());
+                } catch (StaleWriteException e) {
+                    // Someone else published a newer epoch: the node we promoted must not take writes.
+                    dialect.fence(c);
+                    steps.done("publish", e.getMessage() + "; fenced " + candidate.id());
+                    finish(
+                            id,
+                            "failover",
+                            dead,
+                            candidate.id(),
+                            seen.value().epoch(),
+                            "failed",
+                            e.getMessage(),
+                            -1,
+                            started,
+                            steps);
+                    return Optional.empty();
+                }
+                steps.done("publish", "epoch " + next.epoch() + " published");
+                emit(
+                        ClusterEvent.Kind.PUBLISHED,
+                        candidate.id(),
+                        "published " + candidate.id() + " as primary, epoch " + next.epoch());
+                List<NodeConfig> others = topology.replicas().stream()
+                        .filter(n -> !n.id().equals(candidate.id()) && !notCandidates.contains(n.id()))
+                        .map(NodeObservation::node)
+                        .toList();
+                dialect.afterPromotion(c, others);
+                steps.done(
+                        "after-promotion",
+                        "slots for " + others.stream().map(NodeConfig::id).toList() + ", checkpoint");
+                for (NodeConfig other : others) {
+                    repoint(other, candidate.node(), steps);
+                }
+            }
+            finish(
+                    id,
+                    "failover",
+                    dead,
+                    candidate.id(),
+                    next.epoch(),
+                    "succeeded",
+                    "primary " + dead + " died (detected "
+                            + Duration.between(detectedAt, clock.instant()).toMillis() + " ms ago)",
+                    selection.estimatedLoss(),
+                    started,
+                    steps);
+            emit(
+                    ClusterEvent.Kind.FAILOVER_FINISHED,
+                    candidate.id(),
+                    "failover finished in "
+                            + Duration.between(started, clock.instant()).toMillis() + " ms; estimated data loss "
+                            + selection.estimatedLoss() + " bytes");
+            return Optional.of(new Outcome(next, dead, selection.estimatedLoss()));
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            String why = SqlFailures.describe(e, cluster.password());
+            log.error("failover of {} failed at step after '{}': {}", dead, steps.last(), why, e);
+            finish(id, "failover", dead, null, seen.value().epoch(), "failed", why, -1, started, steps);
+            return Optional.empty();
+        } finally {
+            if (locked) {
+                try {
+                    registry.clearOperation();
+                    lock.release();
+                } catch (Exception e) {
+                    log.warn("releasing the cluster lock failed; it goes with the ZooKeeper session", e);
+                }
+            }
+        }
+    }
+
+    private void repoint(NodeConfig replica, NodeConfig primary, StepLog steps) {
+        try (Connection c = dialect.connect(replica, ADMIN_TIMEOUT)) {
+            dialect.repoint(c, replica, primary, cluster.replicationUser());
+            steps.done("repoint " + replica.id(), "now follows " + primary.id());
+            emit(ClusterEvent.Kind.REPOINTED, replica.id(), replica.id() + " now replicates from " + primary.id());
+        } catch (Exception e) {
+            String why = SqlFailures.describe(e, cluster.password());
+            steps.done("repoint " + replica.id(), "FAILED: " + why);
+            log.warn("repointing {} to {} failed: {}", replica.id(), primary.id(), why);
+        }
+    }
+
+    private void finish(
+            String id,
+            String kind,
+            String from,
+            String to,
+            long epoch,
+            String outcome,
+            String reason,
+            long loss,
+            Instant started,
+            StepLog steps) {
+        try {
+            registry.appendHistory(new HistoryEntry(
+                    id,
+                    kind,
+                    cluster.name(),
+                    from,
+                    to,
+                    epoch,
+                    outcome,
+                    reason,
+                    loss,
+                    started,
+                    clock.instant(),
+                    steps.steps()));
+        } catch (Exception e) {
+            log.warn("could not append the {} to the history: {}", kind, e.toString());
+        }
+    }
+
+    private void emit(ClusterEvent.Kind kind, String node, String message) {
+        events.emit(kind, node, message);
+    }
+}
