@@ -1,0 +1,90 @@
+package dev.baton.orchestrator.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class ConfigLoaderTest {
+    private static final String VALID =
+            """
+            zookeeper: { connect: "127.0.0.1:2181", namespace: baton }
+            clusters:
+              - name: orders
+                dialect: postgresql
+                user: baton
+                password: ${BATON_PASSWORD}
+                nodes:
+                  - { id: pg1, host: 127.0.0.1, port: 5432 }
+                  - { id: pg2, host: 127.0.0.1, port: 5433, priority: 2 }
+                  - { id: pg3, host: 127.0.0.1, port: 5434, noFailover: true }
+            """;
+
+    private final ConfigLoader loader = new ConfigLoader(Map.of("BATON_PASSWORD", "s3cret-value")::get);
+
+    @Test
+    void readsTheDocumentedShapeWithDefaults() {
+        BatonConfig config = loader.parse(VALID, "test.yml");
+        ClusterConfig orders = config.cluster("orders").orElseThrow();
+        assertThat(orders.password()).isEqualTo("s3cret-value");
+        assertThat(orders.pollInterval()).isEqualTo(Duration.ofMillis(500));
+        assertThat(orders.failureThreshold()).isEqualTo(3);
+        assertThat(orders.nodes()).extracting(NodeConfig::id).containsExactly("pg1", "pg2", "pg3");
+        assertThat(orders.node("pg3").orElseThrow().noFailover()).isTrue();
+        assertThat(orders.toString()).doesNotContain("s3cret-value").contains("password=****");
+    }
+
+    @Test
+    void refusesUnknownKeysNamingTheirPath() {
+        String typo = VALID.replace("user: baton", "user: baton\n    pollIntervall: 200ms");
+        assertThatThrownBy(() -> loader.parse(typo, "test.yml"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("clusters[0].pollIntervall: unknown key (see docs/configuration.md)");
+    }
+
+    @Test
+    void refusesADuplicateOrMissingNodeId() {
+        String dup = VALID.replace("id: pg2", "id: pg1");
+        assertThatThrownBy(() -> loader.parse(dup, "test.yml"))
+                .hasMessage("clusters[0].nodes[1].id: 'pg1' is used by another node of cluster orders");
+        String missing = VALID.replace("id: pg2, ", "");
+        assertThatThrownBy(() -> loader.parse(missing, "test.yml")).hasMessage("clusters[0].nodes[1].id: is required");
+    }
+
+    @Test
+    void refusesAPortOutOfRange() {
+        assertThatThrownBy(() -> loader.parse(VALID.replace("5434", "70000"), "test.yml"))
+                .hasMessage("clusters[0].nodes[2].port: 70000 is not a TCP port (1-65535)");
+    }
+
+    @Test
+    void refusesAnUnknownDialectAndABadDuration() {
+        assertThatThrownBy(() -> loader.parse(VALID.replace("dialect: postgresql", "dialect: oracle"), "t"))
+                .hasMessage("clusters[0].dialect: 'oracle' is not one of postgresql, mariadb, mysql");
+        String bad = VALID.replace("user: baton", "user: baton\n    pollInterval: soon");
+        assertThatThrownBy(() -> loader.parse(bad, "t"))
+                .hasMessageContaining("clusters[0].pollInterval: 'soon' is not a duration");
+    }
+
+    @Test
+    void aMissingEnvironmentVariableIsNamedButNoSecretIsPrinted() {
+        ConfigLoader noEnv = new ConfigLoader(name -> null);
+        assertThatThrownBy(() -> noEnv.parse(VALID, "t"))
+                .hasMessage("clusters[0].password: environment variable BATON_PASSWORD is not set");
+    }
+
+    @Test
+    void aMissingFileIsNamed() {
+        assertThatThrownBy(() -> ConfigLoader.load(Path.of("/nonexistent/baton.yml")))
+                .hasMessage("config file /nonexistent/baton.yml does not exist");
+    }
+
+    @Test
+    void requiresZooKeeperConnect() {
+        assertThatThrownBy(() -> loader.parse(VALID.replace("connect: \"127.0.0.1:2181\", ", ""), "t"))
+                .hasMessage("zookeeper.connect: is required");
+    }
+}
