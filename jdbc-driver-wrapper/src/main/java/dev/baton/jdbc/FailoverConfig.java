@@ -1,0 +1,71 @@
+package dev.baton.jdbc;
+
+import com.zaxxer.hikari.HikariConfig;
+import dev.baton.registry.RegistryPaths;
+import java.time.Duration;
+import java.util.Properties;
+import java.util.function.Consumer;
+
+/** The validated, immutable settings of one {@link FailoverDataSource}. {@link #toString()} masks the password. */
+record FailoverConfig(
+        String zookeeper,
+        String namespace,
+        String cluster,
+        String user,
+        String password,
+        String database,
+        Properties driverProperties,
+        Consumer<HikariConfig> hikari,
+        Duration initialPrimaryTimeout,
+        Duration holdTimeout) {
+
+    static final Duration ZK_SESSION_TIMEOUT = Duration.ofSeconds(10);
+    static final Duration ZK_CONNECTION_TIMEOUT = Duration.ofSeconds(3);
+
+    FailoverConfig {
+        if (zookeeper == null || zookeeper.isBlank()) {
+            throw new IllegalArgumentException("zookeeper: must not be empty (host:port[,host:port...])");
+        }
+        if (namespace == null || namespace.isBlank()) {
+            namespace = RegistryPaths.DEFAULT_NAMESPACE;
+        } else if (!RegistryPaths.isValidName(namespace)) {
+            throw new IllegalArgumentException(
+                    "namespace: '" + namespace + "' is not a valid name (1-64 characters of A-Z a-z 0-9 _ . -)");
+        }
+        if (!RegistryPaths.isValidName(cluster)) {
+            throw new IllegalArgumentException(
+                    "cluster: '" + cluster + "' is not a valid name (1-64 characters of A-Z a-z 0-9 _ . -)");
+        }
+        checkPositive("initialPrimaryTimeout", initialPrimaryTimeout);
+        checkPositive("holdTimeout", holdTimeout);
+        Properties copy = new Properties();
+        if (driverProperties != null) {
+            copy.putAll(driverProperties);
+        }
+        driverProperties = copy;
+        hikari = hikari == null ? c -> {} : hikari;
+    }
+
+    private static void checkPositive(String key, Duration value) {
+        if (value == null || value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException(key + ": " + value + " must be a positive duration");
+        }
+    }
+
+    /** The primary record's full ZooKeeper path, namespace included, for messages. */
+    String primaryPath() {
+        return "/" + namespace + RegistryPaths.primary(cluster);
+    }
+
+    String holdPath() {
+        return "/" + namespace + RegistryPaths.hold(cluster);
+    }
+
+    @Override
+    public String toString() {
+        return "FailoverConfig[zookeeper=" + zookeeper + ", namespace=" + namespace + ", cluster=" + cluster
+                + ", user=" + user + ", password=" + (password == null ? "null" : "****") + ", database="
+                + database + ", driverProperties=" + driverProperties.stringPropertyNames()
+                + ", initialPrimaryTimeout=" + initialPrimaryTimeout + ", holdTimeout=" + holdTimeout + "]";
+    }
+}

@@ -1,0 +1,583 @@
+package dev.baton.jdbc;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariPoolMXBean;
+import dev.baton.registry.PrimaryRecord;
+import dev.baton.registry.RegistryClient;
+import dev.baton.registry.RegistryJson;
+import dev.baton.registry.RegistryPaths;
+import java.io.Closeable;
+import java.io.PrintWriter;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import javax.sql.DataSource;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.cache.ChildData;
+import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
+import org.apache.curator.framework.state.ConnectionState;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * A {@link DataSource} that always hands out connections to the primary Baton published in ZooKeeper.
+ *
+ * <p>It watches {@code /<namespace>/clusters/<cluster>/primary} and keeps one HikariCP pool for the current
+ * primary. When a record with a higher epoch arrives, new borrows go to the new primary at once, the old pool
+ * is closed, and connections still borrowed from it fail on their next use with SQLState 08006. A record
+ * whose epoch is not higher than the newest seen is ignored. While ZooKeeper is unreachable the last known
+ * primary keeps serving. While the hold node of a planned switchover exists, {@link #getConnection()} waits
+ * (up to {@code holdTimeout}) for it to go away or for the new primary, instead of failing.
+ *
+ * <p>Build with {@link #builder()}; {@link Builder#build()} returns a started data source. Pools are created
+ * with {@code initializationFailTimeout = -1}: a pool never fails at creation, a borrow fails after HikariCP's
+ * {@code connectionTimeout} if its node is down.
+ */
+public final class FailoverDataSource implements DataSource, Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(FailoverDataSource.class);
+    /** Hold epoch when the hold node appeared before any primary record: bound to the first record seen. */
+    private static final long HOLD_UNBOUND = Long.MAX_VALUE;
+
+    private static final long NO_HOLD = -1;
+
+    private enum State {
+        LATENT,
+        STARTED,
+        CLOSED
+    }
+
+    private final FailoverConfig config;
+    private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
+    private final List<Consumer<PrimaryRecord>> listeners = new CopyOnWriteArrayList<>();
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private final ExecutorService retirer;
+
+    private volatile PrimaryPool current;
+    private volatile long newestEpoch;
+    /** Epoch the hold applies to: borrows wait while the hold node exists and the current epoch is not newer. */
+    private volatile long holdEpoch = NO_HOLD;
+
+    private volatile CuratorFramework client;
+    private volatile CuratorCache primaryCache;
+    private volatile CuratorCache holdCache;
+    private volatile PrintWriter logWriter;
+    private volatile int loginTimeoutSeconds;
+
+    private FailoverDataSource(FailoverConfig config) {
+        this.config = config;
+        this.retirer = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "baton-" + config.cluster() + "-retire");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    void start() {
+        if (!state.compareAndSet(State.LATENT, State.STARTED)) {
+            throw new IllegalStateException("cannot start a FailoverDataSource twice");
+        }
+        client = RegistryClient.start(
+                config.zookeeper(),
+                config.namespace(),
+                FailoverConfig.ZK_SESSION_TIMEOUT,
+                FailoverConfig.ZK_CONNECTION_TIMEOUT);
+        client.getConnectionStateListenable().addListener(this::onConnectionState);
+        primaryCache = CuratorCache.build(
+                client, RegistryPaths.primary(config.cluster()), CuratorCache.Options.SINGLE_NODE_CACHE);
+        primaryCache
+                .listenable()
+                .addListener(CuratorCacheListener.builder()
+                        .forCreatesAndChanges((before, after) -> onPrimaryData(after))
+                        .forDeletes(gone -> withMdc(() -> LOG.warn(
+                                "cluster {}: primary record {} was deleted; keeping {}",
+                                config.cluster(),
+                                config.primaryPath(),
+                                describeCurrent())))
+                        .build());
+        holdCache = CuratorCache.build(
+                client, RegistryPaths.hold(config.cluster()), CuratorCache.Options.SINGLE_NODE_CACHE);
+        holdCache
+                .listenable()
+                .addListener(CuratorCacheListener.builder()
+                        .forCreates(node -> onHold(true))
+                        .forDeletes(node -> onHold(false))
+                        .build());
+        holdCache.start();
+        primaryCache.start();
+        LOG.info("cluster {}: watching {} on ZooKeeper {}", config.cluster(), config.primaryPath(), config.zookeeper());
+    }
+
+    @Override
+    public void close() {
+        State was = state.getAndSet(State.CLOSED);
+        if (was == State.CLOSED) {
+            return;
+        }
+        if (holdCache != null) {
+            holdCache.close();
+        }
+        if (primaryCache != null) {
+            primaryCache.close();
+        }
+        if (client != null) {
+            client.close();
+        }
+        PrimaryPool pool;
+        lock.lock();
+        try {
+            pool = current;
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (pool != null) {
+            pool.close();
+        }
+        retirer.shutdown();
+        try {
+            if (!retirer.awaitTermination(15, TimeUnit.SECONDS)) {
+                LOG.warn("cluster {}: old pools still closing after 15 s", config.cluster());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    // ---------------------------------------------------------------- ZooKeeper events
+
+    private void onPrimaryData(ChildData data) {
+        withMdc(() -> {
+            PrimaryRecord record;
+            DriverFlavor flavor;
+            try {
+                record = RegistryJson.read(data.getData(), PrimaryRecord.class);
+                flavor = DriverFlavor.forDialect(record.dialect());
+            } catch (RuntimeException e) {
+                LOG.warn(
+                        "cluster {}: ignoring unreadable primary record at {}: {}",
+                        config.cluster(),
+                        config.primaryPath(),
+                        e.getMessage());
+                return;
+            }
+            accept(record, flavor);
+        });
+    }
+
+    private void accept(PrimaryRecord record, DriverFlavor flavor) {
+        PrimaryPool old;
+        PrimaryPool fresh;
+        lock.lock();
+        try {
+            if (state.get() != State.STARTED) {
+                return;
+            }
+            old = current;
+            if (old != null && record.epoch() <= old.epoch()) {
+                if (!record.nodeId().equals(old.record().nodeId())
+                        || !record.address().equals(old.record().address())) {
+                    LOG.warn(
+                            "cluster {}: ignoring {}: not newer than {}",
+                            config.cluster(),
+                            PrimaryPool.describe(record),
+                            PrimaryPool.describe(old.record()));
+                }
+                return;
+            }
+            try {
+                fresh = new PrimaryPool(record, flavor, hikariConfig(record, flavor));
+            } catch (RuntimeException e) {
+                LOG.error(
+                        "cluster {}: cannot create a pool for {}; keeping {}",
+                        config.cluster(),
+                        PrimaryPool.describe(record),
+                        describeCurrent(),
+                        e);
+                return;
+            }
+            current = fresh;
+            newestEpoch = record.epoch();
+            if (holdEpoch == HOLD_UNBOUND) {
+                holdEpoch = record.epoch();
+            }
+            if (old != null) {
+                old.retire(record);
+            }
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (old == null) {
+            LOG.info("cluster {}: primary is {}", config.cluster(), PrimaryPool.describe(record));
+        } else {
+            LOG.info(
+                    "cluster {}: primary moved from {} to {}; closing the old pool",
+                    config.cluster(),
+                    PrimaryPool.describe(old.record()),
+                    PrimaryPool.describe(record));
+            retirer.execute(() -> closeQuietly(old));
+        }
+        for (Consumer<PrimaryRecord> listener : listeners) {
+            try {
+                listener.accept(record);
+            } catch (RuntimeException e) {
+                LOG.warn("cluster {}: primary change listener failed", config.cluster(), e);
+            }
+        }
+    }
+
+    private void onHold(boolean present) {
+        withMdc(() -> {
+            lock.lock();
+            try {
+                PrimaryPool pool = current;
+                holdEpoch = !present ? NO_HOLD : pool == null ? HOLD_UNBOUND : pool.epoch();
+                changed.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            LOG.info(
+                    "cluster {}: hold {} ({})",
+                    config.cluster(),
+                    present ? "set: new borrows wait" : "released",
+                    config.holdPath());
+        });
+    }
+
+    private void onConnectionState(CuratorFramework c, ConnectionState newState) {
+        withMdc(() -> {
+            if (newState == ConnectionState.SUSPENDED || newState == ConnectionState.LOST) {
+                LOG.warn(
+                        "cluster {}: ZooKeeper {} is {}; keeping {}",
+                        config.cluster(),
+                        config.zookeeper(),
+                        newState,
+                        describeCurrent());
+            } else {
+                LOG.info("cluster {}: ZooKeeper {} is {}", config.cluster(), config.zookeeper(), newState);
+            }
+        });
+    }
+
+    private void closeQuietly(PrimaryPool pool) {
+        try {
+            pool.close();
+        } catch (RuntimeException e) {
+            LOG.warn("cluster {}: closing {} failed", config.cluster(), pool, e);
+        }
+    }
+
+    private HikariConfig hikariConfig(PrimaryRecord record, DriverFlavor flavor) {
+        HikariConfig hc = new HikariConfig();
+        config.hikari().accept(hc);
+        hc.setPoolName("baton-" + config.cluster() + "-e" + record.epoch());
+        hc.setJdbcUrl(flavor.jdbcUrl(record.host(), record.port(), config.database()));
+        if (config.user() != null) {
+            hc.setUsername(config.user());
+        }
+        if (config.password() != null) {
+            hc.setPassword(config.password());
+        }
+        config.driverProperties().forEach((k, v) -> hc.addDataSourceProperty((String) k, v));
+        hc.setInitializationFailTimeout(-1);
+        return hc;
+    }
+
+    private void withMdc(Runnable action) {
+        try (MDC.MDCCloseable ignored = MDC.putCloseable("cluster", config.cluster())) {
+            action.run();
+        }
+    }
+
+    private String describeCurrent() {
+        PrimaryPool pool = current;
+        return pool == null ? "no primary (none seen yet)" : PrimaryPool.describe(pool.record());
+    }
+
+    // ---------------------------------------------------------------- borrowing
+
+    @Override
+    public Connection getConnection() throws SQLException {
+        PrimaryPool pool = current;
+        if (pool == null || isHeld(pool)) {
+            pool = awaitPrimary();
+        }
+        for (int attempt = 0; ; attempt++) {
+            Connection pooled;
+            try {
+                pooled = pool.borrow();
+            } catch (SQLException e) {
+                PrimaryPool now = current;
+                if (now != pool && attempt < 3) {
+                    pool = now; // the pool was retired while we were borrowing
+                    continue;
+                }
+                throw e;
+            }
+            if (pool.isRetired() && attempt < 3) {
+                pooled.close();
+                pool = current;
+                continue;
+            }
+            return FailoverConnection.wrap(pooled, pool);
+        }
+    }
+
+    private boolean isHeld(PrimaryPool pool) {
+        long hold = holdEpoch;
+        return hold != NO_HOLD && pool.epoch() <= hold;
+    }
+
+    private PrimaryPool awaitPrimary() throws SQLException {
+        lock.lock();
+        try {
+            long start = System.nanoTime();
+            long deadline = start + config.initialPrimaryTimeout().toNanos();
+            while (current == null) {
+                checkOpen();
+                long remaining = deadline - System.nanoTime();
+                if (remaining <= 0) {
+                    throw noPrimary(start);
+                }
+                changed.awaitNanos(remaining);
+            }
+            long holdStart = System.nanoTime();
+            deadline = holdStart + config.holdTimeout().toNanos();
+            while (isHeld(current)) {
+                checkOpen();
+                long remaining = deadline - System.nanoTime();
+                if (remaining <= 0) {
+                    LOG.warn(
+                            "cluster {}: hold {} outlasted holdTimeout {} ms; proceeding to {}",
+                            config.cluster(),
+                            config.holdPath(),
+                            config.holdTimeout().toMillis(),
+                            describeCurrent());
+                    break;
+                }
+                changed.awaitNanos(remaining);
+            }
+            return current;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLException(
+                    "interrupted while waiting for the primary of cluster '" + config.cluster() + "'", "08001", e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void checkOpen() throws SQLException {
+        if (state.get() != State.STARTED) {
+            throw new SQLException("FailoverDataSource of cluster '" + config.cluster() + "' is closed", "08003");
+        }
+    }
+
+    private SQLException noPrimary(long startNanos) {
+        CuratorFramework c = client;
+        boolean connected = c != null && c.getZookeeperClient().isConnected();
+        return new SQLException(
+                "no primary published for cluster '" + config.cluster() + "' at " + config.primaryPath()
+                        + " on ZooKeeper " + config.zookeeper() + " after waiting "
+                        + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos) + " ms (ZooKeeper "
+                        + (connected ? "connected" : "not connected") + ")",
+                "08001");
+    }
+
+    /** Not supported: the credentials are those the data source was built with. */
+    @Override
+    public Connection getConnection(String username, String password) throws SQLException {
+        throw new SQLFeatureNotSupportedException(
+                "getConnection(user, password) is not supported: set the user and password on the builder");
+    }
+
+    // ---------------------------------------------------------------- observation
+
+    /** The primary new borrows go to, once one has been seen. */
+    public Optional<PrimaryRecord> currentPrimary() {
+        PrimaryPool pool = current;
+        return pool == null ? Optional.empty() : Optional.of(pool.record());
+    }
+
+    /** The highest epoch seen so far, 0 before the first record. */
+    public long newestEpochSeen() {
+        return newestEpoch;
+    }
+
+    /**
+     * Called with every accepted primary record (the first one and each newer epoch), on the ZooKeeper event
+     * thread: keep it short.
+     */
+    public void addPrimaryChangeListener(Consumer<PrimaryRecord> listener) {
+        listeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /** The HikariCP pool of the current primary, for metrics; empty before the first record. */
+    Optional<HikariPoolMXBean> currentPoolBean() {
+        PrimaryPool pool = current;
+        return pool == null ? Optional.empty() : Optional.ofNullable(pool.poolBean());
+    }
+
+    // ---------------------------------------------------------------- DataSource plumbing
+
+    @Override
+    public PrintWriter getLogWriter() {
+        return logWriter;
+    }
+
+    @Override
+    public void setLogWriter(PrintWriter out) {
+        this.logWriter = out;
+    }
+
+    /** Stored and reported only: use {@link Builder#hikari(Consumer)} to set connection timeouts. */
+    @Override
+    public void setLoginTimeout(int seconds) {
+        this.loginTimeoutSeconds = seconds;
+    }
+
+    @Override
+    public int getLoginTimeout() {
+        return loginTimeoutSeconds;
+    }
+
+    @Override
+    public java.util.logging.Logger getParentLogger() {
+        return java.util.logging.Logger.getLogger("dev.baton.jdbc");
+    }
+
+    @Override
+    public <T> T unwrap(Class<T> iface) throws SQLException {
+        if (iface.isInstance(this)) {
+            return iface.cast(this);
+        }
+        throw new SQLException("FailoverDataSource does not wrap " + iface.getName());
+    }
+
+    @Override
+    public boolean isWrapperFor(Class<?> iface) {
+        return iface.isInstance(this);
+    }
+
+    @Override
+    public String toString() {
+        return "FailoverDataSource[" + config + ", primary=" + describeCurrent() + "]";
+    }
+
+    /** Builds a started {@link FailoverDataSource}; arguments are checked in {@link #build()}. */
+    public static final class Builder {
+        private String zookeeper;
+        private String namespace = RegistryPaths.DEFAULT_NAMESPACE;
+        private String cluster;
+        private String user;
+        private String password;
+        private String database;
+        private final Properties properties = new Properties();
+        private Consumer<HikariConfig> hikari = c -> {};
+        private Duration initialPrimaryTimeout = Duration.ofSeconds(10);
+        private Duration holdTimeout = Duration.ofSeconds(10);
+
+        private Builder() {}
+
+        /** ZooKeeper connect string, {@code host:port[,host:port...]}. */
+        public Builder zookeeper(String connect) {
+            this.zookeeper = connect;
+            return this;
+        }
+
+        /** ZooKeeper namespace (chroot without the slash), default {@code baton}. */
+        public Builder namespace(String namespace) {
+            this.namespace = namespace;
+            return this;
+        }
+
+        public Builder cluster(String cluster) {
+            this.cluster = cluster;
+            return this;
+        }
+
+        public Builder user(String user) {
+            this.user = user;
+            return this;
+        }
+
+        public Builder password(String password) {
+            this.password = password;
+            return this;
+        }
+
+        /** The database name put in the JDBC URL of every primary. */
+        public Builder database(String database) {
+            this.database = database;
+            return this;
+        }
+
+        /** A property for the underlying JDBC driver (pgjdbc, Connector/J). */
+        public Builder property(String key, String value) {
+            properties.setProperty(key, value);
+            return this;
+        }
+
+        public Builder properties(Properties driverProperties) {
+            driverProperties.forEach(properties::put);
+            return this;
+        }
+
+        /**
+         * Pool settings, applied to the HikariConfig of every primary's pool. The JDBC URL, user, password,
+         * pool name and {@code initializationFailTimeout} are set by the data source afterwards.
+         */
+        public Builder hikari(Consumer<HikariConfig> customizer) {
+            this.hikari = Objects.requireNonNull(customizer, "hikari");
+            return this;
+        }
+
+        /** How long {@code getConnection} waits for the first primary record, default 10 s. */
+        public Builder initialPrimaryTimeout(Duration timeout) {
+            this.initialPrimaryTimeout = timeout;
+            return this;
+        }
+
+        /** How long {@code getConnection} waits while a switchover hold is set, default 10 s. */
+        public Builder holdTimeout(Duration timeout) {
+            this.holdTimeout = timeout;
+            return this;
+        }
+
+        public FailoverDataSource build() {
+            FailoverDataSource ds = new FailoverDataSource(new FailoverConfig(
+                    zookeeper,
+                    namespace,
+                    cluster,
+                    user,
+                    password,
+                    database,
+                    properties,
+                    hikari,
+                    initialPrimaryTimeout,
+                    holdTimeout));
+            ds.start();
+            return ds;
+        }
+    }
+}

@@ -1,0 +1,99 @@
+package dev.baton.jdbc;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.HikariPoolMXBean;
+import dev.baton.registry.PrimaryRecord;
+import java.sql.Connection;
+import java.sql.SQLException;
+
+/**
+ * The HikariCP pool of one primary in one epoch. When a newer epoch is published the pool is retired: every
+ * connection borrowed from it fails on its next use with SQLState 08006, and the pool is closed (idle
+ * connections closed, borrowed ones aborted).
+ */
+final class PrimaryPool {
+    private final PrimaryRecord record;
+    private final DriverFlavor flavor;
+    private final HikariDataSource pool;
+    private volatile PrimaryRecord successor;
+
+    PrimaryPool(PrimaryRecord record, DriverFlavor flavor, HikariConfig config) {
+        this.record = record;
+        this.flavor = flavor;
+        this.pool = new HikariDataSource(config);
+    }
+
+    PrimaryRecord record() {
+        return record;
+    }
+
+    long epoch() {
+        return record.epoch();
+    }
+
+    DriverFlavor flavor() {
+        return flavor;
+    }
+
+    boolean isRetired() {
+        return successor != null;
+    }
+
+    Connection borrow() throws SQLException {
+        return pool.getConnection();
+    }
+
+    /** Marks the pool retired; borrowed connections fail from now on. Does not close it (see {@link #close()}). */
+    void retire(PrimaryRecord newer) {
+        successor = newer;
+    }
+
+    /** Closes the pool: idle connections are closed, borrowed ones aborted. May block for seconds. */
+    void close() {
+        pool.close();
+    }
+
+    /** Closes the physical connection behind {@code pooled} and removes it from the pool. */
+    void evict(Connection pooled) {
+        pool.evictConnection(pooled);
+    }
+
+    HikariPoolMXBean poolBean() {
+        return pool.getHikariPoolMXBean();
+    }
+
+    /** Throws SQLState 08006 when this pool's epoch has been superseded. */
+    void checkCurrent() throws SQLException {
+        PrimaryRecord newer = successor;
+        if (newer != null) {
+            throw movedException(newer, null);
+        }
+    }
+
+    /** Translates an error on a connection of a retired pool into SQLState 08006, keeping it as the cause. */
+    SQLException translate(SQLException e) {
+        PrimaryRecord newer = successor;
+        if (newer == null || (e.getSQLState() != null && e.getSQLState().startsWith("08"))) {
+            return e;
+        }
+        return movedException(newer, e);
+    }
+
+    private SQLException movedException(PrimaryRecord newer, SQLException cause) {
+        return new SQLException(
+                "connection to " + describe(record) + " of cluster '" + record.cluster()
+                        + "' was closed: the primary moved to " + describe(newer),
+                "08006",
+                cause);
+    }
+
+    static String describe(PrimaryRecord r) {
+        return "node '" + r.nodeId() + "' at " + r.address() + " (epoch " + r.epoch() + ")";
+    }
+
+    @Override
+    public String toString() {
+        return "PrimaryPool[" + describe(record) + (isRetired() ? ", retired" : "") + "]";
+    }
+}
