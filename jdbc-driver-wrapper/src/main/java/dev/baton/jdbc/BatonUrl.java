@@ -1,0 +1,160 @@
+package dev.baton.jdbc;
+
+import dev.baton.registry.RegistryPaths;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * A parsed {@code jdbc:baton:zk://HOST:PORT[,HOST:PORT...]/CLUSTER[?key=value&...]} URL.
+ *
+ * <p>Baton's own keys (from the query or the connect properties; the query wins): {@code namespace},
+ * {@code database}, {@code holdTimeoutMs}, {@code initialPrimaryTimeoutMs}, {@code maxPoolSize},
+ * {@code connectionTimeoutMs}. {@code user} and {@code password} are the database credentials. Every other
+ * key is passed to the underlying driver.
+ */
+record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
+    static final String PREFIX = "jdbc:baton:";
+    private static final String ZK_PREFIX = PREFIX + "zk://";
+
+    static final Set<String> BATON_KEYS = Set.of(
+            "namespace", "database", "holdTimeoutMs", "initialPrimaryTimeoutMs", "maxPoolSize", "connectionTimeoutMs");
+
+    static boolean accepts(String url) {
+        return url != null && url.startsWith(PREFIX);
+    }
+
+    /** Parses {@code url} merged over {@code info}; errors name the wrong part, with any password masked. */
+    static BatonUrl parse(String url, Properties info) throws SQLException {
+        if (!url.startsWith(ZK_PREFIX)) {
+            throw malformed(url, "it must start with " + ZK_PREFIX + " (jdbc:baton:zk://HOST:PORT[,...]/CLUSTER)");
+        }
+        String rest = url.substring(ZK_PREFIX.length());
+        int query = rest.indexOf('?');
+        String path = query < 0 ? rest : rest.substring(0, query);
+        int slash = path.indexOf('/');
+        if (slash < 0) {
+            throw malformed(url, "the cluster is missing after the ZooKeeper hosts (.../CLUSTER)");
+        }
+        String hosts = path.substring(0, slash);
+        String cluster = path.substring(slash + 1);
+        if (hosts.isEmpty()) {
+            throw malformed(url, "no ZooKeeper host before '/" + cluster + "'");
+        }
+        for (String host : hosts.split(",", -1)) {
+            checkHost(url, host);
+        }
+        if (!RegistryPaths.isValidName(cluster)) {
+            throw malformed(
+                    url, "cluster '" + cluster + "' is not a valid name (1-64 characters of A-Z a-z 0-9 _ . -)");
+        }
+        Map<String, String> params = new TreeMap<>();
+        if (info != null) {
+            for (String key : info.stringPropertyNames()) {
+                params.put(key, info.getProperty(key));
+            }
+        }
+        if (query >= 0 && query + 1 < rest.length()) {
+            for (String pair : rest.substring(query + 1).split("&")) {
+                if (pair.isEmpty()) {
+                    continue;
+                }
+                int eq = pair.indexOf('=');
+                String key = decode(url, eq < 0 ? pair : pair.substring(0, eq));
+                String value = eq < 0 ? "" : decode(url, pair.substring(eq + 1));
+                if (key.isEmpty()) {
+                    throw malformed(url, "a query parameter has no name");
+                }
+                params.put(key, value);
+            }
+        }
+        BatonUrl parsed = new BatonUrl(hosts, cluster, params);
+        parsed.checkNumbers(url);
+        return parsed;
+    }
+
+    private static void checkHost(String url, String host) throws SQLException {
+        int colon = host.lastIndexOf(':');
+        if (host.isEmpty() || colon <= 0 || colon == host.length() - 1) {
+            throw malformed(url, "ZooKeeper host '" + host + "' is not HOST:PORT");
+        }
+        String port = host.substring(colon + 1);
+        int value;
+        try {
+            value = Integer.parseInt(port);
+        } catch (NumberFormatException e) {
+            throw malformed(url, "port '" + port + "' of ZooKeeper host '" + host + "' is not a number");
+        }
+        if (value < 1 || value > 65535) {
+            throw malformed(url, "port '" + port + "' of ZooKeeper host '" + host + "' is not a TCP port (1-65535)");
+        }
+    }
+
+    private void checkNumbers(String url) throws SQLException {
+        for (String key :
+                new String[] {"holdTimeoutMs", "initialPrimaryTimeoutMs", "maxPoolSize", "connectionTimeoutMs"}) {
+            String value = params.get(key);
+            if (value != null) {
+                long parsed;
+                try {
+                    parsed = Long.parseLong(value.trim());
+                } catch (NumberFormatException e) {
+                    throw malformed(url, key + "=" + value + " is not a number");
+                }
+                if (parsed < 1 || parsed > Integer.MAX_VALUE) {
+                    throw malformed(url, key + "=" + value + " must be between 1 and " + Integer.MAX_VALUE);
+                }
+            }
+        }
+    }
+
+    private static String decode(String url, String s) throws SQLException {
+        try {
+            return URLDecoder.decode(s, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw malformed(url, "'" + mask(s) + "' is not URL-encoded correctly");
+        }
+    }
+
+    String get(String key) {
+        return params.get(key);
+    }
+
+    Duration millis(String key, Duration fallback) {
+        String value = params.get(key);
+        return value == null ? fallback : Duration.ofMillis(Long.parseLong(value.trim()));
+    }
+
+    /** Everything that is neither Baton's own key nor a credential: the underlying driver's properties. */
+    Properties driverProperties() {
+        Properties props = new Properties();
+        params.forEach((k, v) -> {
+            if (!BATON_KEYS.contains(k) && !k.equals("user") && !k.equals("password")) {
+                props.setProperty(k, v);
+            }
+        });
+        return props;
+    }
+
+    /** The URL with the value of any {@code password} query parameter replaced by {@code ****}. */
+    static String mask(String url) {
+        return url.replaceAll("(?i)(password=)[^&]*", "$1****");
+    }
+
+    private static SQLException malformed(String url, String problem) {
+        return new SQLException("malformed Baton URL '" + mask(url) + "': " + problem, "08001");
+    }
+
+    @Override
+    public String toString() {
+        Map<String, String> shown = new TreeMap<>(params);
+        shown.replaceAll((k, v) -> k.toLowerCase(Locale.ROOT).contains("password") ? "****" : v);
+        return "BatonUrl[zookeeper=" + zookeeper + ", cluster=" + cluster + ", params=" + shown + "]";
+    }
+}
