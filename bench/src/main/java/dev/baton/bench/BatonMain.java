@@ -1,0 +1,26 @@
+package dev.baton.bench;
+
+import dev.baton.orchestrator.cli.BatonCli;
+import ch.qos.logback.classic.Level;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
+
+/** The full {@code baton} command of the distribution: the orchestrator's commands plus demo and bench. */
+public final class BatonMain {
+    private BatonMain() {}
+
+    /** The demo and the benchmarks print their own story; the orchestrator's INFO lines would drown it. */
+    static void quietLogs() {
+        if (System.getenv("BATON_LOG_LEVEL") == null
+                && LoggerFactory.getLogger("dev.baton") instanceof ch.qos.logback.classic.Logger logger) {
+            logger.setLevel(Level.WARN);
+        }
+    }
+
+    public static void main(String[] args) {
+        CommandLine cli = new CommandLine(new BatonCli())
+                .addSubcommand("demo", new DemoCommand())
+                .addSubcommand("bench", new BenchCommand());
+        System.exit(BatonCli.execute(cli, args));
+    }
+}

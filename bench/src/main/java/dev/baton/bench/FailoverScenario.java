@@ -1,0 +1,185 @@
+package dev.baton.bench;
+
+import dev.baton.jdbc.FailoverDataSource;
+import dev.baton.orchestrator.ClusterEvent;
+import dev.baton.orchestrator.Orchestrator;
+import dev.baton.orchestrator.config.BatonConfig;
+import dev.baton.orchestrator.config.ConfigLoader;
+import dev.baton.registry.PrimaryRecord;
+import dev.baton.sandbox.EmbeddedZooKeeper;
+import dev.baton.sandbox.SandboxNode;
+import dev.baton.sandbox.TcpProxy;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+
+/**
+ * A whole Baton installation on this machine: a sandbox cluster, an embedded ZooKeeper, one orchestrator and an
+ * application DataSource through Baton's wrapper. The demo, the benchmarks and the end-to-end tests all build on
+ * it; closing it stops and removes everything, in reverse order.
+ */
+public final class FailoverScenario implements AutoCloseable {
+    public static final String CLUSTER = "demo";
+
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private LocalCluster cluster;
+    private EmbeddedZooKeeper zooKeeper;
+    private Path configFile;
+    private BatonConfig config;
+    private Orchestrator orchestrator;
+    private FailoverDataSource dataSource;
+    private TcpProxy proxy;
+
+    private FailoverScenario() {}
+
+    /** Starts the cluster and ZooKeeper, writes the orchestrator's configuration, but starts no orchestrator yet. */
+    public static FailoverScenario prepare(String dialect, Consumer<String> progress) throws Exception {
+        return prepare(dialect, progress, false);
+    }
+
+    /**
+     * Like {@link #prepare(String, Consumer)}; with {@code proxyPrimary} the orchestrator (and the application)
+     * reach the initial primary through a {@link TcpProxy}, so that a test can cut only that link while the
+     * replicas keep streaming from the primary directly.
+     */
+    public static FailoverScenario prepare(String dialect, Consumer<String> progress, boolean proxyPrimary)
+            throws Exception {
+        FailoverScenario s = new FailoverScenario();
+        try {
+            progress.accept("starting a " + dialect + " primary and two replicas ...");
+            s.cluster = LocalCluster.start(dialect, 2);
+            s.resources.add(s.cluster);
+            if (proxyPrimary) {
+                SandboxNode first = s.cluster.nodes().get(0);
+                s.proxy = new TcpProxy(first.host(), first.port());
+                s.resources.add(s.proxy);
+            }
+            progress.accept("starting an embedded ZooKeeper ...");
+            s.zooKeeper = EmbeddedZooKeeper.start();
+            s.resources.add(s.zooKeeper);
+            Path dir = Files.createTempDirectory("baton-scenario-");
+            s.resources.add(() -> deleteTree(dir));
+            s.configFile = dir.resolve("baton.yml");
+            Files.writeString(s.configFile, s.yaml());
+            Files.setPosixFilePermissions(s.configFile, PosixFilePermissions.fromString("rw-------"));
+            s.config = ConfigLoader.load(s.configFile);
+            return s;
+        } catch (Exception e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    /** Starts the orchestrator, waits for it to publish the first primary, and opens the application DataSource. */
+    public PrimaryRecord startOrchestratorAndApplication(ClusterEvent.Listener events, Duration timeout)
+            throws Exception {
+        orchestrator = new Orchestrator(config, events, Clock.systemUTC());
+        resources.add(orchestrator);
+        orchestrator.start();
+        dataSource = FailoverDataSource.builder()
+                .zookeeper(zooKeeper.connectString())
+                .namespace("baton")
+                .cluster(CLUSTER)
+                .user(cluster.user())
+                .password(cluster.password())
+                .database(cluster.database())
+                .initialPrimaryTimeout(timeout)
+                .build();
+        resources.add(dataSource);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (dataSource.currentPrimary().isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException("no primary published within " + timeout.toMillis() + " ms");
+            }
+            Thread.sleep(20);
+        }
+        return dataSource.currentPrimary().get();
+    }
+
+    private String yaml() {
+        StringBuilder nodes = new StringBuilder();
+        for (SandboxNode n : cluster.nodes()) {
+            int port = proxy != null && n == cluster.nodes().get(0) ? proxy.port() : n.port();
+            nodes.append("      - { id: ").append(n.id()).append(", host: ").append(n.host()).append(", port: ")
+                    .append(port).append(" }\n");
+        }
+        return "# written by Baton's sandbox; the password is the sandbox's own\n"
+                + "zookeeper: { connect: \"" + zooKeeper.connectString() + "\", namespace: baton, sessionTimeout: 4s }\n"
+                + "clusters:\n"
+                + "  - name: " + CLUSTER + "\n"
+                + "    dialect: " + cluster.dialect() + "\n"
+                + "    user: " + cluster.user() + "\n"
+                + "    password: \"" + cluster.password() + "\"\n"
+                + (cluster.dialect().equals("postgresql") ? "" : "    database: " + cluster.database() + "\n")
+                + "    pollInterval: 500ms\n"
+                + "    recheckInterval: 100ms\n"
+                + "    failureThreshold: 3\n"
+                + "    nodes:\n" + nodes;
+    }
+
+    public LocalCluster cluster() {
+        return cluster;
+    }
+
+    public EmbeddedZooKeeper zooKeeper() {
+        return zooKeeper;
+    }
+
+    public Path configFile() {
+        return configFile;
+    }
+
+    public BatonConfig config() {
+        return config;
+    }
+
+    /** The proxy in front of the initial primary, or null. */
+    public TcpProxy proxy() {
+        return proxy;
+    }
+
+    public Orchestrator orchestrator() {
+        return orchestrator;
+    }
+
+    public FailoverDataSource dataSource() {
+        return dataSource;
+    }
+
+    public SandboxNode node(String id) {
+        return cluster.node(id);
+    }
+
+    @Override
+    public void close() {
+        List<AutoCloseable> reversed = new ArrayList<>(resources);
+        Collections.reverse(reversed);
+        resources.clear();
+        for (AutoCloseable r : reversed) {
+            try {
+                r.close();
+            } catch (Exception e) {
+                System.err.println("cleanup: " + e);
+            }
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Collections.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
+    }
+}

@@ -1,0 +1,89 @@
+package dev.baton.bench;
+
+import dev.baton.orchestrator.coordination.ClusterRegistry;
+import dev.baton.registry.HistoryEntry;
+import dev.baton.registry.NodeState;
+import dev.baton.registry.PrimaryRecord;
+import dev.baton.registry.RegistryClient;
+import dev.baton.sandbox.SandboxNode;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.curator.framework.CuratorFramework;
+
+/** What a test reads directly from the databases and from ZooKeeper, bypassing Baton's own components. */
+final class ClusterProbe implements AutoCloseable {
+    private final FailoverScenario scenario;
+    private final CuratorFramework client;
+    private final ClusterRegistry registry;
+
+    ClusterProbe(FailoverScenario scenario) {
+        this.scenario = scenario;
+        this.client = RegistryClient.start(
+                scenario.zooKeeper().connectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3));
+        this.registry = new ClusterRegistry(client, FailoverScenario.CLUSTER);
+    }
+
+    Optional<PrimaryRecord> primaryRecord() throws Exception {
+        return registry.readPrimary().map(v -> v.value());
+    }
+
+    Optional<NodeState> nodeState(String id) throws Exception {
+        return registry.readNodeStates().stream().filter(s -> s.nodeId().equals(id)).findFirst();
+    }
+
+    List<HistoryEntry> history() throws Exception {
+        return registry.readHistory();
+    }
+
+    Connection connect(SandboxNode node) throws SQLException {
+        return DriverManager.getConnection(
+                node.jdbcUrl(), scenario.cluster().user(), scenario.cluster().password());
+    }
+
+    boolean inRecovery(SandboxNode node) throws SQLException {
+        String value = queryString(node, "SELECT pg_is_in_recovery()");
+        return value.equals("t") || value.equals("true");
+    }
+
+    String queryString(SandboxNode node, String sql) throws SQLException {
+        try (Connection c = connect(node);
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(sql)) {
+            return rs.next() ? rs.getString(1) : null;
+        }
+    }
+
+    List<String> queryColumn(SandboxNode node, String sql) throws SQLException {
+        List<String> values = new ArrayList<>();
+        try (Connection c = connect(node);
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(sql)) {
+            while (rs.next()) {
+                values.add(rs.getString(1));
+            }
+        }
+        return values;
+    }
+
+    Set<Long> ids(SandboxNode node) throws SQLException {
+        Set<Long> ids = new HashSet<>();
+        for (String id : queryColumn(node, "SELECT id FROM baton_writes")) {
+            ids.add(Long.parseLong(id));
+        }
+        return ids;
+    }
+
+    @Override
+    public void close() {
+        client.close();
+    }
+}
