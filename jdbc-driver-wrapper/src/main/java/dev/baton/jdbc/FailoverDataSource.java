@@ -20,6 +20,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
@@ -70,6 +71,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
 
     private volatile PrimaryPool current;
     private volatile long newestEpoch;
+    private final AtomicLong ignoredRecords = new AtomicLong();
     /** Epoch the hold applies to: borrows wait while the hold node exists and the current epoch is not newer. */
     private volatile long holdEpoch = NO_HOLD;
 
@@ -194,6 +196,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
             }
             old = current;
             if (old != null && record.epoch() <= old.epoch()) {
+                ignoredRecords.incrementAndGet();
                 if (!record.nodeId().equals(old.record().nodeId())
                         || !record.address().equals(old.record().address())) {
                     LOG.warn(
@@ -430,6 +433,11 @@ public final class FailoverDataSource implements DataSource, Closeable {
      */
     public void addPrimaryChangeListener(Consumer<PrimaryRecord> listener) {
         listeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /** How many records were not accepted because their epoch was not newer than the current one. */
+    long ignoredRecords() {
+        return ignoredRecords.get();
     }
 
     /** The HikariCP pool of the current primary, for metrics; empty before the first record. */

@@ -1,0 +1,53 @@
+package dev.baton.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.Properties;
+import org.junit.jupiter.api.Test;
+
+class BatonUrlTest {
+    @Test
+    void parsesHostsClusterAndParameters() throws SQLException {
+        Properties info = new Properties();
+        info.setProperty("user", "app");
+        info.setProperty("ssl", "false");
+        BatonUrl url = BatonUrl.parse(
+                "jdbc:baton:zk://zk1:2181,zk2:2182/orders?database=shop&holdTimeoutMs=500&ssl=true&tcpKeepAlive=true",
+                info);
+        assertThat(url.zookeeper()).isEqualTo("zk1:2181,zk2:2182");
+        assertThat(url.cluster()).isEqualTo("orders");
+        assertThat(url.get("database")).isEqualTo("shop");
+        assertThat(url.get("user")).isEqualTo("app");
+        assertThat(url.millis("holdTimeoutMs", Duration.ZERO)).isEqualTo(Duration.ofMillis(500));
+        assertThat(url.driverProperties())
+                .containsOnlyKeys("ssl", "tcpKeepAlive")
+                .containsEntry("ssl", "true");
+    }
+
+    @Test
+    void refusesMalformedUrlsNamingTheWrongPart() {
+        assertRefused("jdbc:baton:orders", "must start with jdbc:baton:zk://");
+        assertRefused("jdbc:baton:zk://zk1:2181", "the cluster is missing");
+        assertRefused("jdbc:baton:zk://zk1:99999/orders", "port '99999' of ZooKeeper host 'zk1:99999'");
+        assertRefused("jdbc:baton:zk://zk1/orders", "ZooKeeper host 'zk1' is not HOST:PORT");
+        assertRefused("jdbc:baton:zk://zk1:2181/or/ders", "cluster 'or/ders' is not a valid name");
+        assertRefused("jdbc:baton:zk://zk1:2181/orders?maxPoolSize=ten", "maxPoolSize=ten is not a number");
+    }
+
+    @Test
+    void masksThePasswordInMessages() {
+        assertThatThrownBy(() -> BatonUrl.parse("jdbc:baton:zk://zk1:x/orders?password=hunter2&user=a", null))
+                .hasMessageContaining("password=****")
+                .hasMessageNotContaining("hunter2");
+    }
+
+    private static void assertRefused(String url, String problem) {
+        assertThatThrownBy(() -> BatonUrl.parse(url, new Properties()))
+                .isInstanceOf(SQLException.class)
+                .hasMessageContaining(problem)
+                .hasMessageContaining("malformed Baton URL");
+    }
+}

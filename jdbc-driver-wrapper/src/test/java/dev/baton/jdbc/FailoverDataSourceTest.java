@@ -1,0 +1,370 @@
+package dev.baton.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.baton.registry.PrimaryRecord;
+import dev.baton.registry.RegistryClient;
+import dev.baton.registry.RegistryJson;
+import dev.baton.registry.RegistryPaths;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Real ZooKeeper (curator-test) and two real standalone PostgreSQL servers acting as old and new primary. */
+class FailoverDataSourceTest {
+    private static final Logger LOG = LoggerFactory.getLogger(FailoverDataSourceTest.class);
+    private static final String CLUSTER = "orders";
+    private static final String APP = "baton-wrapper-test";
+
+    private static LocalPostgres pgA;
+    private static LocalPostgres pgB;
+
+    private TestingServer zk;
+    private CuratorFramework admin;
+    private final List<AutoCloseable> toClose = new ArrayList<>();
+
+    @BeforeAll
+    static void startPostgres() throws Exception {
+        pgA = LocalPostgres.start();
+        try {
+            pgB = LocalPostgres.start();
+        } catch (Exception | Error e) {
+            pgA.close();
+            throw e;
+        }
+    }
+
+    @AfterAll
+    static void stopPostgres() {
+        if (pgA != null) {
+            pgA.close();
+        }
+        if (pgB != null) {
+            pgB.close();
+        }
+    }
+
+    @BeforeEach
+    void startZooKeeper() throws Exception {
+        zk = new TestingServer(true);
+        admin = RegistryClient.start(
+                zk.getConnectString(), RegistryPaths.DEFAULT_NAMESPACE, Duration.ofSeconds(10), Duration.ofSeconds(3));
+        assertThat(admin.blockUntilConnected(10, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @AfterEach
+    void stopEverything() throws Exception {
+        BatonDriver.closeAll();
+        for (AutoCloseable c : toClose) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.warn("cleanup failed", e);
+            }
+        }
+        admin.close();
+        zk.close();
+    }
+
+    @Test
+    void routesBorrowsToThePublishedPrimary() throws Exception {
+        publish("a", pgA, 1);
+        FailoverDataSource ds = dataSource();
+        try (Connection c = ds.getConnection()) {
+            assertThat(serverPort(c)).isEqualTo(pgA.port());
+        }
+        assertThat(ds.currentPrimary()).map(PrimaryRecord::nodeId).contains("a");
+        assertThat(ds.newestEpochSeen()).isEqualTo(1);
+    }
+
+    @Test
+    void movesNewBorrowsToTheNewPrimaryWhenTheEpochGrows() throws Exception {
+        publish("a", pgA, 1);
+        FailoverDataSource ds = dataSource();
+        List<Long> seenAtNanos = new CopyOnWriteArrayList<>();
+        ds.addPrimaryChangeListener(r -> seenAtNanos.add(System.nanoTime()));
+        try (Connection c = ds.getConnection()) {
+            assertThat(serverPort(c)).isEqualTo(pgA.port());
+        }
+        long published = System.nanoTime();
+        publish("b", pgB, 2);
+        await().atMost(Duration.ofSeconds(5)).until(() -> ds.newestEpochSeen() == 2);
+        LOG.info("record change seen after {} µs", (seenAtNanos.get(seenAtNanos.size() - 1) - published) / 1000);
+        try (Connection c = ds.getConnection()) {
+            assertThat(serverPort(c)).isEqualTo(pgB.port());
+        }
+        assertThat(ds.currentPrimary()).map(PrimaryRecord::nodeId).contains("b");
+    }
+
+    @Test
+    void connectionBorrowedFromTheOldPrimaryFailsWithSqlState08AfterTheMove() throws Exception {
+        publish("a", pgA, 1);
+        FailoverDataSource ds = dataSource();
+        Connection old = ds.getConnection();
+        assertThat(serverPort(old)).isEqualTo(pgA.port());
+        PreparedStatement prepared = old.prepareStatement("SELECT 1");
+
+        publish("b", pgB, 2);
+        await().atMost(Duration.ofSeconds(5)).until(() -> ds.newestEpochSeen() == 2);
+
+        SQLException onStatement = assertThrows(SQLException.class, prepared::executeQuery);
+        assertThat(onStatement.getSQLState()).startsWith("08");
+        assertThat(onStatement.getMessage()).contains("node 'a'", "epoch 1", "node 'b'", "epoch 2");
+        SQLException onConnection = assertThrows(SQLException.class, old::createStatement);
+        assertThat(onConnection.getSQLState()).startsWith("08");
+        assertThat(old.isValid(1)).isFalse();
+        old.close();
+        // the old pool is closed: no session of this application is left on the old primary
+        await().atMost(Duration.ofSeconds(15)).until(() -> sessionsOf(pgA) == 0);
+    }
+
+    @Test
+    void ignoresARecordWithAnOlderEpoch() throws Exception {
+        publish("a", pgA, 5);
+        FailoverDataSource ds = dataSource();
+        List<PrimaryRecord> accepted = new CopyOnWriteArrayList<>();
+        ds.addPrimaryChangeListener(accepted::add);
+        await().atMost(Duration.ofSeconds(5)).until(() -> ds.newestEpochSeen() == 5);
+
+        publish("b", pgB, 4);
+        await().atMost(Duration.ofSeconds(5)).until(() -> ds.ignoredRecords() == 1);
+        publish("b", pgB, 5); // same epoch, another node: still refused
+        await().atMost(Duration.ofSeconds(5)).until(() -> ds.ignoredRecords() == 2);
+
+        assertThat(ds.newestEpochSeen()).isEqualTo(5);
+        assertThat(ds.currentPrimary()).map(PrimaryRecord::nodeId).contains("a");
+        assertThat(accepted).extracting(PrimaryRecord::nodeId).containsOnly("a"); // may hold the first record
+        try (Connection c = ds.getConnection()) {
+            assertThat(serverPort(c)).isEqualTo(pgA.port());
+        }
+    }
+
+    @Test
+    void keepsUsingTheLastKnownPrimaryWhenZooKeeperIsDown() throws Exception {
+        publish("a", pgA, 1);
+        FailoverDataSource ds = dataSource();
+        try (Connection c = ds.getConnection()) {
+            assertThat(serverPort(c)).isEqualTo(pgA.port());
+        }
+        zk.stop();
+        // force new physical connections while ZooKeeper is unreachable
+        ds.currentPoolBean().orElseThrow().softEvictConnections();
+        try (Connection c = ds.getConnection()) {
+            assertThat(serverPort(c)).isEqualTo(pgA.port());
+        }
+        assertThat(ds.currentPrimary()).map(PrimaryRecord::nodeId).contains("a");
+    }
+
+    @Test
+    void failsWith08001NamingClusterAndPathWhenNoPrimaryIsPublished() {
+        FailoverDataSource ds = track(FailoverDataSource.builder()
+                .zookeeper(zk.getConnectString())
+                .cluster(CLUSTER)
+                .user(LocalPostgres.USER)
+                .password(LocalPostgres.PASSWORD)
+                .database("postgres")
+                .initialPrimaryTimeout(Duration.ofMillis(300))
+                .build());
+        SQLException e = assertThrows(SQLException.class, ds::getConnection);
+        assertThat(e.getSQLState()).isEqualTo("08001");
+        assertThat(e.getMessage())
+                .contains("'orders'", "/baton/clusters/orders/primary", zk.getConnectString())
+                .doesNotContain(LocalPostgres.PASSWORD);
+    }
+
+    @Test
+    void holdsBorrowsWhileTheHoldNodeExistsAndReleasesThemToTheNewPrimary() throws Exception {
+        publish("a", pgA, 1);
+        FailoverDataSource ds = track(FailoverDataSource.builder()
+                .zookeeper(zk.getConnectString())
+                .cluster(CLUSTER)
+                .user(LocalPostgres.USER)
+                .password(LocalPostgres.PASSWORD)
+                .database("postgres")
+                .holdTimeout(Duration.ofSeconds(30))
+                .build());
+        try (Connection c = ds.getConnection()) {
+            assertThat(serverPort(c)).isEqualTo(pgA.port());
+        }
+        admin.create()
+                .creatingParentsIfNeeded()
+                .forPath(RegistryPaths.hold(CLUSTER), "{\"reason\":\"switchover\"}".getBytes());
+        await().atMost(Duration.ofSeconds(5)).until(() -> {
+            // a borrow started now must wait: detect the hold through a borrow that does not finish at once
+            CompletableFuture<Integer> probe = borrowPort(ds);
+            try {
+                probe.get(200, TimeUnit.MILLISECONDS);
+                return false;
+            } catch (java.util.concurrent.TimeoutException stillWaiting) {
+                probe.cancel(true);
+                return true;
+            }
+        });
+
+        CompletableFuture<Integer> held = borrowPort(ds);
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> !held.isDone());
+
+        long released = System.nanoTime();
+        publish("b", pgB, 2);
+        admin.delete().forPath(RegistryPaths.hold(CLUSTER));
+        assertThat(held.get(10, TimeUnit.SECONDS)).isEqualTo(pgB.port());
+        LOG.info("held borrow completed {} ms after the release", (System.nanoTime() - released) / 1_000_000);
+    }
+
+    @Test
+    void readOnlyErrorEvictsTheConnection() throws Exception {
+        pgA.execute("CREATE TABLE IF NOT EXISTS fenced_probe (id int)");
+        publish("a", pgA, 1);
+        FailoverDataSource ds = dataSource();
+        int firstPid;
+        try (Connection c = ds.getConnection();
+                Statement s = c.createStatement()) {
+            firstPid = backendPid(c);
+            s.execute("SET default_transaction_read_only = on"); // what fencing does to a session
+            SQLException e =
+                    assertThrows(SQLException.class, () -> s.executeUpdate("INSERT INTO fenced_probe VALUES (1)"));
+            assertThat(e.getSQLState()).isEqualTo("25006");
+        }
+        try (Connection c = ds.getConnection()) {
+            assertThat(backendPid(c)).isNotEqualTo(firstPid);
+            try (Statement s = c.createStatement()) {
+                s.executeUpdate("INSERT INTO fenced_probe VALUES (2)");
+            }
+        }
+        assertThat(ds.currentPoolBean().orElseThrow().getTotalConnections()).isEqualTo(1);
+    }
+
+    @Test
+    void jdbcUrlWorksThroughDriverManager() throws Exception {
+        publish("a", pgA, 1);
+        String url = "jdbc:baton:zk://" + zk.getConnectString() + "/" + CLUSTER
+                + "?database=postgres&maxPoolSize=2&ApplicationName=" + APP;
+        int pid;
+        try (Connection c = DriverManager.getConnection(url, LocalPostgres.USER, LocalPostgres.PASSWORD)) {
+            assertThat(serverPort(c)).isEqualTo(pgA.port());
+            assertThat(c.getClientInfo("ApplicationName")).isEqualTo(APP);
+            pid = backendPid(c);
+        }
+        try (Connection c = DriverManager.getConnection(url, LocalPostgres.USER, LocalPostgres.PASSWORD)) {
+            assertThat(backendPid(c))
+                    .as("closing returned the connection to the pool")
+                    .isEqualTo(pid);
+        }
+        assertThat(DriverManager.getDriver(url)).isInstanceOf(BatonDriver.class);
+        assertThat(DriverManager.getDriver("jdbc:postgresql://x/y")).isNotInstanceOf(BatonDriver.class);
+    }
+
+    @Test
+    void malformedUrlIsRefusedWithAClearMessage() {
+        SQLException e = assertThrows(
+                SQLException.class,
+                () -> DriverManager.getConnection(
+                        "jdbc:baton:zk://" + zk.getConnectString() + ",zk2:notaport/" + CLUSTER + "?password=topsecret",
+                        new Properties()));
+        assertThat(e.getMessage())
+                .contains("port 'notaport' of ZooKeeper host 'zk2:notaport'")
+                .doesNotContain("topsecret");
+        assertThat(new BatonDriver().acceptsURL("jdbc:postgresql://h/db")).isFalse();
+    }
+
+    @Test
+    void passwordNeverAppearsInExceptionMessages() throws Exception {
+        publish("a", pgA, 1);
+        String wrong = "not-the-pw-4711";
+        String url = "jdbc:baton:zk://" + zk.getConnectString() + "/" + CLUSTER
+                + "?database=postgres&connectionTimeoutMs=1000&password=" + wrong;
+        Properties info = new Properties();
+        info.setProperty("user", LocalPostgres.USER);
+        SQLException e = assertThrows(SQLException.class, () -> DriverManager.getConnection(url, info));
+        LOG.info("wrong password gives: {}", e.toString());
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            assertThat(String.valueOf(t.getMessage())).doesNotContain(wrong).doesNotContain(LocalPostgres.PASSWORD);
+        }
+        assertThat(e.getMessage() + e.getCause()).contains("password authentication failed");
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private FailoverDataSource dataSource() {
+        return track(FailoverDataSource.builder()
+                .zookeeper(zk.getConnectString())
+                .cluster(CLUSTER)
+                .user(LocalPostgres.USER)
+                .password(LocalPostgres.PASSWORD)
+                .database("postgres")
+                .property("ApplicationName", APP)
+                .hikari(c -> {
+                    c.setMaximumPoolSize(1);
+                    c.setConnectionTimeout(5000);
+                })
+                .build());
+    }
+
+    private <T extends AutoCloseable> T track(T closeable) {
+        toClose.add(closeable);
+        return closeable;
+    }
+
+    private void publish(String node, LocalPostgres pg, long epoch) throws Exception {
+        PrimaryRecord record =
+                new PrimaryRecord(CLUSTER, node, "127.0.0.1", pg.port(), "postgresql", epoch, Instant.now());
+        admin.create()
+                .orSetData()
+                .creatingParentsIfNeeded()
+                .forPath(RegistryPaths.primary(CLUSTER), RegistryJson.write(record));
+    }
+
+    private static CompletableFuture<Integer> borrowPort(FailoverDataSource ds) {
+        return CompletableFuture.supplyAsync(() -> {
+            try (Connection c = ds.getConnection()) {
+                return serverPort(c);
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+    }
+
+    private static int serverPort(Connection c) throws SQLException {
+        return queryInt(c, "SELECT inet_server_port()");
+    }
+
+    private static int backendPid(Connection c) throws SQLException {
+        return queryInt(c, "SELECT pg_backend_pid()");
+    }
+
+    private static int queryInt(Connection c, String sql) throws SQLException {
+        try (Statement s = c.createStatement();
+                ResultSet rs = s.executeQuery(sql)) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
+    private static int sessionsOf(LocalPostgres pg) throws SQLException {
+        try (Connection c = DriverManager.getConnection(pg.jdbcUrl(), LocalPostgres.USER, LocalPostgres.PASSWORD)) {
+            return queryInt(c, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + APP + "'");
+        }
+    }
+}
