@@ -19,6 +19,7 @@ import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -238,7 +239,11 @@ public final class FailoverDataSource implements DataSource, Closeable {
                     config.cluster(),
                     PrimaryPool.describe(old.record()),
                     PrimaryPool.describe(record));
-            retirer.execute(() -> closeQuietly(old));
+            try {
+                retirer.execute(() -> closeQuietly(old));
+            } catch (RejectedExecutionException closing) {
+                closeQuietly(old); // close() raced with this record: close the old pool here
+            }
         }
         for (Consumer<PrimaryRecord> listener : listeners) {
             try {
@@ -321,6 +326,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
 
     @Override
     public Connection getConnection() throws SQLException {
+        checkOpen();
         PrimaryPool pool = current;
         if (pool == null || isHeld(pool)) {
             pool = awaitPrimary();
@@ -433,6 +439,13 @@ public final class FailoverDataSource implements DataSource, Closeable {
      */
     public void addPrimaryChangeListener(Consumer<PrimaryRecord> listener) {
         listeners.add(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /** True while a switchover hold makes new borrows wait. */
+    boolean isHolding() {
+        PrimaryPool pool = current;
+        long hold = holdEpoch;
+        return hold != NO_HOLD && (pool == null || pool.epoch() <= hold);
     }
 
     /** How many records were not accepted because their epoch was not newer than the current one. */
