@@ -1,0 +1,217 @@
+package dev.baton.sandbox;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real local PostgreSQL cluster: one primary ({@code pg1}) and N streaming replicas ({@code pg2}, {@code pg3}, ...)
+ * with physical replication slots, on free loopback ports, under one temp dir that {@link #close()} removes.
+ */
+public final class PostgresSandbox implements AutoCloseable {
+    static final String PREFIX = "baton-pg-";
+    static final String BOOTSTRAP_USER = "postgres";
+    static final Duration TOOL_TIMEOUT = Duration.ofSeconds(60);
+    private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
+    private static final Logger log = LoggerFactory.getLogger(PostgresSandbox.class);
+
+    private final Path baseDir;
+    private final Path binDir;
+    private final Path socketDir;
+    private final String user;
+    private final String password;
+    private final Duration walReceiverTimeout;
+    private final List<PgNode> nodes = new ArrayList<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final Thread shutdownHook;
+
+    private PostgresSandbox(Builder b) {
+        this.user = b.user;
+        this.password = b.password;
+        this.walReceiverTimeout = b.walReceiverTimeout;
+        this.binDir = PgBinaries.locate();
+        this.baseDir = SandboxDir.create(PREFIX);
+        this.shutdownHook = SandboxDir.registerHook("postgres-sandbox", this::close);
+        this.socketDir = baseDir.resolve("sock");
+        OsUser.giveToPostgres(baseDir);
+    }
+
+    /** A primary and {@code replicas} streaming replicas with the default user, password and timeouts. */
+    public static PostgresSandbox start(int replicas) throws IOException {
+        return builder().replicas(replicas).start();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    private void bootstrap(int replicas) throws IOException {
+        Files.createDirectories(socketDir);
+        OsUser.giveToPostgres(socketDir);
+        List<Integer> ports = Ports.free(replicas + 1);
+        PgNode primary = new PgNode(this, "pg1", ports.get(0));
+        nodes.add(primary);
+        primary.initPrimary();
+        primary.start();
+        String escaped = password.replace("'", "''");
+        primary.sql("SET log_min_error_statement = panic;\nCREATE ROLE \"" + user + "\" SUPERUSER LOGIN PASSWORD '"
+                + escaped + "';");
+        for (int i = 1; i <= replicas; i++) {
+            PgNode replica = new PgNode(this, "pg" + (i + 1), ports.get(i));
+            nodes.add(replica);
+            replica.initReplicaOf(primary);
+            replica.start();
+        }
+        for (PgNode replica : nodes.subList(1, nodes.size())) {
+            replica.awaitStreaming(Duration.ofSeconds(30));
+        }
+        log.info("PostgreSQL sandbox up in {}: {}", baseDir, describe());
+    }
+
+    private String describe() {
+        StringBuilder sb = new StringBuilder();
+        for (PgNode n : nodes) {
+            sb.append(n.id())
+                    .append('@')
+                    .append(n.port())
+                    .append(" pid ")
+                    .append(n.pid())
+                    .append(' ');
+        }
+        return sb.toString().strip();
+    }
+
+    /** All nodes; index 0 is the initial primary. */
+    public List<PgNode> nodes() {
+        return List.copyOf(nodes);
+    }
+
+    public PgNode node(String id) {
+        return nodes.stream()
+                .filter(n -> n.id().equals(id))
+                .findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("no node " + id + " in this sandbox; nodes are "
+                        + nodes.stream().map(PgNode::id).toList()));
+    }
+
+    /** A SUPERUSER role with a password, for scram-sha-256 TCP connections. */
+    public String user() {
+        return user;
+    }
+
+    public String password() {
+        return password;
+    }
+
+    public Path baseDir() {
+        return baseDir;
+    }
+
+    public Path binDir() {
+        return binDir;
+    }
+
+    Path socketDir() {
+        return socketDir;
+    }
+
+    Duration walReceiverTimeout() {
+        return walReceiverTimeout;
+    }
+
+    List<String> secrets() {
+        return List.of(password);
+    }
+
+    /** Kills every server this sandbox started, waits until they are gone and deletes {@link #baseDir()}. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        RuntimeException failure = null;
+        for (PgNode n : nodes) {
+            try {
+                n.kill();
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+        }
+        try {
+            SandboxDir.deleteRecursively(baseDir);
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        SandboxDir.unregisterHook(shutdownHook);
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    public static final class Builder {
+        private int replicas = 2;
+        private String user = "baton";
+        private String password = "baton-sandbox-secret";
+        private Duration walReceiverTimeout = Duration.ofSeconds(5);
+
+        private Builder() {}
+
+        public Builder replicas(int replicas) {
+            if (replicas < 0 || replicas > 8) {
+                throw new IllegalArgumentException("replicas: " + replicas + " is not between 0 and 8");
+            }
+            this.replicas = replicas;
+            return this;
+        }
+
+        public Builder user(String user) {
+            if (user == null || !IDENTIFIER.matcher(user).matches() || user.equals(BOOTSTRAP_USER)) {
+                throw new IllegalArgumentException(
+                        "user: '" + user + "' is not a plain SQL identifier ([A-Za-z_][A-Za-z0-9_]*, not 'postgres')");
+            }
+            this.user = user;
+            return this;
+        }
+
+        public Builder password(String password) {
+            if (password == null || password.isEmpty()) {
+                throw new IllegalArgumentException("password: must not be empty");
+            }
+            this.password = password;
+            return this;
+        }
+
+        public Builder walReceiverTimeout(Duration timeout) {
+            Objects.requireNonNull(timeout, "walReceiverTimeout");
+            if (timeout.isNegative() || timeout.toMillis() < 100) {
+                throw new IllegalArgumentException(
+                        "walReceiverTimeout: " + timeout + " is too short (at least 100 ms)");
+            }
+            this.walReceiverTimeout = timeout;
+            return this;
+        }
+
+        public PostgresSandbox start() throws IOException {
+            PostgresSandbox sandbox = new PostgresSandbox(this);
+            try {
+                sandbox.bootstrap(replicas);
+                return sandbox;
+            } catch (IOException | RuntimeException e) {
+                try {
+                    sandbox.close();
+                } catch (RuntimeException suppressed) {
+                    e.addSuppressed(suppressed);
+                }
+                throw e;
+            }
+        }
+    }
+}
