@@ -8,6 +8,8 @@ import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
+import dev.baton.sandbox.PgNode;
+import dev.baton.sandbox.PostgresSandbox;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -32,14 +34,19 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Real ZooKeeper (curator-test) and two real standalone PostgreSQL servers acting as old and new primary. */
+/** Real ZooKeeper (curator-test) and two real standalone PostgreSQL servers (sandboxes) as old and new primary. */
 class FailoverDataSourceTest {
     private static final Logger LOG = LoggerFactory.getLogger(FailoverDataSourceTest.class);
     private static final String CLUSTER = "orders";
     private static final String APP = "baton-wrapper-test";
 
-    private static LocalPostgres pgA;
-    private static LocalPostgres pgB;
+    private static final String USER = "baton";
+    private static final String PASSWORD = "wrapper-test-" + Long.toHexString(System.nanoTime());
+
+    private static PostgresSandbox sandboxA;
+    private static PostgresSandbox sandboxB;
+    private static PgNode pgA;
+    private static PgNode pgB;
 
     private TestingServer zk;
     private CuratorFramework admin;
@@ -47,22 +54,35 @@ class FailoverDataSourceTest {
 
     @BeforeAll
     static void startPostgres() throws Exception {
-        pgA = LocalPostgres.start();
+        sandboxA = PostgresSandbox.builder()
+                .replicas(0)
+                .user(USER)
+                .password(PASSWORD)
+                .start();
         try {
-            pgB = LocalPostgres.start();
+            sandboxB = PostgresSandbox.builder()
+                    .replicas(0)
+                    .user(USER)
+                    .password(PASSWORD)
+                    .start();
         } catch (Exception | Error e) {
-            pgA.close();
+            sandboxA.close();
             throw e;
         }
+        pgA = sandboxA.nodes().get(0);
+        pgB = sandboxB.nodes().get(0);
     }
 
     @AfterAll
     static void stopPostgres() {
-        if (pgA != null) {
-            pgA.close();
-        }
-        if (pgB != null) {
-            pgB.close();
+        try {
+            if (sandboxA != null) {
+                sandboxA.close();
+            }
+        } finally {
+            if (sandboxB != null) {
+                sandboxB.close();
+            }
         }
     }
 
@@ -182,8 +202,8 @@ class FailoverDataSourceTest {
         FailoverDataSource ds = track(FailoverDataSource.builder()
                 .zookeeper(zk.getConnectString())
                 .cluster(CLUSTER)
-                .user(LocalPostgres.USER)
-                .password(LocalPostgres.PASSWORD)
+                .user(USER)
+                .password(PASSWORD)
                 .database("postgres")
                 .initialPrimaryTimeout(Duration.ofMillis(300))
                 .build());
@@ -191,7 +211,7 @@ class FailoverDataSourceTest {
         assertThat(e.getSQLState()).isEqualTo("08001");
         assertThat(e.getMessage())
                 .contains("'orders'", "/baton/clusters/orders/primary", zk.getConnectString())
-                .doesNotContain(LocalPostgres.PASSWORD);
+                .doesNotContain(PASSWORD);
     }
 
     @Test
@@ -200,8 +220,8 @@ class FailoverDataSourceTest {
         FailoverDataSource ds = track(FailoverDataSource.builder()
                 .zookeeper(zk.getConnectString())
                 .cluster(CLUSTER)
-                .user(LocalPostgres.USER)
-                .password(LocalPostgres.PASSWORD)
+                .user(USER)
+                .password(PASSWORD)
                 .database("postgres")
                 .holdTimeout(Duration.ofSeconds(30))
                 .build());
@@ -225,7 +245,7 @@ class FailoverDataSourceTest {
 
     @Test
     void readOnlyErrorEvictsTheConnection() throws Exception {
-        pgA.execute("CREATE TABLE IF NOT EXISTS fenced_probe (id int)");
+        pgA.sql("CREATE TABLE IF NOT EXISTS fenced_probe (id int); GRANT ALL ON fenced_probe TO " + USER + ";");
         publish("a", pgA, 1);
         FailoverDataSource ds = dataSource();
         int firstPid;
@@ -252,12 +272,12 @@ class FailoverDataSourceTest {
         String url = "jdbc:baton:zk://" + zk.getConnectString() + "/" + CLUSTER
                 + "?database=postgres&maxPoolSize=2&ApplicationName=" + APP;
         int pid;
-        try (Connection c = DriverManager.getConnection(url, LocalPostgres.USER, LocalPostgres.PASSWORD)) {
+        try (Connection c = DriverManager.getConnection(url, USER, PASSWORD)) {
             assertThat(serverPort(c)).isEqualTo(pgA.port());
             assertThat(c.getClientInfo("ApplicationName")).isEqualTo(APP);
             pid = backendPid(c);
         }
-        try (Connection c = DriverManager.getConnection(url, LocalPostgres.USER, LocalPostgres.PASSWORD)) {
+        try (Connection c = DriverManager.getConnection(url, USER, PASSWORD)) {
             assertThat(backendPid(c))
                     .as("closing returned the connection to the pool")
                     .isEqualTo(pid);
@@ -286,11 +306,11 @@ class FailoverDataSourceTest {
         String url = "jdbc:baton:zk://" + zk.getConnectString() + "/" + CLUSTER
                 + "?database=postgres&connectionTimeoutMs=1000&password=" + wrong;
         Properties info = new Properties();
-        info.setProperty("user", LocalPostgres.USER);
+        info.setProperty("user", USER);
         SQLException e = assertThrows(SQLException.class, () -> DriverManager.getConnection(url, info));
         LOG.info("wrong password gives: {}", e.toString());
         for (Throwable t = e; t != null; t = t.getCause()) {
-            assertThat(String.valueOf(t.getMessage())).doesNotContain(wrong).doesNotContain(LocalPostgres.PASSWORD);
+            assertThat(String.valueOf(t.getMessage())).doesNotContain(wrong).doesNotContain(PASSWORD);
         }
         assertThat(e.getMessage() + e.getCause()).contains("password authentication failed");
     }
@@ -301,8 +321,8 @@ class FailoverDataSourceTest {
         return track(FailoverDataSource.builder()
                 .zookeeper(zk.getConnectString())
                 .cluster(CLUSTER)
-                .user(LocalPostgres.USER)
-                .password(LocalPostgres.PASSWORD)
+                .user(USER)
+                .password(PASSWORD)
                 .database("postgres")
                 .property("ApplicationName", APP)
                 .hikari(c -> {
@@ -317,7 +337,7 @@ class FailoverDataSourceTest {
         return closeable;
     }
 
-    private void publish(String node, LocalPostgres pg, long epoch) throws Exception {
+    private void publish(String node, PgNode pg, long epoch) throws Exception {
         PrimaryRecord record =
                 new PrimaryRecord(CLUSTER, node, "127.0.0.1", pg.port(), "postgresql", epoch, Instant.now());
         admin.create()
@@ -352,9 +372,7 @@ class FailoverDataSourceTest {
         }
     }
 
-    private static int sessionsOf(LocalPostgres pg) throws SQLException {
-        try (Connection c = DriverManager.getConnection(pg.jdbcUrl(), LocalPostgres.USER, LocalPostgres.PASSWORD)) {
-            return queryInt(c, "SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + APP + "'");
-        }
+    private static int sessionsOf(PgNode pg) {
+        return Integer.parseInt(pg.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = '" + APP + "'"));
     }
 }
