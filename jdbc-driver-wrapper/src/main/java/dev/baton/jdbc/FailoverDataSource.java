@@ -32,6 +32,7 @@ import org.apache.curator.framework.recipes.cache.ChildData;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.curator.framework.state.ConnectionState;
+import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -123,7 +124,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
                 .listenable()
                 .addListener(CuratorCacheListener.builder()
                         .forCreates(node -> onHold(true))
-                        .forDeletes(node -> onHold(false))
+                        .forDeletes(node -> onHoldReleased())
                         .build());
         holdCache.start();
         primaryCache.start();
@@ -170,24 +171,24 @@ public final class FailoverDataSource implements DataSource, Closeable {
 
     private void onPrimaryData(ChildData data) {
         withMdc(() -> {
-            PrimaryRecord record;
-            DriverFlavor flavor;
-            try {
-                record = RegistryJson.read(data.getData(), PrimaryRecord.class);
-                flavor = DriverFlavor.forDialect(record.dialect());
-            } catch (RuntimeException e) {
-                LOG.warn(
-                        "cluster {}: ignoring unreadable primary record at {}: {}",
-                        config.cluster(),
-                        config.primaryPath(),
-                        e.getMessage());
-                return;
-            }
-            accept(record, flavor);
+            parse(data.getData()).ifPresent(this::accept);
         });
     }
 
-    private void accept(PrimaryRecord record, DriverFlavor flavor) {
+    private Optional<PrimaryRecord> parse(byte[] json) {
+        try {
+            return Optional.of(RegistryJson.read(json, PrimaryRecord.class));
+        } catch (RuntimeException e) {
+            LOG.warn(
+                    "cluster {}: ignoring unreadable primary record at {}: {}",
+                    config.cluster(),
+                    config.primaryPath(),
+                    e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private void accept(PrimaryRecord record) {
         PrimaryPool old;
         PrimaryPool fresh;
         lock.lock();
@@ -197,9 +198,9 @@ public final class FailoverDataSource implements DataSource, Closeable {
             }
             old = current;
             if (old != null && record.epoch() <= old.epoch()) {
-                ignoredRecords.incrementAndGet();
                 if (!record.nodeId().equals(old.record().nodeId())
                         || !record.address().equals(old.record().address())) {
+                    ignoredRecords.incrementAndGet();
                     LOG.warn(
                             "cluster {}: ignoring {}: not newer than {}",
                             config.cluster(),
@@ -209,13 +210,18 @@ public final class FailoverDataSource implements DataSource, Closeable {
                 return;
             }
             try {
+                DriverFlavor flavor = DriverFlavor.forDialect(record.dialect());
                 fresh = new PrimaryPool(record, flavor, hikariConfig(record, flavor));
             } catch (RuntimeException e) {
+                // fail closed: the old primary is superseded even if we cannot reach the new one
+                newestEpoch = record.epoch();
+                if (old != null) {
+                    old.retire(record);
+                }
                 LOG.error(
-                        "cluster {}: cannot create a pool for {}; keeping {}",
+                        "cluster {}: cannot create a pool for {}; connections to the older primary fail from now on",
                         config.cluster(),
                         PrimaryPool.describe(record),
-                        describeCurrent(),
                         e);
                 return;
             }
@@ -251,6 +257,27 @@ public final class FailoverDataSource implements DataSource, Closeable {
             } catch (RuntimeException e) {
                 LOG.warn("cluster {}: primary change listener failed", config.cluster(), e);
             }
+        }
+    }
+
+    /**
+     * The hold node and the primary record are watched separately, and the primary cache needs one more
+     * round trip to fetch the new data, so the release can be seen before the record a switchover wrote just
+     * before it. Re-read the record first (same session, so it reflects every write made before the delete),
+     * then release the waiting borrows.
+     */
+    private void onHoldReleased() {
+        try {
+            client.getData()
+                    .inBackground((c, event) -> {
+                        if (event.getResultCode() == KeeperException.Code.OK.intValue()) {
+                            withMdc(() -> parse(event.getData()).ifPresent(this::accept));
+                        }
+                        onHold(false);
+                    })
+                    .forPath(RegistryPaths.primary(config.cluster()));
+        } catch (Exception e) {
+            onHold(false);
         }
     }
 
@@ -336,18 +363,18 @@ public final class FailoverDataSource implements DataSource, Closeable {
             try {
                 pooled = pool.borrow();
             } catch (SQLException e) {
-                PrimaryPool now = current;
-                if (now != pool && attempt < 3) {
-                    pool = now; // the pool was retired while we were borrowing
+                if (pool.isRetired() && attempt < 3) {
+                    pool = current; // retired (and maybe closed) while we were borrowing
                     continue;
                 }
-                throw e;
+                throw pool.translate(e);
             }
             if (pool.isRetired() && attempt < 3) {
                 pooled.close();
                 pool = current;
                 continue;
             }
+            // a pool still retired here has no successor pool: the connection fails on first use with 08006
             return FailoverConnection.wrap(pooled, pool);
         }
     }
@@ -448,7 +475,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
         return hold != NO_HOLD && (pool == null || pool.epoch() <= hold);
     }
 
-    /** How many records were not accepted because their epoch was not newer than the current one. */
+    /** How many records naming another node were refused because their epoch was not newer than the current one. */
     long ignoredRecords() {
         return ignoredRecords.get();
     }

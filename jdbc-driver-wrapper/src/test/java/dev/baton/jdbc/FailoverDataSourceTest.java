@@ -237,8 +237,14 @@ class FailoverDataSourceTest {
         await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> !held.isDone());
 
         long released = System.nanoTime();
-        publish("b", pgB, 2);
-        admin.delete().forPath(RegistryPaths.hold(CLUSTER));
+        // one transaction: the hold's delete event arrives before the primary cache has fetched the new data,
+        // which is the order most likely to send a released borrow to the old primary
+        admin.transaction()
+                .forOperations(
+                        admin.transactionOp()
+                                .setData()
+                                .forPath(RegistryPaths.primary(CLUSTER), RegistryJson.write(record("b", pgB, 2))),
+                        admin.transactionOp().delete().forPath(RegistryPaths.hold(CLUSTER)));
         assertThat(held.get(10, TimeUnit.SECONDS)).isEqualTo(pgB.port());
         LOG.info("held borrow completed {} ms after the release", (System.nanoTime() - released) / 1_000_000);
     }
@@ -338,12 +344,14 @@ class FailoverDataSourceTest {
     }
 
     private void publish(String node, PgNode pg, long epoch) throws Exception {
-        PrimaryRecord record =
-                new PrimaryRecord(CLUSTER, node, "127.0.0.1", pg.port(), "postgresql", epoch, Instant.now());
         admin.create()
                 .orSetData()
                 .creatingParentsIfNeeded()
-                .forPath(RegistryPaths.primary(CLUSTER), RegistryJson.write(record));
+                .forPath(RegistryPaths.primary(CLUSTER), RegistryJson.write(record(node, pg, epoch)));
+    }
+
+    private static PrimaryRecord record(String node, PgNode pg, long epoch) {
+        return new PrimaryRecord(CLUSTER, node, "127.0.0.1", pg.port(), "postgresql", epoch, Instant.now());
     }
 
     private static CompletableFuture<Integer> borrowPort(FailoverDataSource ds) {
