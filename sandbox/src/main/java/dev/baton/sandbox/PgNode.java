@@ -83,7 +83,7 @@ public final class PgNode implements SandboxNode {
     @Override
     public void start() {
         server.launch(OsUser.asPostgres(List.of(bin("postgres"), "-D", dataDir.toString())));
-        server.awaitReady("accepts connections", START_TIMEOUT, this::acceptsConnections);
+        server.awaitReady("accept connections", START_TIMEOUT, this::acceptsConnections);
     }
 
     /** Fast shutdown (SIGINT): a clean stop with a shutdown checkpoint. */
@@ -172,7 +172,7 @@ public final class PgNode implements SandboxNode {
 
     /** Waits until this standby's WAL receiver is streaming. */
     public void awaitStreaming(Duration timeout) {
-        server.awaitReady("streams from its primary", timeout, () -> {
+        server.awaitReady("stream from its primary", timeout, () -> {
             try {
                 return "streaming".equals(walReceiverStatus());
             } catch (RuntimeException e) {

@@ -94,7 +94,7 @@ final class ServerProcess {
         while (true) {
             if (!isRunning()) {
                 throw new SandboxException(
-                        name + " exited while waiting until it " + what + "; log tail:\n" + logTail(logFile, 30));
+                        name + " exited while waiting for it to " + what + "; log tail:\n" + logTail(logFile, 30));
             }
             if (ready.getAsBoolean()) {
                 return;
