@@ -195,6 +195,27 @@ class FailoverDataSourceTest {
             assertThat(serverPort(c)).isEqualTo(pgA.port());
         }
         assertThat(ds.currentPrimary()).map(PrimaryRecord::nodeId).contains("a");
+
+        // when ZooKeeper is back, the watch resumes and a newer record is followed
+        zk.restart();
+        publish("b", pgB, 2);
+        await().atMost(Duration.ofSeconds(20)).until(() -> ds.newestEpochSeen() == 2);
+        try (Connection c = ds.getConnection()) {
+            assertThat(serverPort(c)).isEqualTo(pgB.port());
+        }
+    }
+
+    @Test
+    void refusesBorrowsAfterCloseAndPerCallCredentials() throws Exception {
+        publish("a", pgA, 1);
+        FailoverDataSource ds = dataSource();
+        assertThrows(java.sql.SQLFeatureNotSupportedException.class, () -> ds.getConnection(USER, PASSWORD));
+        assertThat(ds.unwrap(FailoverDataSource.class)).isSameAs(ds);
+        ds.close();
+        SQLException e = assertThrows(SQLException.class, ds::getConnection);
+        assertThat(e.getMessage()).contains("closed");
+        assertThat(new BatonDriver().connect("jdbc:postgresql://127.0.0.1/x", new Properties()))
+                .isNull();
     }
 
     @Test
