@@ -1,0 +1,241 @@
+package dev.baton.sandbox;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketException;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real TCP proxy on loopback to cut links in tests. Blocking I/O, two daemon threads per connection.
+ *
+ * <ul>
+ *   <li>{@link #blackhole()}: like a partition that drops packets: connections (existing and new) stay open but no
+ *       byte is forwarded either way; senders eventually block when buffers fill.
+ *   <li>{@link #refuse()}: existing connections are reset, new ones are reset as soon as they are accepted.
+ *   <li>{@link #heal()}: forwards again; bytes held during a blackhole are delivered (as TCP retransmission would),
+ *       and connections accepted during it are connected upstream now.
+ * </ul>
+ */
+public final class TcpProxy implements AutoCloseable {
+    private enum Mode {
+        FORWARD,
+        BLACKHOLE,
+        REFUSE
+    }
+
+    private static final int CONNECT_TIMEOUT_MS = 5000;
+    private static final Logger log = LoggerFactory.getLogger(TcpProxy.class);
+
+    private final String targetHost;
+    private final int targetPort;
+    private final ServerSocket server;
+    private final Set<Link> links = ConcurrentHashMap.newKeySet();
+    private final Object lock = new Object();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private Mode mode = Mode.FORWARD; // guarded by lock
+
+    /** Listens on a free 127.0.0.1 port at once and forwards to {@code targetHost:targetPort}. */
+    public TcpProxy(String targetHost, int targetPort) throws IOException {
+        if (targetPort < 1 || targetPort > 65535) {
+            throw new IllegalArgumentException("targetPort: " + targetPort + " is not a TCP port (1-65535)");
+        }
+        this.targetHost = targetHost;
+        this.targetPort = targetPort;
+        this.server = new ServerSocket(0, 128, InetAddress.getLoopbackAddress());
+        daemon(this::acceptLoop, "tcp-proxy-" + server.getLocalPort() + "-accept")
+                .start();
+    }
+
+    public int port() {
+        return server.getLocalPort();
+    }
+
+    /** Stop forwarding in both directions on every connection, keeping them open. */
+    public void blackhole() {
+        setMode(Mode.BLACKHOLE);
+    }
+
+    /** Reset every connection; reset new ones at once. */
+    public void refuse() {
+        setMode(Mode.REFUSE);
+        links.forEach(Link::reset);
+    }
+
+    /** Forward normally again. */
+    public void heal() {
+        setMode(Mode.FORWARD);
+    }
+
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        synchronized (lock) {
+            lock.notifyAll();
+        }
+        links.forEach(Link::reset);
+    }
+
+    private void setMode(Mode next) {
+        synchronized (lock) {
+            mode = next;
+            lock.notifyAll();
+        }
+        log.debug("proxy {} -> {}:{} now {}", port(), targetHost, targetPort, next);
+    }
+
+    /** Blocks while blackholed; returns the mode that ended the wait (or REFUSE once closed). */
+    private Mode awaitNotBlackholed() throws InterruptedException {
+        synchronized (lock) {
+            while (mode == Mode.BLACKHOLE && !closed.get()) {
+                lock.wait();
+            }
+            return closed.get() ? Mode.REFUSE : mode;
+        }
+    }
+
+    private Mode mode() {
+        synchronized (lock) {
+            return mode;
+        }
+    }
+
+    private void acceptLoop() {
+        while (!closed.get()) {
+            Socket client;
+            try {
+                client = server.accept();
+            } catch (IOException e) {
+                if (!closed.get()) {
+                    log.warn("proxy {} stopped accepting: {}", port(), e.toString());
+                }
+                return;
+            }
+            if (mode() == Mode.REFUSE) {
+                reset(client);
+                continue;
+            }
+            Link link = new Link(client);
+            links.add(link);
+            daemon(() -> link.open(), "tcp-proxy-" + port() + "-open").start();
+        }
+    }
+
+    private final class Link {
+        private final Socket client;
+        private volatile Socket upstream;
+
+        Link(Socket client) {
+            this.client = client;
+        }
+
+        void open() {
+            try {
+                if (awaitNotBlackholed() != Mode.FORWARD) {
+                    reset();
+                    return;
+                }
+                Socket up = new Socket();
+                upstream = up;
+                up.connect(new InetSocketAddress(targetHost, targetPort), CONNECT_TIMEOUT_MS);
+                up.setTcpNoDelay(true);
+                client.setTcpNoDelay(true);
+                daemon(() -> pump(client, up), "tcp-proxy-" + port() + "-up").start();
+                daemon(() -> pump(up, client), "tcp-proxy-" + port() + "-down").start();
+            } catch (IOException e) {
+                reset();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                reset();
+            }
+        }
+
+        private void pump(Socket from, Socket to) {
+            byte[] buf = new byte[16 * 1024];
+            try {
+                InputStream in = from.getInputStream();
+                OutputStream out = to.getOutputStream();
+                int n;
+                while ((n = in.read(buf)) >= 0) {
+                    if (awaitNotBlackholed() != Mode.FORWARD) {
+                        break;
+                    }
+                    out.write(buf, 0, n);
+                    out.flush();
+                }
+                close(); // orderly EOF from one side: close both
+            } catch (SocketException e) {
+                reset();
+            } catch (IOException e) {
+                reset();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                reset();
+            }
+        }
+
+        void reset() {
+            TcpProxy.reset(client);
+            Socket up = upstream;
+            if (up != null) {
+                TcpProxy.reset(up);
+            }
+            links.remove(this);
+        }
+
+        private void close() {
+            closeQuietly(client);
+            Socket up = upstream;
+            if (up != null) {
+                closeQuietly(up);
+            }
+            links.remove(this);
+        }
+    }
+
+    /** Close with SO_LINGER 0: the peer gets an RST ("connection reset"), not an orderly EOF. */
+    private static void reset(Socket s) {
+        try {
+            if (!s.isClosed()) {
+                s.setSoLinger(true, 0);
+            }
+        } catch (IOException ignored) {
+            // closing anyway
+        }
+        closeQuietly(s);
+    }
+
+    private static void closeQuietly(Socket s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // nothing to do
+        }
+    }
+
+    private static Thread daemon(Runnable r, String name) {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+    }
+
+    @Override
+    public String toString() {
+        return "TcpProxy[127.0.0.1:" + port() + " -> " + targetHost + ":" + targetPort + "]";
+    }
+}
