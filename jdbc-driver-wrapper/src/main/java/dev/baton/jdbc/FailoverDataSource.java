@@ -3,8 +3,6 @@ package dev.baton.jdbc;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariPoolMXBean;
 import dev.baton.registry.PrimaryRecord;
-import dev.baton.registry.RegistryClient;
-import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
 import java.io.Closeable;
 import java.io.PrintWriter;
@@ -27,15 +25,8 @@ import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import javax.sql.DataSource;
-import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.recipes.cache.ChildData;
-import org.apache.curator.framework.recipes.cache.CuratorCache;
-import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
-import org.apache.curator.framework.state.ConnectionState;
-import org.apache.zookeeper.KeeperException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.slf4j.MDC;
 
 /**
  * A {@link DataSource} that always hands out connections to the primary Baton published in ZooKeeper.
@@ -77,9 +68,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
     /** Epoch the hold applies to: borrows wait while the hold node exists and the current epoch is not newer. */
     private volatile long holdEpoch = NO_HOLD;
 
-    private volatile CuratorFramework client;
-    private volatile CuratorCache primaryCache;
-    private volatile CuratorCache holdCache;
+    private volatile PrimaryWatch watch;
     private volatile PrintWriter logWriter;
     private volatile int loginTimeoutSeconds;
 
@@ -100,35 +89,17 @@ public final class FailoverDataSource implements DataSource, Closeable {
         if (!state.compareAndSet(State.LATENT, State.STARTED)) {
             throw new IllegalStateException("cannot start a FailoverDataSource twice");
         }
-        client = RegistryClient.start(
-                config.zookeeper(),
-                config.namespace(),
-                FailoverConfig.ZK_SESSION_TIMEOUT,
-                FailoverConfig.ZK_CONNECTION_TIMEOUT);
-        client.getConnectionStateListenable().addListener(this::onConnectionState);
-        primaryCache = CuratorCache.build(
-                client, RegistryPaths.primary(config.cluster()), CuratorCache.Options.SINGLE_NODE_CACHE);
-        primaryCache
-                .listenable()
-                .addListener(CuratorCacheListener.builder()
-                        .forCreatesAndChanges((before, after) -> onPrimaryData(after))
-                        .forDeletes(gone -> withMdc(() -> LOG.warn(
-                                "cluster {}: primary record {} was deleted; keeping {}",
-                                config.cluster(),
-                                config.primaryPath(),
-                                describeCurrent())))
-                        .build());
-        holdCache = CuratorCache.build(
-                client, RegistryPaths.hold(config.cluster()), CuratorCache.Options.SINGLE_NODE_CACHE);
-        holdCache
-                .listenable()
-                .addListener(CuratorCacheListener.builder()
-                        .forCreates(node -> onHold(true))
-                        .forDeletes(node -> onHoldReleased())
-                        .build());
-        holdCache.start();
-        primaryCache.start();
-        LOG.info("cluster {}: watching {} on ZooKeeper {}", config.cluster(), config.primaryPath(), config.zookeeper());
+        watch = new PrimaryWatch(config, new PrimaryWatch.Events() {
+            @Override
+            public void primary(PrimaryRecord record) {
+                accept(record);
+            }
+
+            @Override
+            public void hold(boolean present) {
+                onHold(present);
+            }
+        });
     }
 
     @Override
@@ -137,14 +108,8 @@ public final class FailoverDataSource implements DataSource, Closeable {
         if (was == State.CLOSED) {
             return;
         }
-        if (holdCache != null) {
-            holdCache.close();
-        }
-        if (primaryCache != null) {
-            primaryCache.close();
-        }
-        if (client != null) {
-            client.close();
+        if (watch != null) {
+            watch.close();
         }
         PrimaryPool pool;
         lock.lock();
@@ -167,26 +132,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
         }
     }
 
-    // ---------------------------------------------------------------- ZooKeeper events
-
-    private void onPrimaryData(ChildData data) {
-        withMdc(() -> {
-            parse(data.getData()).ifPresent(this::accept);
-        });
-    }
-
-    private Optional<PrimaryRecord> parse(byte[] json) {
-        try {
-            return Optional.of(RegistryJson.read(json, PrimaryRecord.class));
-        } catch (RuntimeException e) {
-            LOG.warn(
-                    "cluster {}: ignoring unreadable primary record at {}: {}",
-                    config.cluster(),
-                    config.primaryPath(),
-                    e.getMessage());
-            return Optional.empty();
-        }
-    }
+    // ---------------------------------------------------------------- primary records and holds (ZooKeeper threads)
 
     private void accept(PrimaryRecord record) {
         PrimaryPool old;
@@ -260,58 +206,20 @@ public final class FailoverDataSource implements DataSource, Closeable {
         }
     }
 
-    /**
-     * The hold node and the primary record are watched separately, and the primary cache needs one more
-     * round trip to fetch the new data, so the release can be seen before the record a switchover wrote just
-     * before it. Re-read the record first (same session, so it reflects every write made before the delete),
-     * then release the waiting borrows.
-     */
-    private void onHoldReleased() {
-        try {
-            client.getData()
-                    .inBackground((c, event) -> {
-                        if (event.getResultCode() == KeeperException.Code.OK.intValue()) {
-                            withMdc(() -> parse(event.getData()).ifPresent(this::accept));
-                        }
-                        onHold(false);
-                    })
-                    .forPath(RegistryPaths.primary(config.cluster()));
-        } catch (Exception e) {
-            onHold(false);
-        }
-    }
-
     private void onHold(boolean present) {
-        withMdc(() -> {
-            lock.lock();
-            try {
-                PrimaryPool pool = current;
-                holdEpoch = !present ? NO_HOLD : pool == null ? HOLD_UNBOUND : pool.epoch();
-                changed.signalAll();
-            } finally {
-                lock.unlock();
-            }
-            LOG.info(
-                    "cluster {}: hold {} ({})",
-                    config.cluster(),
-                    present ? "set: new borrows wait" : "released",
-                    config.holdPath());
-        });
-    }
-
-    private void onConnectionState(CuratorFramework c, ConnectionState newState) {
-        withMdc(() -> {
-            if (newState == ConnectionState.SUSPENDED || newState == ConnectionState.LOST) {
-                LOG.warn(
-                        "cluster {}: ZooKeeper {} is {}; keeping {}",
-                        config.cluster(),
-                        config.zookeeper(),
-                        newState,
-                        describeCurrent());
-            } else {
-                LOG.info("cluster {}: ZooKeeper {} is {}", config.cluster(), config.zookeeper(), newState);
-            }
-        });
+        lock.lock();
+        try {
+            PrimaryPool pool = current;
+            holdEpoch = !present ? NO_HOLD : pool == null ? HOLD_UNBOUND : pool.epoch();
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        LOG.info(
+                "cluster {}: hold {} ({})",
+                config.cluster(),
+                present ? "set: new borrows wait" : "released",
+                config.holdPath());
     }
 
     private void closeQuietly(PrimaryPool pool) {
@@ -336,12 +244,6 @@ public final class FailoverDataSource implements DataSource, Closeable {
         config.driverProperties().forEach((k, v) -> hc.addDataSourceProperty((String) k, v));
         hc.setInitializationFailTimeout(-1);
         return hc;
-    }
-
-    private void withMdc(Runnable action) {
-        try (MDC.MDCCloseable ignored = MDC.putCloseable("cluster", config.cluster())) {
-            action.run();
-        }
     }
 
     private String describeCurrent() {
@@ -430,8 +332,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
     }
 
     private SQLException noPrimary(long startNanos) {
-        CuratorFramework c = client;
-        boolean connected = c != null && c.getZookeeperClient().isConnected();
+        boolean connected = watch != null && watch.isConnected();
         return new SQLException(
                 "no primary published for cluster '" + config.cluster() + "' at " + config.primaryPath()
                         + " on ZooKeeper " + config.zookeeper() + " after waiting "

@@ -1,0 +1,141 @@
+package dev.baton.jdbc;
+
+import dev.baton.registry.PrimaryRecord;
+import dev.baton.registry.RegistryClient;
+import dev.baton.registry.RegistryJson;
+import dev.baton.registry.RegistryPaths;
+import java.io.Closeable;
+import java.util.Optional;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
+import org.apache.curator.framework.state.ConnectionState;
+import org.apache.zookeeper.KeeperException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
+
+/**
+ * The ZooKeeper edge of a {@link FailoverDataSource}: owns its Curator client and watches the cluster's
+ * primary record and switchover hold node. Reports what it reads; deciding what to do with it (epochs, pools)
+ * is the data source's job. When ZooKeeper is unreachable nothing is reported, so the last known state stays.
+ */
+final class PrimaryWatch implements Closeable {
+    private static final Logger LOG = LoggerFactory.getLogger(PrimaryWatch.class);
+
+    /** Called on Curator / ZooKeeper event threads. */
+    interface Events {
+        void primary(PrimaryRecord record);
+
+        void hold(boolean present);
+    }
+
+    private final FailoverConfig config;
+    private final Events events;
+    private final CuratorFramework client;
+    private final CuratorCache primaryCache;
+    private final CuratorCache holdCache;
+
+    /** Starts the client and both caches; the first events may arrive before this returns. */
+    PrimaryWatch(FailoverConfig config, Events events) {
+        this.config = config;
+        this.events = events;
+        this.client = RegistryClient.start(
+                config.zookeeper(),
+                config.namespace(),
+                FailoverConfig.ZK_SESSION_TIMEOUT,
+                FailoverConfig.ZK_CONNECTION_TIMEOUT);
+        client.getConnectionStateListenable().addListener(this::onConnectionState);
+        primaryCache = CuratorCache.build(
+                client, RegistryPaths.primary(config.cluster()), CuratorCache.Options.SINGLE_NODE_CACHE);
+        primaryCache
+                .listenable()
+                .addListener(CuratorCacheListener.builder()
+                        .forCreatesAndChanges((before, after) -> withMdc(() -> read(after.getData())))
+                        .forDeletes(gone -> withMdc(() -> LOG.warn(
+                                "cluster {}: primary record {} was deleted; keeping the last known primary",
+                                config.cluster(),
+                                config.primaryPath())))
+                        .build());
+        holdCache = CuratorCache.build(
+                client, RegistryPaths.hold(config.cluster()), CuratorCache.Options.SINGLE_NODE_CACHE);
+        holdCache
+                .listenable()
+                .addListener(CuratorCacheListener.builder()
+                        .forCreates(node -> withMdc(() -> events.hold(true)))
+                        .forDeletes(node -> onHoldReleased())
+                        .build());
+        holdCache.start();
+        primaryCache.start();
+        LOG.info("cluster {}: watching {} on ZooKeeper {}", config.cluster(), config.primaryPath(), config.zookeeper());
+    }
+
+    boolean isConnected() {
+        return client.getZookeeperClient().isConnected();
+    }
+
+    @Override
+    public void close() {
+        holdCache.close();
+        primaryCache.close();
+        client.close();
+    }
+
+    private void read(byte[] json) {
+        parse(json).ifPresent(events::primary);
+    }
+
+    private Optional<PrimaryRecord> parse(byte[] json) {
+        try {
+            return Optional.of(RegistryJson.read(json, PrimaryRecord.class));
+        } catch (RuntimeException e) {
+            LOG.warn(
+                    "cluster {}: ignoring unreadable primary record at {}: {}",
+                    config.cluster(),
+                    config.primaryPath(),
+                    e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The hold node and the primary record are watched separately, and the primary cache needs one more round
+     * trip to fetch new data, so a release can be seen before the record a switchover wrote just before it.
+     * Re-read the record first (same session, so it reflects every write made before the delete), then report
+     * the release.
+     */
+    private void onHoldReleased() {
+        try {
+            client.getData()
+                    .inBackground((c, event) -> withMdc(() -> {
+                        if (event.getResultCode() == KeeperException.Code.OK.intValue()) {
+                            read(event.getData());
+                        }
+                        events.hold(false);
+                    }))
+                    .forPath(RegistryPaths.primary(config.cluster()));
+        } catch (Exception e) {
+            withMdc(() -> events.hold(false));
+        }
+    }
+
+    private void onConnectionState(CuratorFramework c, ConnectionState newState) {
+        withMdc(() -> {
+            if (newState == ConnectionState.SUSPENDED || newState == ConnectionState.LOST) {
+                LOG.warn(
+                        "cluster {}: ZooKeeper {} is {}; keeping the last known primary",
+                        config.cluster(),
+                        config.zookeeper(),
+                        newState);
+            } else {
+                LOG.info("cluster {}: ZooKeeper {} is {}", config.cluster(), config.zookeeper(), newState);
+            }
+        });
+    }
+
+    private void withMdc(Runnable action) {
+        try (MDC.MDCCloseable ignored = MDC.putCloseable("cluster", config.cluster())) {
+            action.run();
+        }
+    }
+}
