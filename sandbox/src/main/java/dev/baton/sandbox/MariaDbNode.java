@@ -168,9 +168,13 @@ public final class MariaDbNode implements SandboxNode {
         Exec.check(cmd, null, MariaDbSandbox.TOOL_TIMEOUT, sandbox.secrets());
     }
 
-    void replicateFrom(MariaDbNode primary) {
+    /** Points this node at {@code primary} (GTID slave_pos, the sandbox user) and starts replicating. */
+    public void replicateFrom(MariaDbNode primary) {
+        if (primary == this) {
+            throw new IllegalArgumentException(id + " cannot replicate from itself");
+        }
         String pw = sandbox.password().replace("\\", "\\\\").replace("'", "\\'");
-        sql("CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=" + primary.port() + ", MASTER_USER='"
+        sql("STOP SLAVE;\nCHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT=" + primary.port() + ", MASTER_USER='"
                 + sandbox.user() + "', MASTER_PASSWORD='" + pw + "', MASTER_USE_GTID=slave_pos, "
                 + "MASTER_CONNECT_RETRY=1;\nSTART SLAVE;");
     }

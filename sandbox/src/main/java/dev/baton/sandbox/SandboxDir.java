@@ -73,8 +73,21 @@ final class SandboxDir {
             return modified.toInstant().isBefore(Instant.now().minus(OWNERLESS_GRACE));
         }
         Optional<Long> pid = readPid(owner);
-        return pid.isEmpty()
-                || ProcessHandle.of(pid.get()).map(h -> !h.isAlive()).orElse(true);
+        return pid.isEmpty() || !isAlive(pid.get());
+    }
+
+    /** Alive and not a zombie (a SIGKILLed JVM stays a zombie until its parent reaps it). */
+    static boolean isAlive(long pid) {
+        if (!ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)) {
+            return false;
+        }
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            String state = stat.substring(stat.lastIndexOf(')') + 1).strip();
+            return !state.startsWith("Z") && !state.startsWith("X");
+        } catch (IOException | RuntimeException e) {
+            return true; // no /proc: trust ProcessHandle
+        }
     }
 
     /** Kills every server whose pid file (postmaster.pid, dbN.pid) lies in {@code dir} or one level below. */

@@ -102,8 +102,7 @@ class PostgresSandboxTest {
                     throw new IllegalStateException(e);
                 }
             });
-            Thread.sleep(1000); // nothing must come back while paused
-            assertThat(query).isNotDone();
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2)).until(() -> !query.isDone());
             pg2.resume();
             assertThat(query.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(1);
         } finally {

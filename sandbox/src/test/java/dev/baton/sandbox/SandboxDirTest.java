@@ -50,4 +50,12 @@ class SandboxDirTest {
             sleeper.destroyForcibly();
         }
     }
+
+    @Test
+    void ownerIsAliveOnlyWhileItsProcessRuns() throws Exception {
+        Process p = new ProcessBuilder("true").start();
+        p.waitFor(10, TimeUnit.SECONDS);
+        assertThat(SandboxDir.isAlive(ProcessHandle.current().pid())).isTrue();
+        assertThat(SandboxDir.isAlive(p.pid())).isFalse();
+    }
 }

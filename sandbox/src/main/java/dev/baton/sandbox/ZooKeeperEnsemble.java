@@ -1,0 +1,79 @@
+package dev.baton.sandbox;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.curator.test.InstanceSpec;
+import org.apache.curator.test.TestingCluster;
+
+/** An in-process ZooKeeper ensemble (curator-test {@link TestingCluster}) on free loopback ports, for quorum tests. */
+public final class ZooKeeperEnsemble implements AutoCloseable {
+    private final TestingCluster cluster;
+    private final List<InstanceSpec> servers;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final Thread shutdownHook;
+
+    private ZooKeeperEnsemble(TestingCluster cluster) {
+        this.cluster = cluster;
+        this.servers = List.copyOf(cluster.getInstances());
+        this.shutdownHook = SandboxDir.registerHook("zookeeper-ensemble", this::close);
+    }
+
+    /** Starts {@code size} servers (3 or 5 for a meaningful quorum). */
+    public static ZooKeeperEnsemble start(int size) throws Exception {
+        if (size < 1 || size > 7) {
+            throw new IllegalArgumentException("size: " + size + " is not between 1 and 7");
+        }
+        TestingCluster cluster = new TestingCluster(size);
+        try {
+            cluster.start();
+            return new ZooKeeperEnsemble(cluster);
+        } catch (Exception e) {
+            cluster.close();
+            throw e;
+        }
+    }
+
+    /** {@code 127.0.0.1:P1,127.0.0.1:P2,...}. */
+    public String connectString() {
+        return String.join(
+                ",", servers.stream().map(s -> "127.0.0.1:" + s.getPort()).toList());
+    }
+
+    public int size() {
+        return servers.size();
+    }
+
+    /** Stops server {@code index} (0-based), keeping its data. */
+    public void stop(int index) {
+        try {
+            cluster.killServer(servers.get(index));
+        } catch (Exception e) {
+            throw new SandboxException("cannot stop ZooKeeper server " + index + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Restarts server {@code index} (0-based) on the same port with the same data. */
+    public void restart(int index) {
+        try {
+            cluster.restartServer(servers.get(index));
+        } catch (Exception e) {
+            throw new SandboxException("cannot restart ZooKeeper server " + index + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Stops every server and deletes their data; idempotent. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            cluster.close();
+        } catch (IOException e) {
+            throw new SandboxException("cannot close the ZooKeeper ensemble: " + e.getMessage(), e);
+        } finally {
+            SandboxDir.unregisterHook(shutdownHook);
+        }
+    }
+}
