@@ -1,7 +1,7 @@
 package dev.baton.bench;
 
-import dev.baton.orchestrator.cli.BatonCli;
 import ch.qos.logback.classic.Level;
+import dev.baton.orchestrator.cli.BatonCli;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 

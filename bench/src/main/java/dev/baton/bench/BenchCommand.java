@@ -41,10 +41,12 @@ final class BenchCommand implements Callable<Integer> {
         }
         BatonMain.quietLogs();
         PrintWriter out = spec.commandLine().getOut();
-        out.printf("SIGKILL failover benchmark: %s, %d runs, %d writes/s through FailoverDataSource, %d cores%n",
+        out.printf(
+                "SIGKILL failover benchmark: %s, %d runs, %d writes/s through FailoverDataSource, %d cores%n",
                 dialect, runs, rate, Runtime.getRuntime().availableProcessors());
-        out.printf("%4s %8s %8s %10s %9s %10s %12s %7s%n", "run", "from", "to", "detect ms", "promote ms",
-                "publish ms", "1st write ms", "failed");
+        out.printf(
+                "%4s %8s %8s %10s %9s %10s %12s %7s%n",
+                "run", "from", "to", "detect ms", "promote ms", "publish ms", "1st write ms", "failed");
         List<Long> firstWrite = new ArrayList<>();
         for (int i = 1; i <= runs; i++) {
             try (FailoverScenario s = FailoverScenario.prepare(dialect, step -> {})) {
@@ -54,15 +56,26 @@ final class BenchCommand implements Callable<Integer> {
                     Thread.sleep(2000);
                     FailoverRun.Result r = run.crashPrimary(writer, Duration.ofSeconds(60));
                     firstWrite.add(r.firstWriteMs());
-                    out.printf("%4d %8s %8s %10d %9d %10d %12d %7d%n", i, r.oldPrimary(), r.newPrimary(),
-                            r.detectedMs(), r.promotedMs(), r.publishedMs(), r.firstWriteMs(), r.failedWrites());
+                    out.printf(
+                            "%4d %8s %8s %10d %9d %10d %12d %7d%n",
+                            i,
+                            r.oldPrimary(),
+                            r.newPrimary(),
+                            r.detectedMs(),
+                            r.promotedMs(),
+                            r.publishedMs(),
+                            r.firstWriteMs(),
+                            r.failedWrites());
                     out.flush();
                 }
             }
         }
-        out.printf("kill -9 to first committed write on the new primary: median %d ms, min %d ms, max %d ms (%d runs)%n",
-                FailoverRun.median(firstWrite), firstWrite.stream().min(Long::compare).orElseThrow(),
-                firstWrite.stream().max(Long::compare).orElseThrow(), runs);
+        out.printf(
+                "kill -9 to first committed write on the new primary: median %d ms, min %d ms, max %d ms (%d runs)%n",
+                FailoverRun.median(firstWrite),
+                firstWrite.stream().min(Long::compare).orElseThrow(),
+                firstWrite.stream().max(Long::compare).orElseThrow(),
+                runs);
         return 0;
     }
 }

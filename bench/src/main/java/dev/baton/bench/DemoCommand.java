@@ -17,13 +17,22 @@ import picocli.CommandLine.Spec;
         description = "Start a local cluster, ZooKeeper, the orchestrator and a writing application; kill the primary"
                 + " with SIGKILL and watch Baton fail over. Everything is removed at the end (also on Ctrl-C).")
 final class DemoCommand implements Callable<Integer> {
-    @Option(names = "--dialect", defaultValue = "postgresql", description = "postgresql or mariadb (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--dialect",
+            defaultValue = "postgresql",
+            description = "postgresql or mariadb (default: ${DEFAULT-VALUE})")
     String dialect;
 
-    @Option(names = "--kill-after", defaultValue = "5", description = "seconds of normal writing before the kill (default: ${DEFAULT-VALUE}); Enter kills at once")
+    @Option(
+            names = "--kill-after",
+            defaultValue = "5",
+            description = "seconds of normal writing before the kill (default: ${DEFAULT-VALUE}); Enter kills at once")
     int killAfter;
 
-    @Option(names = "--after", defaultValue = "5", description = "seconds to keep writing after the failover (default: ${DEFAULT-VALUE})")
+    @Option(
+            names = "--after",
+            defaultValue = "5",
+            description = "seconds to keep writing after the failover (default: ${DEFAULT-VALUE})")
     int after;
 
     @Option(names = "--rate", defaultValue = "500", description = "writes per second (default: ${DEFAULT-VALUE})")
@@ -47,23 +56,35 @@ final class DemoCommand implements Callable<Integer> {
             say(out, t0, "starting the orchestrator (polls every node every 500 ms) ...");
             PrimaryRecord primary = scenario.startOrchestratorAndApplication(
                     run.listener(event -> printEvent(out, run, event)), Duration.ofSeconds(30));
-            say(out, t0, "cluster '" + FailoverScenario.CLUSTER + "': primary " + primary.nodeId() + " at "
-                    + primary.address() + ", epoch " + primary.epoch() + "; replicas "
-                    + scenario.cluster().nodes().stream().map(n -> n.id() + "@" + n.port()).filter(s -> !s.startsWith(primary.nodeId() + "@")).toList());
+            say(
+                    out,
+                    t0,
+                    "cluster '" + FailoverScenario.CLUSTER + "': primary " + primary.nodeId() + " at "
+                            + primary.address() + ", epoch " + primary.epoch() + "; replicas "
+                            + scenario.cluster().nodes().stream()
+                                    .map(n -> n.id() + "@" + n.port())
+                                    .filter(s -> !s.startsWith(primary.nodeId() + "@"))
+                                    .toList());
             say(out, t0, "try in another terminal: bin/baton status --config " + scenario.configFile());
             try (Writer writer = new Writer(scenario.dataSource(), dialect, rate).start()) {
-                say(out, t0, "the application writes " + rate + " rows/s through Baton's FailoverDataSource (jdbc:baton:zk://"
-                        + scenario.zooKeeper().connectString() + "/" + FailoverScenario.CLUSTER + ")");
+                say(
+                        out,
+                        t0,
+                        "the application writes " + rate
+                                + " rows/s through Baton's FailoverDataSource (jdbc:baton:zk://"
+                                + scenario.zooKeeper().connectString() + "/" + FailoverScenario.CLUSTER + ")");
                 CountDownLatch enter = new CountDownLatch(1);
                 if (System.console() != null) {
-                    Thread reader = new Thread(() -> {
-                        try {
-                            System.in.read();
-                            enter.countDown();
-                        } catch (Exception ignored) {
-                            // no input: wait for the timer
-                        }
-                    }, "baton-demo-enter");
+                    Thread reader = new Thread(
+                            () -> {
+                                try {
+                                    System.in.read();
+                                    enter.countDown();
+                                } catch (Exception ignored) {
+                                    // no input: wait for the timer
+                                }
+                            },
+                            "baton-demo-enter");
                     reader.setDaemon(true);
                     reader.start();
                     say(out, t0, "press Enter to kill the primary now, or wait " + killAfter + " s");
@@ -71,8 +92,11 @@ final class DemoCommand implements Callable<Integer> {
                 printRates(out, t0, writer, scenario, killAfter, enter);
                 say(out, t0, ">>> kill -9 " + primary.nodeId() + " (the primary)");
                 FailoverRun.Result r = run.crashPrimary(writer, Duration.ofSeconds(60));
-                say(out, t0, "+" + r.firstWriteMs() + " ms  the application's first write committed on " + r.newPrimary()
-                        + " (row id " + r.firstWrite().id() + ")");
+                say(
+                        out,
+                        t0,
+                        "+" + r.firstWriteMs() + " ms  the application's first write committed on " + r.newPrimary()
+                                + " (row id " + r.firstWrite().id() + ")");
                 printRates(out, t0, writer, scenario, after, new CountDownLatch(1));
                 out.println();
                 out.println("Summary");
@@ -92,8 +116,9 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static void printRates(PrintWriter out, long t0, Writer writer, FailoverScenario scenario, int seconds,
-            CountDownLatch enter) throws InterruptedException {
+    private static void printRates(
+            PrintWriter out, long t0, Writer writer, FailoverScenario scenario, int seconds, CountDownLatch enter)
+            throws InterruptedException {
         long last = writer.acknowledgedCount();
         for (int i = 0; i < seconds; i++) {
             if (enter.await(1, TimeUnit.SECONDS)) {
@@ -101,16 +126,27 @@ final class DemoCommand implements Callable<Integer> {
             }
             long now = writer.acknowledgedCount();
             PrimaryRecord p = scenario.dataSource().currentPrimary().orElseThrow();
-            say(out, t0, String.format("%5d writes/s on %s (epoch %d), %d failed so far", now - last, p.nodeId(), p.epoch(),
-                    writer.failedCount()));
+            say(
+                    out,
+                    t0,
+                    String.format(
+                            "%5d writes/s on %s (epoch %d), %d failed so far",
+                            now - last, p.nodeId(), p.epoch(), writer.failedCount()));
             last = now;
         }
     }
 
     private static void printEvent(PrintWriter out, FailoverRun run, ClusterEvent event) {
         switch (event.kind()) {
-            case PRIMARY_SUSPECT, PRIMARY_DEAD, FAILOVER_STARTED, PROMOTED, PUBLISHED, REPOINTED, FAILOVER_FINISHED,
-                    FAILOVER_REFUSED, FENCED -> {
+            case PRIMARY_SUSPECT,
+                    PRIMARY_DEAD,
+                    FAILOVER_STARTED,
+                    PROMOTED,
+                    PUBLISHED,
+                    REPOINTED,
+                    FAILOVER_FINISHED,
+                    FAILOVER_REFUSED,
+                    FENCED -> {
                 out.println("            +" + run.sinceKillMs() + " ms  orchestrator: " + event.message());
                 out.flush();
             }

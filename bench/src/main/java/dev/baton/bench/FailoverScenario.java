@@ -108,11 +108,17 @@ public final class FailoverScenario implements AutoCloseable {
         StringBuilder nodes = new StringBuilder();
         for (SandboxNode n : cluster.nodes()) {
             int port = proxy != null && n == cluster.nodes().get(0) ? proxy.port() : n.port();
-            nodes.append("      - { id: ").append(n.id()).append(", host: ").append(n.host()).append(", port: ")
-                    .append(port).append(" }\n");
+            nodes.append("      - { id: ")
+                    .append(n.id())
+                    .append(", host: ")
+                    .append(n.host())
+                    .append(", port: ")
+                    .append(port)
+                    .append(" }\n");
         }
         return "# written by Baton's sandbox; the password is the sandbox's own\n"
-                + "zookeeper: { connect: \"" + zooKeeper.connectString() + "\", namespace: baton, sessionTimeout: 4s }\n"
+                + "zookeeper: { connect: \"" + zooKeeper.connectString()
+                + "\", namespace: baton, sessionTimeout: 4s }\n"
                 + "clusters:\n"
                 + "  - name: " + CLUSTER + "\n"
                 + "    dialect: " + cluster.dialect() + "\n"

@@ -37,7 +37,9 @@ final class ClusterProbe implements AutoCloseable {
     }
 
     Optional<NodeState> nodeState(String id) throws Exception {
-        return registry.readNodeStates().stream().filter(s -> s.nodeId().equals(id)).findFirst();
+        return registry.readNodeStates().stream()
+                .filter(s -> s.nodeId().equals(id))
+                .findFirst();
     }
 
     List<HistoryEntry> history() throws Exception {

@@ -20,7 +20,8 @@ class PostgresFailoverTest {
     void promotesMostAdvancedReplicaWhenPrimaryIsKilled() throws Exception {
         try (FailoverScenario scenario = FailoverScenario.prepare("postgresql", step -> {})) {
             FailoverRun run = new FailoverRun(scenario);
-            PrimaryRecord first = scenario.startOrchestratorAndApplication(run.listener(e -> {}), Duration.ofSeconds(30));
+            PrimaryRecord first =
+                    scenario.startOrchestratorAndApplication(run.listener(e -> {}), Duration.ofSeconds(30));
             assertThat(first.epoch()).isEqualTo(1);
             try (ClusterProbe probe = new ClusterProbe(scenario);
                     Writer writer = new Writer(scenario.dataSource(), "postgresql", 200).start()) {
@@ -34,7 +35,10 @@ class PostgresFailoverTest {
                         .filter(n -> !n.id().equals(first.nodeId()))
                         .map(n -> (SandboxNode) n)
                         .toList();
-                List<String> promoted = survivors.stream().filter(n -> !inRecovery(probe, n)).map(SandboxNode::id).toList();
+                List<String> promoted = survivors.stream()
+                        .filter(n -> !inRecovery(probe, n))
+                        .map(SandboxNode::id)
+                        .toList();
                 assertThat(promoted).containsExactly(result.newPrimary());
                 PrimaryRecord after = probe.primaryRecord().orElseThrow();
                 assertThat(after.nodeId()).isEqualTo(result.newPrimary());
@@ -42,18 +46,25 @@ class PostgresFailoverTest {
 
                 // The other replica now streams from the new primary.
                 SandboxNode newPrimary = scenario.node(result.newPrimary());
-                String other = survivors.stream().map(SandboxNode::id).filter(id -> !id.equals(result.newPrimary()))
-                        .findFirst().orElseThrow();
-                await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(probe.queryColumn(newPrimary,
+                String other = survivors.stream()
+                        .map(SandboxNode::id)
+                        .filter(id -> !id.equals(result.newPrimary()))
+                        .findFirst()
+                        .orElseThrow();
+                await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(probe.queryColumn(
+                                newPrimary,
                                 "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming'"))
                         .contains(other));
 
                 // Writes resume through the same DataSource, on the new primary.
                 long acknowledgedAtSwitch = writer.acknowledgedCount();
-                await().atMost(Duration.ofSeconds(10)).until(() -> writer.acknowledgedCount() >= acknowledgedAtSwitch + 100);
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> writer.acknowledgedCount() >= acknowledgedAtSwitch + 100);
                 writer.close();
-                assertThat(writer.writes().stream().filter(Writer.Write::acknowledged)
-                                .filter(w -> w.startNanos() > result.firstWrite().endNanos()))
+                assertThat(writer.writes().stream()
+                                .filter(Writer.Write::acknowledged)
+                                .filter(w ->
+                                        w.startNanos() > result.firstWrite().endNanos()))
                         .allSatisfy(w -> assertThat(w.port()).isEqualTo(newPrimary.port()));
 
                 // No acknowledged write that had time to replicate before the crash is lost: what is missing is
@@ -82,8 +93,10 @@ class PostgresFailoverTest {
                 // The old primary comes back as a writable primary of epoch 1: it is fenced, never re-published.
                 oldPrimary.start();
                 await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> {
-                    assertThat(probe.queryString(oldPrimary, "SHOW default_transaction_read_only")).isEqualTo("on");
-                    assertThat(probe.nodeState(oldPrimary.id()).orElseThrow().needsRejoin()).isTrue();
+                    assertThat(probe.queryString(oldPrimary, "SHOW default_transaction_read_only"))
+                            .isEqualTo("on");
+                    assertThat(probe.nodeState(oldPrimary.id()).orElseThrow().needsRejoin())
+                            .isTrue();
                 });
                 assertThat(probe.primaryRecord().orElseThrow().nodeId()).isEqualTo(result.newPrimary());
             }
@@ -98,24 +111,31 @@ class PostgresFailoverTest {
             try (ClusterProbe probe = new ClusterProbe(scenario)) {
                 scenario.proxy().blackhole();
                 // The orchestrator sees the primary as unreachable ...
-                await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                        assertThat(probe.nodeState(first.nodeId()).orElseThrow().reachable()).isFalse());
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+                                probe.nodeState(first.nodeId()).orElseThrow().reachable())
+                        .isFalse());
                 await().atMost(Duration.ofSeconds(10)).until(() -> events.stream()
                         .anyMatch(e -> e.kind() == ClusterEvent.Kind.PRIMARY_UNREACHABLE_BUT_REPLICATING));
                 // ... but as the replicas keep streaming from it, nothing is promoted, for many failure thresholds.
-                await().during(Duration.ofSeconds(6)).atMost(Duration.ofSeconds(8)).untilAsserted(() -> {
-                    assertThat(probe.primaryRecord().orElseThrow().epoch()).isEqualTo(first.epoch());
-                    for (var n : scenario.cluster().nodes()) {
-                        if (!n.id().equals(first.nodeId())) {
-                            assertThat(probe.inRecovery(n)).as(n.id() + " in recovery").isTrue();
-                        }
-                    }
-                });
+                await().during(Duration.ofSeconds(6))
+                        .atMost(Duration.ofSeconds(8))
+                        .untilAsserted(() -> {
+                            assertThat(probe.primaryRecord().orElseThrow().epoch())
+                                    .isEqualTo(first.epoch());
+                            for (var n : scenario.cluster().nodes()) {
+                                if (!n.id().equals(first.nodeId())) {
+                                    assertThat(probe.inRecovery(n))
+                                            .as(n.id() + " in recovery")
+                                            .isTrue();
+                                }
+                            }
+                        });
                 assertThat(events.stream().map(ClusterEvent::kind).collect(Collectors.toSet()))
                         .doesNotContain(ClusterEvent.Kind.PROMOTED, ClusterEvent.Kind.FAILOVER_STARTED);
                 scenario.proxy().heal();
-                await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
-                        assertThat(probe.nodeState(first.nodeId()).orElseThrow().reachable()).isTrue());
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+                                probe.nodeState(first.nodeId()).orElseThrow().reachable())
+                        .isTrue());
                 assertThat(probe.primaryRecord().orElseThrow()).isEqualTo(first);
             }
         }

@@ -24,32 +24,49 @@ class StandbyOrchestratorTest {
         try (FailoverScenario scenario = FailoverScenario.prepare("postgresql", step -> {})) {
             List<Process> processes = new ArrayList<>();
             try (CuratorFramework zk = RegistryClient.start(
-                    scenario.zooKeeper().connectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3));
+                            scenario.zooKeeper().connectString(),
+                            "baton",
+                            Duration.ofSeconds(10),
+                            Duration.ofSeconds(3));
                     ClusterProbe probe = new ClusterProbe(scenario)) {
                 String yaml = Files.readString(scenario.configFile());
                 for (String id : List.of("orch-a", "orch-b")) {
                     Path config = scenario.configFile().resolveSibling(id + ".yml");
                     Files.writeString(config, "orchestratorId: " + id + "\n" + yaml);
                     processes.add(new ProcessBuilder(
-                                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                                    "-cp", System.getProperty("java.class.path"),
-                                    "dev.baton.orchestrator.cli.BatonCli", "run", "--config", config.toString())
+                                    Path.of(System.getProperty("java.home"), "bin", "java")
+                                            .toString(),
+                                    "-cp",
+                                    System.getProperty("java.class.path"),
+                                    "dev.baton.orchestrator.cli.BatonCli",
+                                    "run",
+                                    "--config",
+                                    config.toString())
                             .redirectErrorStream(true)
-                            .redirectOutput(scenario.configFile().resolveSibling(id + ".log").toFile())
+                            .redirectOutput(scenario.configFile()
+                                    .resolveSibling(id + ".log")
+                                    .toFile())
                             .start());
                 }
-                await().atMost(Duration.ofSeconds(30)).until(() -> probe.primaryRecord().isPresent());
+                await().atMost(Duration.ofSeconds(30))
+                        .until(() -> probe.primaryRecord().isPresent());
                 PrimaryRecord first = probe.primaryRecord().orElseThrow();
-                await().atMost(Duration.ofSeconds(10)).until(() -> zk.getChildren().forPath(RegistryPaths.members()).size() == 2);
+                await().atMost(Duration.ofSeconds(10))
+                        .until(() -> zk.getChildren()
+                                        .forPath(RegistryPaths.members())
+                                        .size()
+                                == 2);
                 String leader = leaderOf(zk);
                 Process leading = processes.get(leader.equals("orch-a") ? 0 : 1);
                 leading.destroyForcibly().waitFor();
 
                 scenario.node(first.nodeId()).kill();
-                await().atMost(Duration.ofSeconds(40)).untilAsserted(() ->
-                        assertThat(probe.primaryRecord().orElseThrow().epoch()).isEqualTo(first.epoch() + 1));
+                await().atMost(Duration.ofSeconds(40)).untilAsserted(() -> assertThat(
+                                probe.primaryRecord().orElseThrow().epoch())
+                        .isEqualTo(first.epoch() + 1));
                 assertThat(leaderOf(zk)).isNotEqualTo(leader);
-                assertThat(probe.history()).last().satisfies(h -> assertThat(h.outcome()).isEqualTo("succeeded"));
+                assertThat(probe.history()).last().satisfies(h -> assertThat(h.outcome())
+                        .isEqualTo("succeeded"));
             } finally {
                 for (Process p : processes) {
                     p.destroyForcibly().waitFor();

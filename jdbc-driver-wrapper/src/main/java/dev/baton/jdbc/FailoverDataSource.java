@@ -9,6 +9,7 @@ import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -260,6 +261,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
         if (pool == null || isHeld(pool)) {
             pool = awaitPrimary();
         }
+        long start = System.nanoTime();
         for (int attempt = 0; ; attempt++) {
             Connection pooled;
             try {
@@ -269,7 +271,14 @@ public final class FailoverDataSource implements DataSource, Closeable {
                     pool = current; // retired (and maybe closed) while we were borrowing
                     continue;
                 }
-                throw pool.translate(e);
+                // HikariCP waits one short slice at a time, so that a borrow stuck on a dead primary moves to
+                // the new one as soon as it is published instead of waiting out the whole connectionTimeout.
+                long waited = System.nanoTime() - start;
+                if (e instanceof SQLTransientConnectionException && waited < pool.borrowTimeoutNanos()) {
+                    attempt = 0;
+                    continue;
+                }
+                throw pool.borrowFailed(pool.translate(e), TimeUnit.NANOSECONDS.toMillis(waited));
             }
             if (pool.isRetired() && attempt < 3) {
                 pooled.close();

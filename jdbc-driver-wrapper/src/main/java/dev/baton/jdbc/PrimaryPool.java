@@ -6,6 +6,8 @@ import com.zaxxer.hikari.HikariPoolMXBean;
 import dev.baton.registry.PrimaryRecord;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLTransientConnectionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The HikariCP pool of one primary in one epoch. When a newer epoch is published the pool is retired: every
@@ -16,12 +18,38 @@ final class PrimaryPool {
     private final PrimaryRecord record;
     private final DriverFlavor flavor;
     private final HikariDataSource pool;
+    /** HikariCP's shortest connectionTimeout: the slice a borrow waits before it looks for a newer primary. */
+    static final long BORROW_SLICE_MS = 250;
+
+    private final long borrowTimeoutNanos;
     private volatile PrimaryRecord successor;
 
+    /**
+     * The configured {@code connectionTimeout} becomes the whole time a borrow may take; HikariCP itself is given
+     * {@link #BORROW_SLICE_MS}, and {@link FailoverDataSource#getConnection()} borrows again slice after slice.
+     */
     PrimaryPool(PrimaryRecord record, DriverFlavor flavor, HikariConfig config) {
         this.record = record;
         this.flavor = flavor;
+        this.borrowTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(config.getConnectionTimeout());
+        config.setConnectionTimeout(Math.min(BORROW_SLICE_MS, config.getConnectionTimeout()));
         this.pool = new HikariDataSource(config);
+    }
+
+    long borrowTimeoutNanos() {
+        return borrowTimeoutNanos;
+    }
+
+    /** The error for a borrow that gave up, naming the node and the whole time waited. */
+    SQLException borrowFailed(SQLException last, long waitedMs) {
+        if (!(last instanceof SQLTransientConnectionException)) {
+            return last;
+        }
+        return new SQLTransientConnectionException(
+                "no connection to " + describe(record) + " of cluster '" + record.cluster() + "' within " + waitedMs
+                        + " ms: " + last.getMessage(),
+                last.getSQLState(),
+                last);
     }
 
     PrimaryRecord record() {

@@ -199,7 +199,7 @@ public final class ClusterSupervisor implements Closeable {
             events.emit(ClusterEvent.Kind.BOOTSTRAPPED, node.id(), "published " + node.id() + " as primary, epoch 1");
         } else if (verdict instanceof Verdict.PrimaryDead dead && dead.actionable() && mayAct()) {
             Position position = published.equals(lastPrimaryPositionNode) ? lastPrimaryPosition : null;
-            engine.failover(record.get(), position, Set.copyOf(needsRejoin), firstFailureAt)
+            engine.failover(record.get(), position, Set.copyOf(needsRejoin), primaryFailures + 1, firstFailureAt)
                     .ifPresent(outcome -> {
                         needsRejoin.add(outcome.oldPrimary());
                         primaryFailures = 0;

@@ -81,7 +81,11 @@ public final class FailoverEngine {
      * Returns the new record, or empty when the failover was refused or lost a race; never throws.
      */
     public Optional<Outcome> failover(
-            Versioned<PrimaryRecord> seen, Position lastPrimaryPosition, Set<String> excluded, Instant detectedAt) {
+            Versioned<PrimaryRecord> seen,
+            Position lastPrimaryPosition,
+            Set<String> excluded,
+            int confirmedFailures,
+            Instant detectedAt) {
         String dead = seen.value().nodeId();
         StepLog steps = new StepLog(clock);
         Instant started = clock.instant();
@@ -102,8 +106,9 @@ public final class FailoverEngine {
             registry.writeOperation(
                     Map.of("kind", "failover", "id", id, "from", dead, "startedAt", started.toString()));
             Topology topology = monitor.probeAll();
+            // The supervisor counted enough failed probes; here only the fresh round decides, once more.
             Verdict verdict = Detector.decide(new DetectionInput(
-                    topology, dead, Integer.MAX_VALUE, 1, false, true, null, Duration.ZERO, clock.instant()));
+                    topology, dead, confirmedFailures, 1, false, true, null, Duration.ZERO, clock.instant()));
             if (!(verdict instanceof Verdict.PrimaryDead)) {
                 steps.done("recheck", verdict.describe());
                 finish(
