@@ -17,6 +17,13 @@ import java.util.Optional;
  * @param antiFlapWindow no automatic failover within this time after the previous promotion
  * @param replicationUser the role replicas connect to the primary with (defaults to {@code user})
  * @param allowErrantPromotion MySQL family: promote a candidate with errant transactions when no clean one exists
+ * @param replicationPassword MySQL family: the password replicas use (written into CHANGE MASTER / CHANGE
+ *     REPLICATION SOURCE); defaults to {@code password}
+ * @param rejoinCommand PostgreSQL: shell command template that turns a former primary into a replica of the new
+ *     one (see docs/switchover.md), or null when the cluster has none
+ * @param drainTimeout switchover: how long in-flight transactions on the old primary may take before their
+ *     sessions are ended
+ * @param rejoinTimeout how long a rejoin (command or SQL) may take
  */
 public record ClusterConfig(
         String name,
@@ -33,7 +40,11 @@ public record ClusterConfig(
         long maxLagOnFailover,
         Duration catchUpTimeout,
         Duration antiFlapWindow,
-        boolean allowErrantPromotion) {
+        boolean allowErrantPromotion,
+        String replicationPassword,
+        String rejoinCommand,
+        Duration drainTimeout,
+        Duration rejoinTimeout) {
 
     public enum Dialect {
         POSTGRESQL("postgresql"),
@@ -62,6 +73,11 @@ public record ClusterConfig(
 
     public ClusterConfig {
         nodes = List.copyOf(nodes);
+    }
+
+    /** The rejoin command for {@code node}: its own, else the cluster's, else null. */
+    public String rejoinCommandFor(NodeConfig node) {
+        return node.rejoinCommand() != null ? node.rejoinCommand() : rejoinCommand;
     }
 
     public Optional<NodeConfig> node(String id) {

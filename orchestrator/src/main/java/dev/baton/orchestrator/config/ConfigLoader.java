@@ -116,6 +116,11 @@ public final class ConfigLoader {
                 c.duration("catchUpTimeout", Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMinutes(10));
         Duration antiFlap = c.duration("antiFlapWindow", Duration.ofSeconds(30), Duration.ZERO, Duration.ofDays(1));
         boolean errant = c.bool("allowErrantPromotion", false);
+        String replicationPassword = c.has("replicationPassword") ? c.secret("replicationPassword") : password;
+        String rejoinCommand = c.string("rejoinCommand", null, false);
+        Duration drain = c.duration("drainTimeout", Duration.ofSeconds(2), Duration.ZERO, Duration.ofMinutes(10));
+        Duration rejoinTimeout =
+                c.duration("rejoinTimeout", Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofHours(1));
 
         List<NodeConfig> nodes = new ArrayList<>();
         Set<String> ids = new HashSet<>();
@@ -131,7 +136,8 @@ public final class ConfigLoader {
                     n.string("host", null, true),
                     n.integer("port", null, 1, 65535),
                     n.integer("priority", 0, -1000, 1000),
-                    n.bool("noFailover", false));
+                    n.bool("noFailover", false),
+                    n.string("rejoinCommand", null, false));
             n.finish();
             if (!ids.add(node.id())) {
                 throw new ConfigException(
@@ -159,7 +165,11 @@ public final class ConfigLoader {
                 maxLag,
                 catchUp,
                 antiFlap,
-                errant);
+                errant,
+                replicationPassword,
+                rejoinCommand,
+                drain,
+                rejoinTimeout);
     }
 
     /** A mapping being read: remembers which keys were used so that the rest can be reported as unknown. */
@@ -175,6 +185,10 @@ public final class ConfigLoader {
 
         String path(String key) {
             return prefix.isEmpty() ? key : prefix + "." + key;
+        }
+
+        boolean has(String key) {
+            return node.has(key) && !node.get(key).isNull();
         }
 
         private JsonNode get(String key) {

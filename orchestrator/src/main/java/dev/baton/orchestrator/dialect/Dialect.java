@@ -2,6 +2,7 @@ package dev.baton.orchestrator.dialect;
 
 import dev.baton.orchestrator.config.NodeConfig;
 import dev.baton.orchestrator.topology.NodeObservation;
+import dev.baton.orchestrator.topology.Position;
 import dev.baton.orchestrator.topology.PositionOrder;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -36,8 +37,31 @@ public interface Dialect extends PositionOrder {
     /** Makes a replica follow {@code primary}. */
     void repoint(Connection replica, NodeConfig node, NodeConfig primary, String replicationUser) throws SQLException;
 
-    /** Makes a primary refuse writes and ends its client sessions (other than this one). */
-    void fence(Connection node) throws SQLException;
+    /** Makes a primary refuse writes and ends its client sessions (other than this one), at once. */
+    default void fence(Connection node) throws SQLException {
+        fence(node, Duration.ZERO);
+    }
+
+    /**
+     * Stops writes on a primary for a planned switchover: waits up to {@code drain} for client sessions to finish
+     * the statements and transactions they are in, then makes the node refuse writes and ends every other client
+     * session.
+     */
+    void fence(Connection node, Duration drain) throws SQLException;
+
+    /** The position a primary has written up to; read after {@link #fence} it is the primary's final position. */
+    Position currentPosition(Connection primary) throws SQLException;
+
+    /** Waits until the replica has received and applied {@code position}; true when it did before the deadline. */
+    boolean awaitPosition(Connection replica, Position position, Instant deadline) throws SQLException;
+
+    /**
+     * Turns {@code node}, a fenced former primary, into a replica of {@code primary}. PostgreSQL runs the node's
+     * rejoin command (a restart is unavoidable); the MySQL family does it in SQL over {@code connection}.
+     *
+     * @throws Exception naming the node and what failed; the caller reports it as work left to the operator
+     */
+    void rejoin(Connection connection, NodeConfig node, NodeConfig primary) throws Exception;
 
     /** Undoes {@link #fence}. */
     void unfence(Connection node) throws SQLException;

@@ -156,12 +156,22 @@ public final class PostgresDialect implements Dialect {
     public void promote(Connection replica, NodeConfig node, Duration timeout) throws SQLException {
         try (Statement st = replica.createStatement()) {
             unfence(st);
-            int seconds = (int) Math.max(1, (timeout.toMillis() + 999) / 1000);
-            try (ResultSet rs = st.executeQuery("SELECT pg_promote(true, " + seconds + ")")) {
-                rs.next();
-                if (!rs.getBoolean(1)) {
-                    throw new SQLException("pg_promote on " + node.id() + " did not finish within " + seconds + " s");
+            // pg_promote(wait => true) checks for the end of recovery only every 100 ms; asking ourselves every
+            // 5 ms saves most of that from every failover.
+            st.execute("SELECT pg_promote(false)");
+            Instant deadline = Instant.now().plus(timeout);
+            while (true) {
+                try (ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
+                    rs.next();
+                    if (!rs.getBoolean(1)) {
+                        return;
+                    }
                 }
+                if (Instant.now().isAfter(deadline)) {
+                    throw new SQLException(
+                            "promotion of " + node.id() + " did not finish within " + timeout.toMillis() + " ms");
+                }
+                pause(Duration.ofMillis(5));
             }
         }
     }
@@ -194,14 +204,66 @@ public final class PostgresDialect implements Dialect {
     }
 
     @Override
-    public void fence(Connection node) throws SQLException {
+    public void fence(Connection node, Duration drain) throws SQLException {
         try (Statement st = node.createStatement()) {
+            Instant deadline = Instant.now().plus(drain);
+            while (Instant.now().isBefore(deadline)) {
+                try (ResultSet rs = st.executeQuery("SELECT count(*) FROM pg_stat_activity"
+                        + " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+                        + " AND state IN ('active', 'idle in transaction', 'idle in transaction (aborted)')")) {
+                    rs.next();
+                    if (rs.getLong(1) == 0) {
+                        break;
+                    }
+                }
+                pause(Duration.ofMillis(5));
+            }
             st.execute("SET default_transaction_read_only = off");
             st.execute("ALTER SYSTEM SET default_transaction_read_only = on");
             st.execute("SELECT pg_reload_conf()");
             st.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
                     + " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()");
         }
+    }
+
+    @Override
+    public Position currentPosition(Connection primary) throws SQLException {
+        try (Statement st = primary.createStatement();
+                ResultSet rs = st.executeQuery("SELECT pg_current_wal_lsn()::text,"
+                        + " ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint")) {
+            rs.next();
+            return PgPosition.of(rs.getLong(2), rs.getString(1));
+        }
+    }
+
+    @Override
+    public boolean awaitPosition(Connection replica, Position position, Instant deadline) throws SQLException {
+        String lsn = PgPosition.formatLsn(((PgPosition) position).lsn());
+        while (true) {
+            try (Statement st = replica.createStatement();
+                    ResultSet rs = st.executeQuery(
+                            "SELECT coalesce(pg_last_wal_replay_lsn() >= " + literal(lsn) + "::pg_lsn, false)")) {
+                rs.next();
+                if (rs.getBoolean(1)) {
+                    return true;
+                }
+            }
+            if (Instant.now().isAfter(deadline)) {
+                return false;
+            }
+            pause(Duration.ofMillis(5));
+        }
+    }
+
+    @Override
+    public void rejoin(Connection connection, NodeConfig node, NodeConfig primary) throws Exception {
+        String template = cluster.rejoinCommandFor(node);
+        if (template == null) {
+            throw new IllegalStateException("no rejoinCommand is configured for " + node.id() + " (clusters["
+                    + cluster.name() + "].rejoinCommand or its node's): rebuild it as a replica of " + primary.id()
+                    + " by hand");
+        }
+        RejoinCommand.run(RejoinCommand.render(template, node, primary), node, cluster.rejoinTimeout());
     }
 
     @Override
