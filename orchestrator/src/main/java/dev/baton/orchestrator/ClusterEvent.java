@@ -17,6 +17,8 @@ public record ClusterEvent(Instant at, String cluster, Kind kind, String node, S
         REPOINTED,
         FAILOVER_FINISHED,
         FAILOVER_REFUSED,
+        SWITCHOVER_STARTED,
+        SWITCHOVER_FINISHED,
         FENCED,
         NODE_REJOINED
     }

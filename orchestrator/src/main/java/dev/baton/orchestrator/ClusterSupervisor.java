@@ -11,6 +11,7 @@ import dev.baton.orchestrator.dialect.Dialect;
 import dev.baton.orchestrator.dialect.SqlFailures;
 import dev.baton.orchestrator.monitor.ClusterMonitor;
 import dev.baton.orchestrator.recover.FailoverEngine;
+import dev.baton.orchestrator.recover.SwitchoverEngine;
 import dev.baton.orchestrator.topology.NodeObservation;
 import dev.baton.orchestrator.topology.Position;
 import dev.baton.orchestrator.topology.Topology;
@@ -58,6 +59,7 @@ public final class ClusterSupervisor implements Closeable {
     private final LeaderLatch latch;
     private final ClusterMonitor monitor;
     private final FailoverEngine engine;
+    private final SwitchoverEngine switchover;
     private final EventSink events;
     private final Clock clock;
     private final ScheduledExecutorService loop;
@@ -89,15 +91,9 @@ public final class ClusterSupervisor implements Closeable {
         this.latch = new LeaderLatch(client, RegistryPaths.leader(cluster.name()), orchestratorId);
         this.monitor = new ClusterMonitor(cluster, dialect, clock);
         this.events = new EventSink(cluster.name(), listener, clock);
-        this.engine = new FailoverEngine(
-                cluster,
-                dialect,
-                registry,
-                monitor,
-                new InterProcessMutex(client, RegistryPaths.lock(cluster.name())),
-                this::mayAct,
-                events,
-                clock);
+        InterProcessMutex lock = new InterProcessMutex(client, RegistryPaths.lock(cluster.name()));
+        this.engine = new FailoverEngine(cluster, dialect, registry, monitor, lock, this::mayAct, events, clock);
+        this.switchover = new SwitchoverEngine(cluster, dialect, registry, monitor, lock, this::mayAct, events, clock);
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "baton-" + cluster.name());
             t.setDaemon(true);
@@ -209,6 +205,26 @@ public final class ClusterSupervisor implements Closeable {
         }
         for (String node : Detector.toFence(topology, published)) {
             fence(node);
+        }
+        if (primaryFailures == 0 && mayAct()) {
+            Optional<ClusterRegistry.Request> request = registry.nextPendingRequest();
+            if (request.isPresent()) {
+                SwitchoverEngine.Outcome outcome = switchover.run(request.get(), Set.copyOf(needsRejoin));
+                if (outcome.promoted()) {
+                    lastPrimaryPosition = null;
+                    if (outcome.oldPrimaryRejoined()) {
+                        needsRejoin.remove(outcome.oldPrimary());
+                        fenced.remove(outcome.oldPrimary());
+                    } else {
+                        needsRejoin.add(outcome.oldPrimary());
+                        fenced.add(outcome.oldPrimary());
+                    }
+                } else if (outcome.fencedTarget() != null) {
+                    needsRejoin.add(outcome.fencedTarget());
+                    fenced.add(outcome.fencedTarget());
+                }
+                return Duration.ZERO;
+            }
         }
         return primaryFailures > 0 ? cluster.recheckInterval() : cluster.pollInterval();
     }

@@ -1,7 +1,9 @@
 package dev.baton.orchestrator.coordination;
 
 import dev.baton.registry.HistoryEntry;
+import dev.baton.registry.HoldRecord;
 import dev.baton.registry.NodeState;
+import dev.baton.registry.OperationReport;
 import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
@@ -150,6 +152,115 @@ public final class ClusterRegistry {
             client.delete().forPath(RegistryPaths.operation(cluster));
         } catch (KeeperException.NoNodeException e) {
             // already gone
+        }
+    }
+
+    // ---------------------------------------------------------------- requests (CLI -> leader)
+
+    /** A request node: its full path and its content. */
+    public record Request(String path, OperationReport report) {}
+
+    /** Creates a request; returns its path. */
+    public String createRequest(OperationReport report) throws Exception {
+        return client.create()
+                .creatingParentContainersIfNeeded()
+                .withMode(CreateMode.PERSISTENT_SEQUENTIAL)
+                .forPath(RegistryPaths.requests(cluster) + "/req-", RegistryJson.write(report));
+    }
+
+    /** The oldest request no orchestrator has finished yet. */
+    public Optional<Request> nextPendingRequest() throws Exception {
+        List<String> children;
+        try {
+            children = client.getChildren().forPath(RegistryPaths.requests(cluster));
+        } catch (KeeperException.NoNodeException e) {
+            return Optional.empty();
+        }
+        for (String child : children.stream().sorted().toList()) {
+            Optional<Request> request = readRequest(RegistryPaths.requests(cluster) + "/" + child);
+            if (request.isPresent() && !request.get().report().isFinished()) {
+                return request;
+            }
+        }
+        return Optional.empty();
+    }
+
+    public Optional<Request> readRequest(String path) throws Exception {
+        try {
+            return Optional.of(
+                    new Request(path, RegistryJson.read(client.getData().forPath(path), OperationReport.class)));
+        } catch (KeeperException.NoNodeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Rewrites a request with the leader's progress; a request the CLI deleted meanwhile is ignored. */
+    public void updateRequest(String path, OperationReport report) {
+        try {
+            client.setData().forPath(path, RegistryJson.write(report));
+        } catch (KeeperException.NoNodeException e) {
+            log.debug("request {} was withdrawn", path);
+        } catch (Exception e) {
+            log.warn("could not report progress to {}: {}", path, e.toString());
+        }
+    }
+
+    public void deleteRequest(String path) throws Exception {
+        try {
+            client.delete().forPath(path);
+        } catch (KeeperException.NoNodeException e) {
+            // already gone
+        }
+    }
+
+    // ---------------------------------------------------------------- hold, pause
+
+    /** Asks wrappers to hold new borrows; ephemeral, so it goes away with this orchestrator's session. */
+    public void createHold(HoldRecord hold) throws Exception {
+        client.create()
+                .orSetData()
+                .creatingParentContainersIfNeeded()
+                .withMode(CreateMode.EPHEMERAL)
+                .forPath(RegistryPaths.hold(cluster), RegistryJson.write(hold));
+    }
+
+    public void deleteHold() throws Exception {
+        try {
+            client.delete().forPath(RegistryPaths.hold(cluster));
+        } catch (KeeperException.NoNodeException e) {
+            // already gone
+        }
+    }
+
+    /** Returns false when the cluster was paused already. */
+    public boolean pause(String reason) throws Exception {
+        try {
+            client.create()
+                    .creatingParentContainersIfNeeded()
+                    .forPath(RegistryPaths.paused(cluster), reason.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return true;
+        } catch (KeeperException.NodeExistsException e) {
+            return false;
+        }
+    }
+
+    /** Returns false when the cluster was not paused. */
+    public boolean resume() throws Exception {
+        try {
+            client.delete().forPath(RegistryPaths.paused(cluster));
+            return true;
+        } catch (KeeperException.NoNodeException e) {
+            return false;
+        }
+    }
+
+    public Optional<String> readOperation() throws Exception {
+        try {
+            return Optional.of(new String(
+                    client.getData().forPath(RegistryPaths.operation(cluster)),
+                    java.nio.charset.StandardCharsets.UTF_8));
+        } catch (KeeperException.NoNodeException e) {
+            return Optional.empty();
         }
     }
 }
