@@ -10,7 +10,15 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "baton 0.1.0",
         description = "Failover orchestrator for replicated PostgreSQL and MySQL/MariaDB clusters.",
-        subcommands = {RunCommand.class, StatusCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {
+            RunCommand.class,
+            StatusCommand.class,
+            SwitchoverCommand.class,
+            PauseCommand.class,
+            ResumeCommand.class,
+            HistoryCommand.class,
+            CommandLine.HelpCommand.class
+        })
 public final class BatonCli {
     public static void main(String[] args) {
         System.exit(execute(new CommandLine(new BatonCli()), args));

@@ -1,0 +1,48 @@
+package dev.baton.orchestrator.cli;
+
+import dev.baton.orchestrator.config.BatonConfig;
+import dev.baton.orchestrator.config.ClusterConfig;
+import dev.baton.orchestrator.config.ConfigLoader;
+import dev.baton.orchestrator.coordination.ClusterRegistry;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.concurrent.Callable;
+import org.apache.curator.framework.CuratorFramework;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+@Command(name = "pause", description = "Stop automatic failover for a cluster (planned switchovers stay allowed).")
+final class PauseCommand implements Callable<Integer> {
+    @Option(
+            names = {"-c", "--config"},
+            required = true,
+            description = "YAML configuration file")
+    Path config;
+
+    @Option(names = "--cluster", description = "the cluster (needed when the configuration has several)")
+    String cluster;
+
+    @Option(names = "--reason", defaultValue = "paused by operator", description = "why, shown to other operators")
+    String reason;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        BatonConfig loaded = ConfigLoader.load(config);
+        ClusterConfig target = CliSupport.cluster(loaded, cluster);
+        try (CuratorFramework client = CliSupport.connect(loaded)) {
+            boolean changed = new ClusterRegistry(client, target.name()).pause(reason + " (" + Instant.now() + ")");
+            spec.commandLine()
+                    .getOut()
+                    .println(
+                            changed
+                                    ? "cluster " + target.name() + " paused: no automatic failover until 'baton resume'"
+                                    : "cluster " + target.name() + " was paused already");
+        }
+        return 0;
+    }
+}
