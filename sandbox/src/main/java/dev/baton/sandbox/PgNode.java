@@ -10,7 +10,12 @@ import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One PostgreSQL server of a {@link PostgresSandbox}, run as a direct child process (no pg_ctl). */
+/**
+ * One PostgreSQL server of a {@link PostgresSandbox}, run as a direct child process (no pg_ctl) by {@link #start()}.
+ * After the sandbox's rejoin script ({@link PostgresSandbox#rejoinCommand()}) restarted it with pg_ctl, the server
+ * is no child of this JVM: {@link #pid()}, {@link #kill()}, {@link #pause()} and the rest find it through
+ * {@code postmaster.pid}.
+ */
 public final class PgNode implements SandboxNode {
     private static final String CONF_MARKER = "# ---- baton sandbox settings (rewritten by the sandbox) ----";
     private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
@@ -28,7 +33,9 @@ public final class PgNode implements SandboxNode {
         this.port = port;
         this.dataDir = sandbox.baseDir().resolve(id);
         this.server = new ServerProcess(
-                "PostgreSQL " + id + " (port " + port + ")", sandbox.baseDir().resolve(id + ".log"));
+                "PostgreSQL " + id + " (port " + port + ")",
+                sandbox.baseDir().resolve(id + ".log"),
+                dataDir.resolve("postmaster.pid"));
     }
 
     @Override
@@ -237,6 +244,29 @@ public final class PgNode implements SandboxNode {
         followPrimary(primary);
     }
 
+    /**
+     * Writes {@code <baseDir>/<id>.env}: what the rejoin script needs to know about this node (data dir, port, log,
+     * the file holding its sandbox settings block).
+     */
+    void writeRejoinEnv() {
+        writeFile(
+                sandbox.baseDir().resolve(id + ".env"),
+                String.join(
+                        "\n",
+                        "# " + id + " of this PostgreSQL sandbox, for rejoin.sh",
+                        "DATA=" + PostgresSandbox.shellQuote(dataDir.toString()),
+                        "PORT=" + port,
+                        "LOG=" + PostgresSandbox.shellQuote(logFile().toString()),
+                        "CONF_BLOCK="
+                                + PostgresSandbox.shellQuote(confBlockFile().toString()),
+                        ""));
+    }
+
+    /** A copy of this node's sandbox settings block, outside the data dir (which pg_rewind overwrites). */
+    private Path confBlockFile() {
+        return sandbox.baseDir().resolve(id + ".conf");
+    }
+
     /** Rewrites the sandbox block at the end of postgresql.conf (port and every setting the sandbox relies on). */
     private void writeNodeConf() {
         Path conf = dataDir.resolve("postgresql.conf");
@@ -246,7 +276,7 @@ public final class PgNode implements SandboxNode {
             text = text.substring(0, marker);
         }
         long walTimeout = sandbox.walReceiverTimeout().toMillis();
-        text += String.join(
+        String block = String.join(
                 "\n",
                 CONF_MARKER,
                 "listen_addresses = '127.0.0.1'",
@@ -270,7 +300,8 @@ public final class PgNode implements SandboxNode {
                 "log_line_prefix = '%m [%p] " + id + " '",
                 "cluster_name = '" + id + "'",
                 "");
-        writeFile(conf, text);
+        writeFile(confBlockFile(), block);
+        writeFile(conf, text + block);
     }
 
     /** Writes standby.signal and points primary_conninfo / primary_slot_name (postgresql.auto.conf) at the primary. */

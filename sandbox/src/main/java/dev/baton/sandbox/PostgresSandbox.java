@@ -1,8 +1,11 @@
 package dev.baton.sandbox;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +23,7 @@ public final class PostgresSandbox implements AutoCloseable {
     static final String PREFIX = "baton-pg-";
     static final String BOOTSTRAP_USER = "postgres";
     static final Duration TOOL_TIMEOUT = Duration.ofSeconds(60);
+    static final String REJOIN_SCRIPT = "rejoin.sh";
     private static final Pattern IDENTIFIER = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,62}");
     private static final Logger log = LoggerFactory.getLogger(PostgresSandbox.class);
 
@@ -56,9 +60,11 @@ public final class PostgresSandbox implements AutoCloseable {
     private void bootstrap(int replicas) throws IOException {
         Files.createDirectories(socketDir);
         OsUser.giveToPostgres(socketDir);
+        writeRejoinScript();
         List<Integer> ports = Ports.free(replicas + 1);
         PgNode primary = new PgNode(this, "pg1", ports.get(0));
         nodes.add(primary);
+        primary.writeRejoinEnv();
         primary.initPrimary();
         primary.start();
         String escaped = password.replace("'", "''");
@@ -67,6 +73,7 @@ public final class PostgresSandbox implements AutoCloseable {
         for (int i = 1; i <= replicas; i++) {
             PgNode replica = new PgNode(this, "pg" + (i + 1), ports.get(i));
             nodes.add(replica);
+            replica.writeRejoinEnv();
             replica.initReplicaOf(primary);
             replica.start();
         }
@@ -87,6 +94,20 @@ public final class PostgresSandbox implements AutoCloseable {
                     .append(' ');
         }
         return sb.toString().strip();
+    }
+
+    /**
+     * The shell command template that turns a node into a streaming standby of a promoted primary, for an
+     * orchestrator's {@code rejoinCommand}: {@code '<baseDir>/rejoin.sh' {node} {primaryHost} {primaryPort}}. Run with
+     * {@code /bin/sh -c} after each placeholder is replaced by its single-quoted value; as root (it switches to user
+     * postgres for the PostgreSQL tools) or as the user that runs this JVM. It stops the node (finishing crash recovery
+     * of a killed one), pg_rewinds it from the new primary (over the shared unix socket dir), points it at the new
+     * primary with slot {@code {node}}, starts it with pg_ctl and exits 0 once it streams, or non-zero with
+     * {@code rejoin <node>: <what failed>} on stderr. The restarted server is no child of this JVM; {@link PgNode}
+     * finds it through {@code postmaster.pid}.
+     */
+    public String rejoinCommand() {
+        return shellQuote(baseDir.resolve(REJOIN_SCRIPT).toString()) + " {node} {primaryHost} {primaryPort}";
     }
 
     /** All nodes; index 0 is the initial primary. */
@@ -129,6 +150,28 @@ public final class PostgresSandbox implements AutoCloseable {
 
     List<String> secrets() {
         return List.of(password);
+    }
+
+    /** {@code value} single-quoted for a POSIX shell. */
+    static String shellQuote(String value) {
+        return "'" + value.replace("'", "'\\''") + "'";
+    }
+
+    /** rejoin.sh (mode 0755) and sandbox.env (the binaries and socket dir it uses) in the base dir. */
+    private void writeRejoinScript() throws IOException {
+        Files.writeString(
+                baseDir.resolve("sandbox.env"),
+                "# this PostgreSQL sandbox, for " + REJOIN_SCRIPT + "\nBIN=" + shellQuote(binDir.toString()) + "\nSOCK="
+                        + shellQuote(socketDir.toString()) + "\n",
+                StandardCharsets.UTF_8);
+        Path script = baseDir.resolve(REJOIN_SCRIPT);
+        try (InputStream in = PostgresSandbox.class.getResourceAsStream("pg-rejoin.sh")) {
+            if (in == null) {
+                throw new SandboxException("resource dev/baton/sandbox/pg-rejoin.sh is missing from the classpath");
+            }
+            Files.write(script, in.readAllBytes());
+        }
+        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
 
     /** Kills every server this sandbox started, waits until they are gone and deletes {@link #baseDir()}. */

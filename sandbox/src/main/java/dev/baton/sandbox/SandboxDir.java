@@ -113,12 +113,13 @@ final class SandboxDir {
         ServerProcess.awaitGone(killed, Duration.ofSeconds(30));
     }
 
-    private static boolean isServer(ProcessHandle h) {
+    static boolean isServer(ProcessHandle h) {
         String command = h.info().command().orElse("");
         return SERVER_COMMANDS.stream().anyMatch(command::endsWith);
     }
 
-    private static Optional<Long> readPid(Path file) {
+    /** The pid on the first line of {@code file} (owner.pid, postmaster.pid, dbN.pid), if readable. */
+    static Optional<Long> readPid(Path file) {
         try {
             String first = Files.readString(file, StandardCharsets.UTF_8)
                     .lines()

@@ -8,24 +8,37 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
-/** A long-running server process started as a child of this JVM, with its output appended to a log file. */
+/**
+ * A long-running server process started as a child of this JVM, with its output appended to a log file; or, when the
+ * server has a pid file, one started by someone else ({@code pg_ctl} in a rejoin script) and found through that file.
+ */
 final class ServerProcess {
+    private static final Duration POLL = Duration.ofMillis(20);
+
     private final String name;
     private final Path logFile;
+    private final Path pidFile;
     private Process process;
 
     ServerProcess(String name, Path logFile) {
+        this(name, logFile, null);
+    }
+
+    /** {@code pidFile} (may be null): the server's own pid file, whose first line is the pid of a detached server. */
+    ServerProcess(String name, Path logFile, Path pidFile) {
         this.name = name;
         this.logFile = logFile;
+        this.pidFile = pidFile;
     }
 
     synchronized void launch(List<String> command) {
         if (isRunning()) {
-            throw new IllegalStateException(name + " is already running (pid " + process.pid() + ")");
+            throw new IllegalStateException(name + " is already running (pid " + pid() + ")");
         }
         try {
             process = new ProcessBuilder(command)
@@ -38,51 +51,57 @@ final class ServerProcess {
         }
     }
 
+    /** The running server: this JVM's child, else the live server process named by the pid file. */
+    synchronized Optional<ProcessHandle> current() {
+        if (process != null && process.isAlive()) {
+            return Optional.of(process.toHandle());
+        }
+        return detached();
+    }
+
     synchronized long pid() {
-        return process != null && process.isAlive() ? process.pid() : -1;
+        return current().map(ProcessHandle::pid).orElse(-1L);
     }
 
     synchronized boolean isRunning() {
-        return process != null && process.isAlive();
+        return current().isPresent();
     }
 
     /** SIGKILLs the process and every descendant, and waits until they are all gone. */
     synchronized void kill() {
-        if (process == null) {
+        Optional<ProcessHandle> running = current();
+        if (running.isEmpty()) {
             return;
         }
-        List<ProcessHandle> tree = tree();
+        List<ProcessHandle> tree = tree(running.get());
         tree.forEach(ProcessHandle::destroyForcibly);
         awaitGone(tree, Duration.ofSeconds(30));
+        afterExit(running.get());
     }
 
     /** Sends {@code signal} (e.g. "INT" for a PostgreSQL fast shutdown) and waits; SIGKILLs after {@code timeout}. */
     synchronized void stop(String signal, Duration timeout) {
-        if (!isRunning()) {
+        Optional<ProcessHandle> running = current();
+        if (running.isEmpty()) {
             return;
         }
-        List<ProcessHandle> tree = tree();
+        List<ProcessHandle> tree = tree(running.get());
         signal(tree, "CONT");
         signal(tree.subList(0, 1), signal);
         try {
-            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                kill();
-                return;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            awaitGone(tree.subList(0, 1), timeout);
+        } catch (SandboxException stillAlive) {
             kill();
             return;
         }
         awaitGone(tree, Duration.ofSeconds(10));
+        afterExit(running.get());
     }
 
     /** Sends STOP or CONT to the whole process tree (parent first for STOP so it spawns nothing new). */
     synchronized void signalTree(String signal) {
-        if (!isRunning()) {
-            throw new IllegalStateException(name + " is not running");
-        }
-        signal(tree(), signal);
+        ProcessHandle running = current().orElseThrow(() -> new IllegalStateException(name + " is not running"));
+        signal(tree(running), signal);
     }
 
     /**
@@ -112,10 +131,46 @@ final class ServerProcess {
         return logFile;
     }
 
-    private List<ProcessHandle> tree() {
+    /**
+     * The server named by the pid file, if that pid is a live (not zombie) server process. A detached server's parent
+     * is whatever adopted it, which may never reap it: its zombie must not count as running.
+     */
+    private Optional<ProcessHandle> detached() {
+        if (pidFile == null) {
+            return Optional.empty();
+        }
+        return SandboxDir.readPid(pidFile)
+                .flatMap(ProcessHandle::of)
+                .filter(h -> SandboxDir.isAlive(h.pid()))
+                .filter(SandboxDir::isServer);
+    }
+
+    /**
+     * Lets this JVM reap its child; for a detached server, removes its stale pid file, since a zombie left unreaped
+     * would still pass the server's own "is the pid in the lock file alive" check and block the next start.
+     */
+    private void afterExit(ProcessHandle exited) {
+        if (process != null && process.pid() == exited.pid()) {
+            try {
+                process.waitFor(5, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        } else if (pidFile != null
+                && SandboxDir.readPid(pidFile).filter(p -> p == exited.pid()).isPresent()) {
+            try {
+                Files.deleteIfExists(pidFile);
+            } catch (IOException e) {
+                throw new SandboxException(
+                        name + ": cannot remove the stale pid file " + pidFile + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private static List<ProcessHandle> tree(ProcessHandle root) {
         List<ProcessHandle> tree = new ArrayList<>();
-        tree.add(process.toHandle());
-        process.toHandle().descendants().forEach(tree::add);
+        tree.add(root);
+        root.descendants().forEach(tree::add);
         return tree;
     }
 
@@ -127,18 +182,21 @@ final class ServerProcess {
         }
     }
 
+    /** Waits until every process has exited; a zombie counts as gone (its adoptive parent may never reap it). */
     static void awaitGone(List<ProcessHandle> handles, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         for (ProcessHandle h : handles) {
-            try {
-                long left = Math.max(1, deadline - System.nanoTime());
-                h.onExit().get(left, TimeUnit.NANOSECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            } catch (Exception e) {
-                throw new SandboxException(
-                        "process " + h.pid() + " still alive " + timeout.toMillis() + " ms after SIGKILL");
+            while (SandboxDir.isAlive(h.pid())) {
+                if (System.nanoTime() > deadline) {
+                    throw new SandboxException(
+                            "process " + h.pid() + " still alive after " + timeout.toMillis() + " ms");
+                }
+                try {
+                    Thread.sleep(POLL.toMillis());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
             }
         }
     }
