@@ -35,7 +35,7 @@ public final class PgNode implements SandboxNode {
         this.server = new ServerProcess(
                 "PostgreSQL " + id + " (port " + port + ")",
                 sandbox.baseDir().resolve(id + ".log"),
-                dataDir.resolve("postmaster.pid"));
+                List.of(dataDir.resolve("postmaster.pid"), sandbox.socketDir().resolve(".s.PGSQL." + port + ".lock")));
     }
 
     @Override

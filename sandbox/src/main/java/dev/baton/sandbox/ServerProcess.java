@@ -22,18 +22,21 @@ final class ServerProcess {
 
     private final String name;
     private final Path logFile;
-    private final Path pidFile;
+    private final List<Path> lockFiles;
     private Process process;
 
     ServerProcess(String name, Path logFile) {
-        this(name, logFile, null);
+        this(name, logFile, List.of());
     }
 
-    /** {@code pidFile} (may be null): the server's own pid file, whose first line is the pid of a detached server. */
-    ServerProcess(String name, Path logFile, Path pidFile) {
+    /**
+     * {@code lockFiles}: the server's own pid file first (its first line names a detached server), then any other lock
+     * file that starts with the server's pid (PostgreSQL's socket lock file).
+     */
+    ServerProcess(String name, Path logFile, List<Path> lockFiles) {
         this.name = name;
         this.logFile = logFile;
-        this.pidFile = pidFile;
+        this.lockFiles = List.copyOf(lockFiles);
     }
 
     synchronized void launch(List<String> command) {
@@ -136,17 +139,17 @@ final class ServerProcess {
      * is whatever adopted it, which may never reap it: its zombie must not count as running.
      */
     private Optional<ProcessHandle> detached() {
-        if (pidFile == null) {
+        if (lockFiles.isEmpty()) {
             return Optional.empty();
         }
-        return SandboxDir.readPid(pidFile)
+        return SandboxDir.readPid(lockFiles.get(0))
                 .flatMap(ProcessHandle::of)
                 .filter(h -> SandboxDir.isAlive(h.pid()))
                 .filter(SandboxDir::isServer);
     }
 
     /**
-     * Lets this JVM reap its child; for a detached server, removes its stale pid file, since a zombie left unreaped
+     * Lets this JVM reap its child; for a detached server, removes its stale lock files, since a zombie left unreaped
      * would still pass the server's own "is the pid in the lock file alive" check and block the next start.
      */
     private void afterExit(ProcessHandle exited) {
@@ -156,13 +159,16 @@ final class ServerProcess {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        } else if (pidFile != null
-                && SandboxDir.readPid(pidFile).filter(p -> p == exited.pid()).isPresent()) {
-            try {
-                Files.deleteIfExists(pidFile);
-            } catch (IOException e) {
-                throw new SandboxException(
-                        name + ": cannot remove the stale pid file " + pidFile + ": " + e.getMessage(), e);
+            return;
+        }
+        for (Path lock : lockFiles) {
+            if (SandboxDir.readPid(lock).filter(p -> p == exited.pid()).isPresent()) {
+                try {
+                    Files.deleteIfExists(lock);
+                } catch (IOException e) {
+                    throw new SandboxException(
+                            name + ": cannot remove the stale lock file " + lock + ": " + e.getMessage(), e);
+                }
             }
         }
     }

@@ -66,7 +66,7 @@ log_tail() {
 }
 
 # The pid of the running postmaster, or nothing. A zombie does not count (a pg_ctl-started server is adopted by
-# whatever reaps orphans here, which may never reap it); its stale postmaster.pid would block any restart.
+# whatever reaps orphans here, which may never reap it); its stale lock files would block any restart.
 running_pid() {
     local pid state
     [[ -f $DATA/postmaster.pid ]] || return 0
@@ -76,7 +76,7 @@ running_pid() {
     if [[ -z $state ]]; then
         return 0
     elif [[ $state == Z || $state == X ]]; then
-        rm -f "$DATA/postmaster.pid"
+        rm -f "$DATA/postmaster.pid" "$SOCK/.s.PGSQL.$PORT.lock"
         return 0
     fi
     echo "$pid"

@@ -37,7 +37,8 @@ class PostgresRejoinCommandTest {
             assertStreamsFrom(pg1, pg2, 2);
             long pid = pg1.pid();
             assertThat(pid).isPositive().isEqualTo(postmasterPid(pg1));
-            assertThat(ProcessHandle.current().children().map(ProcessHandle::pid)).doesNotContain(pid);
+            assertThat(ProcessHandle.current().children().map(ProcessHandle::pid))
+                    .doesNotContain(pid);
 
             pg1.pause();
             assertThat(processState(pid)).isEqualTo("T");
@@ -101,8 +102,8 @@ class PostgresRejoinCommandTest {
             assertThat(pg2.pid()).isEqualTo(pid);
             assertThat(pg2.walReceiverStatus()).isEqualTo("streaming");
 
-            Exec.Result unknown = run(render(sandbox.rejoinCommand(), pg2, "pg1", pg2.port())
-                    .replace("'pg2'", "'pg9'"));
+            Exec.Result unknown =
+                    run(render(sandbox.rejoinCommand(), pg2, "pg1", pg2.port()).replace("'pg2'", "'pg9'"));
             assertThat(unknown.exitCode()).isNotZero();
             assertThat(unknown.output()).contains("rejoin pg9: no node 'pg9'").contains("pg1 pg2");
 
@@ -133,8 +134,7 @@ class PostgresRejoinCommandTest {
                 Statement s = c.createStatement()) {
             s.execute("INSERT INTO t VALUES (2)");
         }
-        await().atMost(Duration.ofSeconds(10))
-                .until(() -> count(standby, "SELECT count(*) FROM t") == rowsAfterInsert);
+        await().atMost(Duration.ofSeconds(10)).until(() -> count(standby, "SELECT count(*) FROM t") == rowsAfterInsert);
     }
 
     private static void assertClosed(PostgresSandbox sandbox, List<Long> pids) {
@@ -168,7 +168,9 @@ class PostgresRejoinCommandTest {
     }
 
     private static long postmasterPid(PgNode node) throws Exception {
-        return Long.parseLong(Files.readAllLines(node.dataDir().resolve("postmaster.pid")).get(0).strip());
+        return Long.parseLong(Files.readAllLines(node.dataDir().resolve("postmaster.pid"))
+                .get(0)
+                .strip());
     }
 
     private static String processState(long pid) throws Exception {
