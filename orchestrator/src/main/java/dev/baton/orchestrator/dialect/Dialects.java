@@ -1,7 +1,6 @@
 package dev.baton.orchestrator.dialect;
 
 import dev.baton.orchestrator.config.ClusterConfig;
-import dev.baton.orchestrator.config.ConfigException;
 
 /** The dialect implementation for a cluster's configured database family. */
 public final class Dialects {
@@ -10,8 +9,8 @@ public final class Dialects {
     public static Dialect forCluster(ClusterConfig cluster) {
         return switch (cluster.dialect()) {
             case POSTGRESQL -> new PostgresDialect(cluster);
-            case MARIADB, MYSQL -> throw new ConfigException("clusters[" + cluster.name() + "].dialect: "
-                    + cluster.dialect().key() + " is not supported by this build yet");
+            case MARIADB -> new MariaDbDialect(cluster);
+            case MYSQL -> new MySqlDialect(cluster);
         };
     }
 }

@@ -130,7 +130,14 @@ public final class FailoverEngine {
             Set<String> notCandidates = new HashSet<>(excluded);
             notCandidates.add(dead);
             Selection selection = new CandidateSelector(dialect)
-                    .select(topology, notCandidates, lastPrimaryPosition, cluster.maxLagOnFailover(), false, null);
+                    .select(
+                            topology,
+                            notCandidates,
+                            lastPrimaryPosition,
+                            cluster.maxLagOnFailover(),
+                            false,
+                            null,
+                            cluster.allowErrantPromotion());
             if (selection.chosen().isEmpty()) {
                 steps.done("select", selection.explain());
                 emit(ClusterEvent.Kind.FAILOVER_REFUSED, dead, "failover refused: " + selection.explain());

@@ -14,7 +14,8 @@ import java.util.Set;
  * Pure ranking of promotion candidates: reachable, healthy replicas that are allowed to fail over, most
  * advanced received position first (timeline, then LSN / GTIDs), then higher priority, then node id for a stable
  * order. The best candidate is refused when it is more than {@code maxLag} behind the last position seen on the
- * old primary, unless the failover is forced.
+ * old primary, unless the failover is forced. A candidate with errant transactions (GTIDs the old primary never
+ * had) is rejected, and promoted only when no clean candidate exists and errant promotion is allowed.
  */
 public final class CandidateSelector {
     private final PositionOrder order;
@@ -35,6 +36,21 @@ public final class CandidateSelector {
             long maxLag,
             boolean force,
             String target) {
+        return select(topology, excluded, lastPrimaryPosition, maxLag, force, target, false);
+    }
+
+    /**
+     * Like {@link #select(Topology, Set, Position, long, boolean, String)}; with {@code allowErrant} a candidate
+     * with errant transactions is promoted when no clean candidate exists.
+     */
+    public Selection select(
+            Topology topology,
+            Set<String> excluded,
+            Position lastPrimaryPosition,
+            long maxLag,
+            boolean force,
+            String target,
+            boolean allowErrant) {
         List<NodeObservation> eligible = new ArrayList<>();
         List<Selection.Rejection> rejected = new ArrayList<>();
         for (NodeObservation n : topology.nodes()) {
@@ -45,6 +61,7 @@ public final class CandidateSelector {
                 rejected.add(new Selection.Rejection(n.id(), reason));
             }
         }
+        eligible = withoutErrant(eligible, lastPrimaryPosition, allowErrant, rejected);
         eligible.sort(ranking());
         if (eligible.isEmpty()) {
             return new Selection(List.of(), rejected, -1, null);
@@ -62,6 +79,42 @@ public final class CandidateSelector {
             }
         }
         return new Selection(List.copyOf(eligible), rejected, loss, refusal);
+    }
+
+    /**
+     * The clean candidates, or when there are none and {@code allowErrant}, the errant ones. Every candidate left
+     * out is added to {@code rejected} with its errant count.
+     */
+    private List<NodeObservation> withoutErrant(
+            List<NodeObservation> eligible,
+            Position lastPrimaryPosition,
+            boolean allowErrant,
+            List<Selection.Rejection> rejected) {
+        if (lastPrimaryPosition == null) {
+            return eligible;
+        }
+        List<NodeObservation> clean = new ArrayList<>();
+        List<NodeObservation> errant = new ArrayList<>();
+        List<Selection.Rejection> reasons = new ArrayList<>();
+        for (NodeObservation n : eligible) {
+            long count = n.applied() == null ? 0 : order.errantCount(n.applied(), lastPrimaryPosition);
+            if (count > 0) {
+                errant.add(n);
+                reasons.add(new Selection.Rejection(
+                        n.id(),
+                        "has " + count + " errant transaction(s) the old primary never had (its last position "
+                                + lastPrimaryPosition.text() + ", " + n.id() + " applied "
+                                + n.applied().text()
+                                + ")" + (allowErrant ? "" : "; allowErrantPromotion is off")));
+            } else {
+                clean.add(n);
+            }
+        }
+        if (clean.isEmpty() && allowErrant) {
+            return errant;
+        }
+        rejected.addAll(reasons);
+        return clean;
     }
 
     private static String ineligibility(NodeObservation n, Set<String> excluded, String target) {

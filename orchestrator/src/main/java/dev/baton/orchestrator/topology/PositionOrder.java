@@ -10,4 +10,13 @@ public interface PositionOrder {
      * 0 when it is not behind, -1 when the two cannot be compared (different timelines or histories).
      */
     long distance(Position ahead, Position behind);
+
+    /**
+     * How many transactions {@code candidateApplied} holds that the old primary, last seen at {@code primaryLast},
+     * never had and could not have sent it since (errant GTIDs of the MySQL family): promoting such a candidate
+     * would publish writes no client made through the primary. 0 for families without them.
+     */
+    default long errantCount(Position candidateApplied, Position primaryLast) {
+        return 0;
+    }
 }

@@ -9,6 +9,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.baton.orchestrator.Fixtures.Pos;
 import dev.baton.orchestrator.config.NodeConfig;
 import dev.baton.orchestrator.topology.NodeObservation;
+import dev.baton.orchestrator.topology.Position;
+import dev.baton.orchestrator.topology.PositionOrder;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -99,5 +101,77 @@ class CandidateSelectorTest {
         Selection s = selector.select(
                 topology(replica("pg2", 100, true), replica("pg3", 90, true)), Set.of(), null, 1000, false, "pg3");
         assertThat(s.chosen()).map(NodeObservation::id).contains("pg3");
+    }
+
+    /** Like {@code ORDER}, but an applied offset of 103 or 107 holds 3 errant transactions. */
+    private static final PositionOrder ERRANT_ORDER = new PositionOrder() {
+        public int compare(Position a, Position b) {
+            return ORDER.compare(a, b);
+        }
+
+        public long distance(Position ahead, Position behind) {
+            return ORDER.distance(ahead, behind);
+        }
+
+        @Override
+        public long errantCount(Position candidateApplied, Position primaryLast) {
+            long offset = ((Pos) candidateApplied).offset();
+            return offset == 103 || offset == 107 ? 3 : 0;
+        }
+    };
+
+    @Test
+    void rejectsACandidateWithErrantTransactionsAndPromotesACleanOne() {
+        Selection s = new CandidateSelector(ERRANT_ORDER)
+                .select(
+                        topology(down("db1"), replica("db2", 103, false), replica("db3", 100, false)),
+                        Set.of("db1"),
+                        new Pos(1, 100),
+                        1000,
+                        false,
+                        null,
+                        true);
+        assertThat(s.chosen()).map(NodeObservation::id).contains("db3");
+        assertThat(s.rejected()).extracting(Selection.Rejection::toString).anySatisfy(r -> assertThat(r)
+                .startsWith("db2: has 3 errant transaction(s)"));
+    }
+
+    @Test
+    void refusesWhenOnlyErrantCandidatesExistAndErrantPromotionIsOff() {
+        Selection s = new CandidateSelector(ERRANT_ORDER)
+                .select(
+                        topology(down("db1"), replica("db2", 103, false), replica("db3", 107, false)),
+                        Set.of("db1"),
+                        new Pos(1, 100),
+                        1000,
+                        false,
+                        null);
+        assertThat(s.chosen()).isEmpty();
+        assertThat(s.explain())
+                .contains("no eligible candidate")
+                .contains("db2: has 3 errant")
+                .contains("db3: has 3 errant")
+                .contains("allowErrantPromotion is off");
+    }
+
+    @Test
+    void promotesTheBestErrantCandidateWhenNoCleanOneExistsAndItIsAllowed() {
+        Selection s = new CandidateSelector(ERRANT_ORDER)
+                .select(
+                        topology(down("db1"), replica("db2", 103, false), replica("db3", 107, false)),
+                        Set.of("db1"),
+                        new Pos(1, 100),
+                        1000,
+                        false,
+                        null,
+                        true);
+        assertThat(s.chosen()).map(NodeObservation::id).contains("db3");
+    }
+
+    @Test
+    void withoutALastPrimaryPositionNothingCountsAsErrant() {
+        Selection s = new CandidateSelector(ERRANT_ORDER)
+                .select(topology(down("db1"), replica("db2", 103, false)), Set.of("db1"), null, 1000, false, null);
+        assertThat(s.chosen()).map(NodeObservation::id).contains("db2");
     }
 }

@@ -1,0 +1,235 @@
+package dev.baton.orchestrator.dialect;
+
+import static dev.baton.orchestrator.dialect.MySqlFamily.blankToNull;
+import static dev.baton.orchestrator.dialect.MySqlFamily.literal;
+import static dev.baton.orchestrator.dialect.MySqlFamily.statement;
+
+import dev.baton.orchestrator.config.ClusterConfig;
+import dev.baton.orchestrator.config.NodeConfig;
+import dev.baton.orchestrator.topology.NodeObservation;
+import dev.baton.orchestrator.topology.Position;
+import dev.baton.registry.NodeRole;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * MariaDB GTID replication ({@code MASTER_USE_GTID=slave_pos}), over MySQL Connector/J. Positions are
+ * {@link MariaDbGtidPos}: a primary's {@code gtid_binlog_pos}; a replica receives up to {@code Gtid_IO_Pos} and has
+ * applied {@code gtid_current_pos} (its {@code gtid_slave_pos}, plus any transaction written on it directly: an
+ * errant one).
+ */
+public final class MariaDbDialect implements Dialect {
+    private static final String PROBE =
+            "SELECT @@read_only, @@gtid_binlog_pos, @@gtid_current_pos," + " @@gtid_slave_pos, @@server_id, VERSION()";
+
+    private final ClusterConfig cluster;
+
+    public MariaDbDialect(ClusterConfig cluster) {
+        this.cluster = cluster;
+    }
+
+    @Override
+    public String key() {
+        return "mariadb";
+    }
+
+    @Override
+    public Connection connect(NodeConfig node, Duration timeout) throws SQLException {
+        return MySqlFamily.connect(cluster, node, timeout);
+    }
+
+    @Override
+    public NodeObservation observe(Connection connection, NodeConfig node, Instant now) throws SQLException {
+        try (Statement st = statement(connection)) {
+            boolean readOnly;
+            MariaDbGtidPos binlog;
+            MariaDbGtidPos current;
+            MariaDbGtidPos slave;
+            try (ResultSet rs = st.executeQuery(PROBE)) {
+                rs.next();
+                readOnly = rs.getBoolean(1);
+                binlog = MariaDbGtidPos.parse(rs.getString(2));
+                current = MariaDbGtidPos.parse(rs.getString(3));
+                slave = MariaDbGtidPos.parse(rs.getString(4));
+            }
+            Map<String, String> status = MySqlFamily.row(st, "SHOW SLAVE STATUS");
+            String masterHost = blankToNull(status.get("Master_Host"));
+            if (masterHost == null) {
+                return new NodeObservation(
+                        node,
+                        now,
+                        true,
+                        null,
+                        null,
+                        NodeRole.PRIMARY,
+                        0,
+                        binlog,
+                        binlog,
+                        false,
+                        null,
+                        0,
+                        readOnly,
+                        true);
+            }
+            boolean ioRunning = "Yes".equals(status.get("Slave_IO_Running"));
+            boolean sqlRunning = "Yes".equals(status.get("Slave_SQL_Running"));
+            String sqlError = blankToNull(status.get("Last_SQL_Error"));
+            boolean healthy = sqlRunning || sqlError == null;
+            String error = !healthy ? "SQL thread stopped: " + sqlError : blankToNull(status.get("Last_IO_Error"));
+            MariaDbGtidPos received =
+                    MariaDbGtidPos.parse(status.get("Gtid_IO_Pos")).union(slave);
+            String lag = status.get("Seconds_Behind_Master");
+            return new NodeObservation(
+                    node,
+                    now,
+                    true,
+                    null,
+                    error,
+                    NodeRole.REPLICA,
+                    0,
+                    received,
+                    current,
+                    ioRunning,
+                    masterHost + ":" + status.get("Master_Port"),
+                    lag == null ? -1 : Double.parseDouble(lag),
+                    readOnly,
+                    healthy);
+        }
+    }
+
+    @Override
+    public int compare(Position a, Position b) {
+        return GtidSet.compare((GtidSet) a, (GtidSet) b);
+    }
+
+    @Override
+    public long distance(Position ahead, Position behind) {
+        return ((GtidSet) ahead).countNotIn((GtidSet) behind);
+    }
+
+    @Override
+    public long errantCount(Position candidateApplied, Position primaryLast) {
+        return ((GtidSet) candidateApplied).errantAgainst((GtidSet) primaryLast);
+    }
+
+    /** Waits until {@code gtid_slave_pos} holds everything the IO thread received ({@code Gtid_IO_Pos}). */
+    @Override
+    public boolean awaitApplied(Connection replica, Instant deadline) throws SQLException {
+        String received;
+        try (Statement st = statement(replica)) {
+            received = blankToNull(MySqlFamily.row(st, "SHOW SLAVE STATUS").get("Gtid_IO_Pos"));
+        }
+        return received == null || awaitPosition(replica, MariaDbGtidPos.parse(received), deadline);
+    }
+
+    @Override
+    public void promote(Connection replica, NodeConfig node, Duration timeout) throws SQLException {
+        try (Statement st = statement(replica)) {
+            st.execute("STOP SLAVE");
+            st.execute("RESET SLAVE ALL");
+            st.execute("SET GLOBAL read_only = OFF");
+        } catch (SQLException e) {
+            throw new SQLException(
+                    "promotion of " + node.id() + " failed: " + e.getMessage(), e.getSQLState(), e.getErrorCode(), e);
+        }
+    }
+
+    @Override
+    public void afterPromotion(Connection primary, List<NodeConfig> replicas) {
+        // Nothing to prepare: replicas find their GTID position in the new primary's binary log.
+    }
+
+    @Override
+    public void repoint(Connection replica, NodeConfig node, NodeConfig primary, String replicationUser)
+            throws SQLException {
+        try (Statement st = statement(replica)) {
+            st.execute("STOP SLAVE");
+            st.execute(changeMaster(st, primary, replicationUser));
+            st.execute("START SLAVE");
+        } catch (SQLException e) {
+            throw masked("repointing " + node.id() + " to " + primary.id(), e);
+        }
+    }
+
+    private String changeMaster(Statement st, NodeConfig primary, String replicationUser) throws SQLException {
+        return "CHANGE MASTER TO MASTER_HOST=" + literal(st, primary.host()) + ", MASTER_PORT=" + primary.port()
+                + ", MASTER_USER=" + literal(st, replicationUser) + ", MASTER_PASSWORD="
+                + literal(st, cluster.replicationPassword()) + ", MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1";
+    }
+
+    @Override
+    public void fence(Connection node, Duration drain) throws SQLException {
+        MySqlFamily.fence(node, drain, List.of("SET GLOBAL read_only = ON"));
+    }
+
+    @Override
+    public void unfence(Connection node) throws SQLException {
+        try (Statement st = statement(node)) {
+            st.execute("SET GLOBAL read_only = OFF");
+        }
+    }
+
+    @Override
+    public Position currentPosition(Connection primary) throws SQLException {
+        try (Statement st = statement(primary);
+                ResultSet rs = st.executeQuery("SELECT @@gtid_binlog_pos")) {
+            rs.next();
+            return MariaDbGtidPos.parse(rs.getString(1));
+        }
+    }
+
+    @Override
+    public boolean awaitPosition(Connection replica, Position position, Instant deadline) throws SQLException {
+        String target = position.text();
+        if (target.isEmpty()) {
+            return true;
+        }
+        try (PreparedStatement ps = replica.prepareStatement("SELECT MASTER_GTID_WAIT(?, ?)")) {
+            return MySqlFamily.awaitInSlices(replica, deadline, 0, seconds -> {
+                ps.setString(1, target);
+                ps.setDouble(2, seconds);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            });
+        }
+    }
+
+    /**
+     * Makes the fenced former primary a replica of {@code primary} from the end of its own binary log, and waits
+     * (up to the rejoin timeout) until its IO thread streams.
+     */
+    @Override
+    public void rejoin(Connection connection, NodeConfig node, NodeConfig primary) throws Exception {
+        try (Statement st = statement(connection)) {
+            st.execute("SET GLOBAL read_only = ON");
+            st.execute("STOP SLAVE");
+            st.execute("SET GLOBAL gtid_slave_pos = @@gtid_binlog_pos");
+            st.execute(changeMaster(st, primary, cluster.replicationUser()));
+            st.execute("START SLAVE");
+            MySqlFamily.awaitReplicating(
+                    st,
+                    "SHOW SLAVE STATUS",
+                    "Slave_IO_Running",
+                    "Slave_SQL_Running",
+                    cluster.rejoinTimeout(),
+                    "rejoin of " + node.id() + " as a replica of " + primary.id());
+        } catch (SQLException e) {
+            throw masked("rejoin of " + node.id() + " as a replica of " + primary.id(), e);
+        }
+    }
+
+    private SQLException masked(String step, SQLException e) {
+        String message = SqlFailures.describe(e, cluster.replicationPassword());
+        return new SQLException(
+                message.startsWith(step) ? message : step + " failed: " + message, e.getSQLState(), e.getErrorCode());
+    }
+}
