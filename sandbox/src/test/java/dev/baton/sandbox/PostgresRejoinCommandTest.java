@@ -33,7 +33,10 @@ class PostgresRejoinCommandTest {
             Exec.Result r = runRejoin(sandbox, pg1, pg2);
 
             assertThat(r.exitCode()).as(r.output()).isZero();
-            assertThat(r.output()).contains("rejoin pg1: standby of 127.0.0.1:" + pg2.port());
+            assertThat(r.output())
+                    .contains("rejoin pg1: stopping")
+                    .contains("rejoin pg1: pg_rewind:")
+                    .contains("rejoin pg1: standby of 127.0.0.1:" + pg2.port());
             assertStreamsFrom(pg1, pg2, 2);
             long pid = pg1.pid();
             assertThat(pid).isPositive().isEqualTo(postmasterPid(pg1));
@@ -77,6 +80,7 @@ class PostgresRejoinCommandTest {
             Exec.Result r = runRejoin(sandbox, pg1, pg2);
 
             assertThat(r.exitCode()).as(r.output()).isZero();
+            assertThat(r.output()).contains("rejoin pg1: cluster state is 'in production': finishing crash recovery");
             long rows = count(pg2, "SELECT count(*) FROM t") + 1;
             assertStreamsFrom(pg1, pg2, rows);
             assertThat(pg1.pid()).isEqualTo(postmasterPid(pg1));
@@ -90,7 +94,8 @@ class PostgresRejoinCommandTest {
 
     @Test
     void rejoinCommandFailsWithAMessageAndLeavesTheNodeAloneWhenThePrimaryIsUnreachable() throws Exception {
-        try (PostgresSandbox sandbox = PostgresSandbox.start(1)) {
+        PostgresSandbox sandbox = PostgresSandbox.start(1);
+        try {
             PgNode pg2 = sandbox.node("pg2");
             long pid = pg2.pid();
             int nobody = Ports.free(1).get(0);
@@ -110,7 +115,22 @@ class PostgresRejoinCommandTest {
             Exec.Result itself = run(render(sandbox.rejoinCommand(), pg2, "pg2", pg2.port()));
             assertThat(itself.exitCode()).isNotZero();
             assertThat(itself.output()).contains("a node cannot follow itself");
+
+            // a replica can rejoin its own primary (nothing to rewind); then the reaper's pid-file kill finds it
+            PgNode pg1 = sandbox.node("pg1");
+            Exec.Result same = runRejoin(sandbox, pg2, pg1);
+            assertThat(same.exitCode()).as(same.output()).isZero();
+            assertThat(pg2.walReceiverStatus()).isEqualTo("streaming");
+            long detached = pg2.pid();
+            assertThat(detached).isNotEqualTo(pid).isEqualTo(postmasterPid(pg2));
+            SandboxDir.killServers(sandbox.baseDir());
+            assertThat(SandboxDir.isAlive(detached)).isFalse();
+            assertThat(pg2.isRunning()).isFalse();
+            assertThat(pg1.isRunning()).isFalse();
+        } finally {
+            sandbox.close();
         }
+        assertThat(sandbox.baseDir()).doesNotExist();
     }
 
     private static void createTableWithOneRow(PgNode primary, PgNode replica) throws Exception {
