@@ -31,7 +31,7 @@ say() {
 [[ $primary_port =~ ^[0-9]+$ ]] || fail "primary port '$primary_port' is not a port number"
 [[ -r $base/sandbox.env ]] || fail "$base/sandbox.env is missing: was this sandbox closed?"
 if [[ ! -r $base/$node.env ]]; then
-    known=$(cd "$base" && ls -- *.env 2>/dev/null | grep -v '^sandbox\.env$' | sed 's/\.env$//' | tr '\n' ' ')
+    known=$(cd "$base" && ls -- *.env 2>/dev/null | grep -v '^sandbox\.env$' | sed 's/\.env$//' | tr '\n' ' ' || true)
     fail "no node '$node' in the sandbox at $base (nodes: ${known:-none})"
 fi
 # shellcheck source=/dev/null
