@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
         description = "Benchmarks on real local clusters. 'failover': SIGKILL the primary N times under write load and"
                 + " measure the time from the kill to the first write committed on the new primary.")
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "failover")
+    @Parameters(index = "0", description = "failover or switchover")
     String scenario;
 
     @Option(names = "--dialect", defaultValue = "postgresql", description = "postgresql or mariadb")
@@ -33,8 +33,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!scenario.equals("failover")) {
-            throw new IllegalArgumentException("bench: unknown scenario '" + scenario + "' (known: failover)");
+        if (!scenario.equals("failover") && !scenario.equals("switchover")) {
+            throw new IllegalArgumentException(
+                    "bench: unknown scenario '" + scenario + "' (known: failover, switchover)");
         }
         if (runs < 1 || runs > 100) {
             throw new IllegalArgumentException("--runs: " + runs + " is out of range (1-100)");
@@ -76,6 +77,71 @@ final class BenchCommand implements Callable<Integer> {
                 firstWrite.stream().min(Long::compare).orElseThrow(),
                 firstWrite.stream().max(Long::compare).orElseThrow(),
                 runs);
+        return 0;
+    }
+
+    /** N planned switchovers back and forth on one cluster under write load. */
+    private int switchovers(PrintWriter out) throws Exception {
+        out.printf(
+                "planned switchover benchmark: %s, %d switchovers, %d writes/s through FailoverDataSource, %d cores%n",
+                dialect, runs, rate, Runtime.getRuntime().availableProcessors());
+        out.printf(
+                "%4s %8s %8s %6s %14s %13s %11s%n",
+                "run", "from", "to", "epoch", "write pause ms", "failed writes", "command ms");
+        List<Long> pauses = new ArrayList<>();
+        long failed = 0;
+        try (FailoverScenario s = FailoverScenario.prepare(dialect, step -> {})) {
+            s.startOrchestratorAndApplication(e -> {}, Duration.ofSeconds(30));
+            try (Writer writer = new Writer(s.dataSource(), dialect, rate).start()) {
+                Thread.sleep(2000);
+                for (int i = 1; i <= runs; i++) {
+                    String current =
+                            s.dataSource().currentPrimary().orElseThrow().nodeId();
+                    String target = s.cluster().nodes().stream()
+                            .map(n -> n.id())
+                            .filter(id -> !id.equals(current))
+                            .findFirst()
+                            .orElseThrow();
+                    SwitchoverRun.Result r = SwitchoverRun.run(s, writer, "--to", target);
+                    if (r.exitCode() != 0) {
+                        out.println("switchover " + i + " did not succeed:\n" + r.output());
+                        return 1;
+                    }
+                    pauses.add(r.pauseMs());
+                    failed += r.failedWrites();
+                    out.printf(
+                            "%4d %8s %8s %6d %14d %13d %11d%n",
+                            i, r.from(), r.to(), r.epoch(), r.pauseMs(), r.failedWrites(), r.commandMs());
+                    out.flush();
+                    Thread.sleep(1000);
+                }
+                writer.close();
+                String last = s.dataSource().currentPrimary().orElseThrow().nodeId();
+                java.util.Set<Long> present = new java.util.HashSet<>();
+                try (var c = java.sql.DriverManager.getConnection(
+                                s.node(last).jdbcUrl(),
+                                s.cluster().user(),
+                                s.cluster().password());
+                        var st = c.createStatement();
+                        var rs = st.executeQuery("SELECT id FROM baton_writes")) {
+                    while (rs.next()) {
+                        present.add(rs.getLong(1));
+                    }
+                }
+                long lost = writer.writes().stream()
+                        .filter(w -> w.acknowledged() && !present.contains(w.id()))
+                        .count();
+                out.printf(
+                        "write pause: median %d ms, max %d ms; failed writes %d; acknowledged writes lost %d of %d"
+                                + " (%d switchovers)%n",
+                        FailoverRun.median(pauses),
+                        pauses.stream().max(Long::compare).orElseThrow(),
+                        failed,
+                        lost,
+                        writer.acknowledgedCount(),
+                        runs);
+            }
+        }
         return 0;
     }
 }

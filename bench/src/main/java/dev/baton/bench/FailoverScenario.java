@@ -125,6 +125,10 @@ public final class FailoverScenario implements AutoCloseable {
                 + "    user: " + cluster.user() + "\n"
                 + "    password: \"" + cluster.password() + "\"\n"
                 + (cluster.dialect().equals("postgresql") ? "" : "    database: " + cluster.database() + "\n")
+                + (cluster.rejoinCommand() == null
+                        ? ""
+                        : "    rejoinCommand: \""
+                                + cluster.rejoinCommand().replace("\\", "\\\\").replace("\"", "\\\"") + "\"\n")
                 + "    pollInterval: 500ms\n"
                 + "    recheckInterval: 100ms\n"
                 + "    failureThreshold: 3\n"

@@ -18,6 +18,9 @@ public interface LocalCluster extends AutoCloseable {
 
     String database();
 
+    /** The shell command template that turns a former primary into a replica, or null when SQL does it. */
+    String rejoinCommand();
+
     @Override
     void close();
 
@@ -59,6 +62,10 @@ public interface LocalCluster extends AutoCloseable {
                 return "postgres";
             }
 
+            public String rejoinCommand() {
+                return sandbox.rejoinCommand();
+            }
+
             public void close() {
                 sandbox.close();
             }
@@ -85,6 +92,10 @@ public interface LocalCluster extends AutoCloseable {
 
             public String database() {
                 return "baton";
+            }
+
+            public String rejoinCommand() {
+                return null;
             }
 
             public void close() {

@@ -84,6 +84,30 @@ final class ClusterProbe implements AutoCloseable {
         return ids;
     }
 
+    /** True when {@code replica} replicates from {@code primary} right now, in either family's terms. */
+    boolean replicatesFrom(SandboxNode replica, SandboxNode primary) throws SQLException {
+        if (scenario.cluster().dialect().equals("postgresql")) {
+            return queryColumn(primary, "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming'")
+                    .contains(replica.id());
+        }
+        try (Connection c = connect(replica);
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SHOW SLAVE STATUS")) {
+            return rs.next()
+                    && "Yes".equals(rs.getString("Slave_IO_Running"))
+                    && "Yes".equals(rs.getString("Slave_SQL_Running"))
+                    && rs.getInt("Master_Port") == primary.port();
+        }
+    }
+
+    /** True when the node accepts writes (not in recovery / not read_only). */
+    boolean writable(SandboxNode node) throws SQLException {
+        if (scenario.cluster().dialect().equals("postgresql")) {
+            return !inRecovery(node) && "off".equals(queryString(node, "SHOW default_transaction_read_only"));
+        }
+        return "0".equals(queryString(node, "SELECT @@read_only"));
+    }
+
     @Override
     public void close() {
         client.close();

@@ -10,7 +10,6 @@ import dev.baton.orchestrator.coordination.ClusterRegistry;
 import dev.baton.orchestrator.coordination.Versioned;
 import dev.baton.registry.NodeState;
 import dev.baton.registry.PrimaryRecord;
-import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -21,7 +20,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.curator.framework.CuratorFramework;
@@ -56,13 +54,7 @@ final class StatusCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--cluster: '" + only + "' is not in " + config);
         }
         PrintWriter out = spec.commandLine().getOut();
-        var zk = loaded.zookeeper();
-        try (CuratorFramework client =
-                RegistryClient.start(zk.connect(), zk.namespace(), zk.sessionTimeout(), zk.connectionTimeout())) {
-            if (!client.blockUntilConnected((int) zk.connectionTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new IllegalStateException("zookeeper.connect: cannot reach ZooKeeper at " + zk.connect()
-                        + " within " + zk.connectionTimeout().toMillis() + " ms");
-            }
+        try (CuratorFramework client = CliSupport.connect(loaded)) {
             ArrayNode all = RegistryJson.mapper().createArrayNode();
             for (ClusterConfig cluster : loaded.clusters()) {
                 if (only != null && !only.equals(cluster.name())) {

@@ -1,0 +1,139 @@
+package dev.baton.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.baton.orchestrator.cli.BatonCli;
+import dev.baton.registry.HistoryEntry;
+import dev.baton.registry.PrimaryRecord;
+import dev.baton.sandbox.SandboxNode;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.time.Duration;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import picocli.CommandLine;
+
+/**
+ * Planned switchovers from the CLI under continuous autocommit writes through the wrapper, on real clusters:
+ * no acknowledged write lost, no error for the application, the old primary replicates from the new one, and
+ * a second switchover moves the primary back.
+ */
+class SwitchoverTest {
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql"})
+    void switchesOverAndBackWithoutLosingOrFailingAWrite(String dialect) throws Exception {
+        try (FailoverScenario scenario = FailoverScenario.prepare(dialect, step -> {})) {
+            PrimaryRecord first = scenario.startOrchestratorAndApplication(e -> {}, Duration.ofSeconds(30));
+            try (ClusterProbe probe = new ClusterProbe(scenario);
+                    Writer writer = new Writer(scenario.dataSource(), dialect, 200).start()) {
+                await().atMost(Duration.ofSeconds(20)).until(() -> writer.acknowledgedCount() >= 100);
+                SandboxNode a = scenario.node(first.nodeId());
+                SandboxNode b = scenario.cluster().nodes().get(1);
+
+                SwitchoverRun.Result there = SwitchoverRun.run(scenario, writer, "--to", b.id());
+                assertThat(there.exitCode()).as(there.output()).isZero();
+                assertThat(there.output())
+                        .contains(
+                                "hold",
+                                "fence " + a.id(),
+                                "promote " + b.id(),
+                                "publish",
+                                "succeeded: switched over from " + a.id() + " to " + b.id());
+                assertThat(there.to()).isEqualTo(b.id());
+                assertThat(there.epoch()).isEqualTo(first.epoch() + 1);
+                assertThat(there.failedWrites())
+                        .as("writes that failed after the switchover began")
+                        .isZero();
+                assertThat(probe.writable(b)).isTrue();
+                await().atMost(Duration.ofSeconds(20)).until(() -> probe.replicatesFrom(a, b));
+
+                SwitchoverRun.Result back = SwitchoverRun.run(scenario, writer, "--to", a.id());
+                assertThat(back.exitCode()).as(back.output()).isZero();
+                assertThat(back.to()).isEqualTo(a.id());
+                assertThat(back.epoch()).isEqualTo(first.epoch() + 2);
+                assertThat(back.failedWrites()).isZero();
+                await().atMost(Duration.ofSeconds(20)).until(() -> probe.replicatesFrom(b, a));
+
+                writer.close();
+                assertThat(writer.failedCount())
+                        .as("failed writes in the whole run")
+                        .isZero();
+                Set<Long> present = probe.ids(a);
+                List<Long> lost = writer.writes().stream()
+                        .filter(Writer.Write::acknowledged)
+                        .map(Writer.Write::id)
+                        .filter(id -> !present.contains(id))
+                        .toList();
+                assertThat(lost)
+                        .as("acknowledged writes missing on the primary")
+                        .isEmpty();
+                assertThat(writer.writes().stream()
+                                .filter(w -> w.endNanos() > 0 && w.acknowledged())
+                                .reduce((x, y) -> y)
+                                .orElseThrow()
+                                .port())
+                        .isEqualTo(a.port());
+
+                List<HistoryEntry> history = probe.history();
+                assertThat(history).extracting(HistoryEntry::kind).containsExactly("switchover", "switchover");
+                assertThat(history).extracting(HistoryEntry::outcome).containsOnly("succeeded");
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql"})
+    void refusesBadSwitchoversWithTheReasonAndChangesNothing(String dialect) throws Exception {
+        try (FailoverScenario scenario = FailoverScenario.prepare(dialect, step -> {})) {
+            PrimaryRecord first = scenario.startOrchestratorAndApplication(e -> {}, Duration.ofSeconds(30));
+            String config = scenario.configFile().toString();
+            try (ClusterProbe probe = new ClusterProbe(scenario)) {
+                Cli unknown = Cli.run("switchover", "--config", config, "--yes", "--to", "nope");
+                assertThat(unknown.exit).isEqualTo(2);
+                assertThat(unknown.text).contains("--to: 'nope' is not a node of cluster demo");
+
+                Cli self = Cli.run("switchover", "--config", config, "--yes", "--to", first.nodeId());
+                assertThat(self.exit).isEqualTo(1);
+                assertThat(self.text).contains("refused: target " + first.nodeId() + " is the primary already");
+
+                SandboxNode replica = scenario.cluster().nodes().get(2);
+                replica.kill();
+                Cli dead = Cli.run("switchover", "--config", config, "--yes", "--to", replica.id());
+                assertThat(dead.exit).isEqualTo(1);
+                assertThat(dead.text).contains("refused: target " + replica.id() + " cannot be promoted: unreachable");
+
+                Cli dry = Cli.run("switchover", "--config", config, "--dry-run");
+                assertThat(dry.exit).as(dry.text).isZero();
+                assertThat(dry.text)
+                        .contains(
+                                "ok: primary " + first.nodeId() + " is reachable and writable",
+                                "planned: would switch over from " + first.nodeId());
+
+                Cli pause = Cli.run("pause", "--config", config);
+                assertThat(pause.text).contains("cluster demo paused");
+                Cli status = Cli.run("status", "--config", config);
+                assertThat(status.text).contains("PAUSED");
+                assertThat(Cli.run("resume", "--config", config).text).contains("cluster demo resumed");
+
+                assertThat(probe.primaryRecord().orElseThrow()).isEqualTo(first);
+                assertThat(probe.writable(scenario.node(first.nodeId()))).isTrue();
+                assertThat(probe.history()).isEmpty();
+                assertThat(Cli.run("history", "--config", config).text).contains("no failover or switchover yet");
+            }
+        }
+    }
+
+    /** One in-process run of the baton CLI, as an operator would type it. */
+    record Cli(int exit, String text) {
+        static Cli run(String... args) {
+            StringWriter text = new StringWriter();
+            CommandLine cli = new CommandLine(new BatonCli());
+            cli.setOut(new PrintWriter(text, true));
+            cli.setErr(new PrintWriter(text, true));
+            return new Cli(BatonCli.execute(cli, args), text.toString());
+        }
+    }
+}
