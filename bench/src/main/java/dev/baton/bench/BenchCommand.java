@@ -42,6 +42,9 @@ final class BenchCommand implements Callable<Integer> {
         }
         BatonMain.quietLogs();
         PrintWriter out = spec.commandLine().getOut();
+        if (scenario.equals("switchover")) {
+            return switchovers(out);
+        }
         out.printf(
                 "SIGKILL failover benchmark: %s, %d runs, %d writes/s through FailoverDataSource, %d cores%n",
                 dialect, runs, rate, Runtime.getRuntime().availableProcessors());
