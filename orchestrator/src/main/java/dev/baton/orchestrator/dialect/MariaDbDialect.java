@@ -55,7 +55,7 @@ public final class MariaDbDialect implements Dialect {
             try (ResultSet rs = st.executeQuery(PROBE)) {
                 rs.next();
                 readOnly = rs.getBoolean(1);
-                binlog = MariaDbGtidPos.parse(rs.getString(2));
+                binlog = MariaDbGtidPos.parse(rs.getString(2)).writtenBy(rs.getLong(5));
                 current = MariaDbGtidPos.parse(rs.getString(3));
                 slave = MariaDbGtidPos.parse(rs.getString(4));
             }

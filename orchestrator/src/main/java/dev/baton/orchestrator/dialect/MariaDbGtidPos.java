@@ -10,9 +10,12 @@ import java.util.stream.Collectors;
  * replication domain, the last transaction as {@code domain-server-seq}. Within a domain, sequence numbers only
  * grow (gtid_strict_mode), so a higher one contains every lower one; an equal one contains the other only when
  * the same server wrote it.
+ *
+ * @param writer the {@code server_id} of the primary this position was read from, or null: it tells the
+ *     transactions that primary wrote after the position was read from errant ones
  */
-record MariaDbGtidPos(SortedMap<Long, Gtid> domains) implements GtidSet {
-    static final MariaDbGtidPos EMPTY = new MariaDbGtidPos(new TreeMap<>());
+record MariaDbGtidPos(SortedMap<Long, Gtid> domains, Long writer) implements GtidSet {
+    static final MariaDbGtidPos EMPTY = new MariaDbGtidPos(new TreeMap<>(), null);
 
     /** One MariaDB GTID. */
     record Gtid(long domain, long server, long seq) {
@@ -24,6 +27,15 @@ record MariaDbGtidPos(SortedMap<Long, Gtid> domains) implements GtidSet {
 
     MariaDbGtidPos {
         domains = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(domains));
+    }
+
+    MariaDbGtidPos(SortedMap<Long, Gtid> domains) {
+        this(domains, null);
+    }
+
+    /** This position as read from the primary whose {@code server_id} is {@code serverId}. */
+    MariaDbGtidPos writtenBy(long serverId) {
+        return new MariaDbGtidPos(domains, serverId);
     }
 
     /** Parses {@code 0-1-100,1-2-5}; null or blank is the empty position. Two GTIDs of one domain are refused. */
@@ -99,14 +111,18 @@ record MariaDbGtidPos(SortedMap<Long, Gtid> domains) implements GtidSet {
 
     @Override
     public long errantAgainst(GtidSet primaryLast) {
-        Map<Long, Gtid> primary = ((MariaDbGtidPos) same(primaryLast)).domains;
+        MariaDbGtidPos primary = (MariaDbGtidPos) same(primaryLast);
         long count = 0;
         for (Gtid mine : domains.values()) {
-            Gtid theirs = primary.get(mine.domain());
+            Gtid theirs = primary.domains.get(mine.domain());
+            // Beyond the primary's last GTID of a domain, its own later writes carry its server id; without it,
+            // the server id of that last GTID is taken for the primary's.
+            Long primaryServer = primary.writer != null ? primary.writer : theirs == null ? null : theirs.server();
+            boolean primarys = primaryServer != null && mine.server() == primaryServer;
             if (theirs == null) {
-                count += mine.seq();
-            } else if (mine.seq() > theirs.seq() && mine.server() != theirs.server()) {
-                count += mine.seq() - theirs.seq();
+                count += primarys ? 0 : mine.seq();
+            } else if (mine.seq() > theirs.seq()) {
+                count += primarys ? 0 : mine.seq() - theirs.seq();
             } else if (mine.seq() == theirs.seq() && mine.server() != theirs.server()) {
                 count += 1;
             }

@@ -48,14 +48,17 @@ public final class MySqlDialect implements Dialect {
         try (Statement st = statement(connection)) {
             boolean readOnly;
             MySqlGtidSet executed;
-            try (ResultSet rs = st.executeQuery("SELECT @@read_only, @@gtid_executed, @@server_id, VERSION()")) {
+            String serverUuid;
+            try (ResultSet rs = st.executeQuery("SELECT @@read_only, @@gtid_executed, @@server_uuid, VERSION()")) {
                 rs.next();
                 readOnly = rs.getBoolean(1);
                 executed = MySqlGtidSet.parse(rs.getString(2));
+                serverUuid = rs.getString(3);
             }
             Map<String, String> status = MySqlFamily.row(st, SHOW_STATUS);
             String sourceHost = blankToNull(status.get("Source_Host"));
             if (sourceHost == null) {
+                MySqlGtidSet written = executed.writtenBy(serverUuid);
                 return new NodeObservation(
                         node,
                         now,
@@ -64,8 +67,8 @@ public final class MySqlDialect implements Dialect {
                         null,
                         NodeRole.PRIMARY,
                         0,
-                        executed,
-                        executed,
+                        written,
+                        written,
                         false,
                         null,
                         0,

@@ -12,9 +12,12 @@ import java.util.TreeMap;
 /**
  * A MySQL GTID set ({@code @@gtid_executed}, {@code Retrieved_Gtid_Set}): per source, the transaction numbers as
  * sorted, merged, inclusive intervals. A source is a server UUID, or {@code uuid:tag} for MySQL 8.4's tagged GTIDs.
+ *
+ * @param writer the {@code server_uuid} of the primary this set was read from, or null: it tells the
+ *     transactions that primary wrote after the set was read from errant ones
  */
-record MySqlGtidSet(SortedMap<String, List<Interval>> sources) implements GtidSet {
-    static final MySqlGtidSet EMPTY = new MySqlGtidSet(new TreeMap<>());
+record MySqlGtidSet(SortedMap<String, List<Interval>> sources, String writer) implements GtidSet {
+    static final MySqlGtidSet EMPTY = new MySqlGtidSet(new TreeMap<>(), null);
 
     /** Transaction numbers {@code start} to {@code end}, both included. */
     record Interval(long start, long end) {
@@ -44,6 +47,16 @@ record MySqlGtidSet(SortedMap<String, List<Interval>> sources) implements GtidSe
             }
         });
         sources = Collections.unmodifiableSortedMap(normalized);
+        writer = writer == null ? null : writer.toLowerCase(Locale.ROOT);
+    }
+
+    MySqlGtidSet(SortedMap<String, List<Interval>> sources) {
+        this(sources, null);
+    }
+
+    /** This set as read from the primary whose {@code server_uuid} is {@code uuid}. */
+    MySqlGtidSet writtenBy(String uuid) {
+        return new MySqlGtidSet(sources, uuid);
     }
 
     /** Parses {@code uuid:1-5:7,uuid2:1-3} (whitespace and newlines allowed, tags as {@code uuid:tag:1-3}). */
@@ -165,8 +178,12 @@ record MySqlGtidSet(SortedMap<String, List<Interval>> sources) implements GtidSe
             long primaryMax = primaryHas == null
                     ? 0
                     : primaryHas.get(primaryHas.size() - 1).end();
+            // Numbers above what the primary had are its own later writes when they carry its UUID; without its
+            // UUID, any source it had is taken for its own.
+            boolean primarysStream =
+                    primary.writer != null ? e.getKey().substring(0, 36).equals(primary.writer) : primaryHas != null;
             for (Interval i : e.getValue()) {
-                if (primaryMax == 0) {
+                if (!primarysStream) {
                     count += i.count();
                 } else if (i.start() <= primaryMax) {
                     count += Math.min(i.end(), primaryMax) - i.start() + 1;

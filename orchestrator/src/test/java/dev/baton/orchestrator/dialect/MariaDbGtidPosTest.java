@@ -70,4 +70,13 @@ class MariaDbGtidPosTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("domain 0 twice");
     }
+
+    @Test
+    void knowingThePrimarysServerIdItsFirstWritesAfterAPromotionAreNotErrant() {
+        // server 2 was just promoted; its last seen position still ends with server 1's GTID
+        MariaDbGtidPos primaryLast = pos("0-1-100").writtenBy(2);
+        assertThat(pos("0-2-104").errantAgainst(primaryLast)).isZero();
+        assertThat(pos("0-3-104").errantAgainst(primaryLast)).isEqualTo(4);
+        assertThat(pos("0-2-104").errantAgainst(pos("0-1-100"))).isEqualTo(4);
+    }
 }

@@ -97,7 +97,7 @@ class MySqlDialectContainerTest {
                 dialect.fence(ca, Duration.ofMillis(500));
                 assertThatThrownBy(() -> execute(client, "SELECT 1")).isInstanceOf(SQLException.class);
             }
-            assertThatThrownBy(() -> execute(ca, "SET SESSION sql_log_bin = 1", "INSERT INTO baton.t VALUES (2)"))
+            assertThatThrownBy(() -> execute(ca, "INSERT INTO baton.t VALUES (2)"))
                     .isInstanceOf(SQLException.class)
                     .satisfies(e ->
                             assertThat(SqlFailures.isReadOnly((SQLException) e)).isTrue());
@@ -120,8 +120,8 @@ class MySqlDialectContainerTest {
                 assertThat(rejoined.upstream()).isEqualTo("mysql-b:3306");
             });
 
-            // a write made directly on the replica is errant against the primary's position
-            Position primaryLast = dialect.currentPosition(cb);
+            // a write made directly on the replica (a former primary: its UUID is in the primary's set) is errant
+            Position primaryLast = dialect.observe(cb, b, Instant.now()).received();
             execute(ca, "SET GLOBAL super_read_only = OFF", "CREATE TABLE baton.local (id int PRIMARY KEY)");
             execute(ca, "SET GLOBAL super_read_only = ON");
             NodeObservation errant = dialect.observe(ca, a, Instant.now());

@@ -92,4 +92,15 @@ class MySqlGtidSetTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("MariaDbGtidPos");
     }
+
+    @Test
+    void knowingThePrimarysUuidOnlyItsOwnLaterTransactionsAreNotErrant() {
+        // B was a primary once; now A is, and B's later write on the replica is errant
+        MySqlGtidSet primaryLast = set(A + ":1-100," + B + ":1-20").writtenBy(A.toUpperCase());
+        assertThat(set(A + ":1-130," + B + ":1-21").errantAgainst(primaryLast)).isEqualTo(1);
+        assertThat(set(A + ":1-130," + B + ":1-20").errantAgainst(primaryLast)).isZero();
+        // without the UUID the former primary's stream is taken for the primary's
+        assertThat(set(A + ":1-130," + B + ":1-21").errantAgainst(set(A + ":1-100," + B + ":1-20")))
+                .isZero();
+    }
 }
