@@ -262,6 +262,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
             pool = awaitPrimary();
         }
         long start = System.nanoTime();
+        SQLException explained = null;
         for (int attempt = 0; ; attempt++) {
             Connection pooled;
             try {
@@ -273,12 +274,17 @@ public final class FailoverDataSource implements DataSource, Closeable {
                 }
                 // HikariCP waits one short slice at a time, so that a borrow stuck on a dead primary moves to
                 // the new one as soon as it is published instead of waiting out the whole connectionTimeout.
+                // A slice that timed out before the pool's connection attempt failed carries no cause: report
+                // the last slice that knew why (a rejected password, a refused connection).
+                if (e.getCause() != null || explained == null) {
+                    explained = e;
+                }
                 long waited = System.nanoTime() - start;
                 if (e instanceof SQLTransientConnectionException && waited < pool.borrowTimeoutNanos()) {
                     attempt = 0;
                     continue;
                 }
-                throw pool.borrowFailed(pool.translate(e), TimeUnit.NANOSECONDS.toMillis(waited));
+                throw pool.borrowFailed(pool.translate(explained), TimeUnit.NANOSECONDS.toMillis(waited));
             }
             if (pool.isRetired() && attempt < 3) {
                 pooled.close();

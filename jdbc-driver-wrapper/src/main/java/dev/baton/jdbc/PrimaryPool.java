@@ -5,8 +5,10 @@ import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
 import dev.baton.registry.PrimaryRecord;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.SQLTransientConnectionException;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -45,11 +47,34 @@ final class PrimaryPool {
         if (!(last instanceof SQLTransientConnectionException)) {
             return last;
         }
-        return new SQLTransientConnectionException(
+        SQLException why = last.getCause() instanceof SQLException cause ? cause : diagnose();
+        SQLTransientConnectionException failed = new SQLTransientConnectionException(
                 "no connection to " + describe(record) + " of cluster '" + record.cluster() + "' within " + waitedMs
-                        + " ms: " + last.getMessage(),
-                last.getSQLState(),
-                last);
+                        + " ms: " + last.getMessage() + (why == null ? "" : "; the driver says: " + why.getMessage()),
+                why != null ? why.getSQLState() : last.getSQLState(),
+                why != null ? why : last);
+        return failed;
+    }
+
+    /**
+     * HikariCP's short borrow slices can all end before its own connection attempt failed, and then carry no
+     * cause; one direct attempt with the pool's settings tells the application why (a rejected password, a
+     * refused connection). Returns null when that attempt succeeds.
+     */
+    private SQLException diagnose() {
+        Properties props = new Properties();
+        props.putAll(pool.getDataSourceProperties());
+        if (pool.getUsername() != null) {
+            props.setProperty("user", pool.getUsername());
+        }
+        if (pool.getPassword() != null) {
+            props.setProperty("password", pool.getPassword());
+        }
+        try (Connection ignored = DriverManager.getConnection(pool.getJdbcUrl(), props)) {
+            return null;
+        } catch (SQLException e) {
+            return e;
+        }
     }
 
     PrimaryRecord record() {
