@@ -2,13 +2,45 @@ package dev.baton.orchestrator.cli;
 
 import dev.baton.orchestrator.config.BatonConfig;
 import dev.baton.orchestrator.config.ClusterConfig;
+import dev.baton.orchestrator.config.ConfigLoader;
 import dev.baton.registry.RegistryClient;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
+import picocli.CommandLine.Option;
 
-/** What every operator command does the same way: reach ZooKeeper or fail fast, and pick the cluster. */
-final class CliSupport {
-    private CliSupport() {}
+/**
+ * The options every operator command shares ({@code --config}, {@code --cluster}), and what each does the same
+ * way with them: load the configuration, pick the cluster, reach ZooKeeper or fail fast.
+ */
+final class ClusterOptions {
+    @Option(
+            names = {"-c", "--config"},
+            required = true,
+            description = "YAML configuration file")
+    Path config;
+
+    @Option(names = "--cluster", description = "the cluster (needed when the configuration has several)")
+    String cluster;
+
+    BatonConfig load() {
+        return ConfigLoader.load(config);
+    }
+
+    /** The cluster named by {@code --cluster}, or the only one configured. */
+    ClusterConfig cluster(BatonConfig loaded) {
+        if (cluster == null) {
+            if (loaded.clusters().size() == 1) {
+                return loaded.clusters().get(0);
+            }
+            throw new IllegalArgumentException("--cluster: required, the configuration has clusters "
+                    + loaded.clusters().stream().map(ClusterConfig::name).toList());
+        }
+        return loaded.cluster(cluster)
+                .orElseThrow(() -> new IllegalArgumentException("--cluster: '" + cluster
+                        + "' is not configured (clusters: "
+                        + loaded.clusters().stream().map(ClusterConfig::name).toList() + ")"));
+    }
 
     /** A connected client; the caller closes it. */
     static CuratorFramework connect(BatonConfig config) throws InterruptedException {
@@ -21,21 +53,5 @@ final class CliSupport {
                     + zk.connectionTimeout().toMillis() + " ms");
         }
         return client;
-    }
-
-    /** The cluster named by {@code --cluster}, or the only one configured. */
-    static ClusterConfig cluster(BatonConfig config, String name) {
-        if (name == null) {
-            if (config.clusters().size() == 1) {
-                return config.clusters().get(0);
-            }
-            throw new IllegalArgumentException("--cluster: required, the configuration has clusters "
-                    + config.clusters().stream().map(ClusterConfig::name).toList());
-        }
-        return config.cluster(name)
-                .orElseThrow(() -> new IllegalArgumentException("--cluster: '" + name
-                        + "' is not configured (clusters: "
-                        + config.clusters().stream().map(ClusterConfig::name).toList()
-                        + ")"));
     }
 }

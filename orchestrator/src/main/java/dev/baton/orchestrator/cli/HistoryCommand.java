@@ -2,17 +2,16 @@ package dev.baton.orchestrator.cli;
 
 import dev.baton.orchestrator.config.BatonConfig;
 import dev.baton.orchestrator.config.ClusterConfig;
-import dev.baton.orchestrator.config.ConfigLoader;
 import dev.baton.orchestrator.coordination.ClusterRegistry;
 import dev.baton.registry.HistoryEntry;
 import dev.baton.registry.RegistryJson;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.apache.curator.framework.CuratorFramework;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -21,14 +20,8 @@ import picocli.CommandLine.Spec;
         name = "history",
         description = "List finished failovers and switchovers with their steps, timings and outcome.")
 final class HistoryCommand implements Callable<Integer> {
-    @Option(
-            names = {"-c", "--config"},
-            required = true,
-            description = "YAML configuration file")
-    Path config;
-
-    @Option(names = "--cluster", description = "the cluster (needed when the configuration has several)")
-    String cluster;
+    @Mixin
+    ClusterOptions options;
 
     @Option(names = "--json", description = "print JSON instead of text")
     boolean json;
@@ -38,10 +31,10 @@ final class HistoryCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        BatonConfig loaded = ConfigLoader.load(config);
-        ClusterConfig target = CliSupport.cluster(loaded, cluster);
+        BatonConfig loaded = options.load();
+        ClusterConfig target = options.cluster(loaded);
         PrintWriter out = spec.commandLine().getOut();
-        try (CuratorFramework client = CliSupport.connect(loaded)) {
+        try (CuratorFramework client = ClusterOptions.connect(loaded)) {
             List<HistoryEntry> entries = new ClusterRegistry(client, target.name()).readHistory();
             if (json) {
                 out.println(RegistryJson.writePretty(entries));

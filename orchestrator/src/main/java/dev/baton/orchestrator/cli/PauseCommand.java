@@ -2,27 +2,20 @@ package dev.baton.orchestrator.cli;
 
 import dev.baton.orchestrator.config.BatonConfig;
 import dev.baton.orchestrator.config.ClusterConfig;
-import dev.baton.orchestrator.config.ConfigLoader;
 import dev.baton.orchestrator.coordination.ClusterRegistry;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import org.apache.curator.framework.CuratorFramework;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "pause", description = "Stop automatic failover for a cluster (planned switchovers stay allowed).")
 final class PauseCommand implements Callable<Integer> {
-    @Option(
-            names = {"-c", "--config"},
-            required = true,
-            description = "YAML configuration file")
-    Path config;
-
-    @Option(names = "--cluster", description = "the cluster (needed when the configuration has several)")
-    String cluster;
+    @Mixin
+    ClusterOptions options;
 
     @Option(names = "--reason", defaultValue = "paused by operator", description = "why, shown to other operators")
     String reason;
@@ -32,9 +25,9 @@ final class PauseCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        BatonConfig loaded = ConfigLoader.load(config);
-        ClusterConfig target = CliSupport.cluster(loaded, cluster);
-        try (CuratorFramework client = CliSupport.connect(loaded)) {
+        BatonConfig loaded = options.load();
+        ClusterConfig target = options.cluster(loaded);
+        try (CuratorFramework client = ClusterOptions.connect(loaded)) {
             boolean changed = new ClusterRegistry(client, target.name()).pause(reason + " (" + Instant.now() + ")");
             spec.commandLine()
                     .getOut()

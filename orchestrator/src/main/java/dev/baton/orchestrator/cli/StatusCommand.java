@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.baton.orchestrator.config.BatonConfig;
 import dev.baton.orchestrator.config.ClusterConfig;
-import dev.baton.orchestrator.config.ConfigLoader;
 import dev.baton.orchestrator.config.NodeConfig;
 import dev.baton.orchestrator.coordination.ClusterRegistry;
 import dev.baton.orchestrator.coordination.Versioned;
@@ -12,7 +11,6 @@ import dev.baton.registry.NodeState;
 import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryJson;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -24,6 +22,7 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.curator.framework.CuratorFramework;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -32,14 +31,8 @@ import picocli.CommandLine.Spec;
         name = "status",
         description = "Show every node's role, state, timeline and lag, as the leading orchestrator last saw them.")
 final class StatusCommand implements Callable<Integer> {
-    @Option(
-            names = {"-c", "--config"},
-            required = true,
-            description = "YAML configuration file")
-    Path config;
-
-    @Option(names = "--cluster", description = "only this cluster")
-    String only;
+    @Mixin
+    ClusterOptions options;
 
     @Option(names = "--json", description = "print JSON instead of a table")
     boolean json;
@@ -49,12 +42,10 @@ final class StatusCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        BatonConfig loaded = ConfigLoader.load(config);
-        if (only != null && loaded.cluster(only).isEmpty()) {
-            throw new IllegalArgumentException("--cluster: '" + only + "' is not in " + config);
-        }
+        BatonConfig loaded = options.load();
+        String only = options.cluster == null ? null : options.cluster(loaded).name();
         PrintWriter out = spec.commandLine().getOut();
-        try (CuratorFramework client = CliSupport.connect(loaded)) {
+        try (CuratorFramework client = ClusterOptions.connect(loaded)) {
             ArrayNode all = RegistryJson.mapper().createArrayNode();
             for (ClusterConfig cluster : loaded.clusters()) {
                 if (only != null && !only.equals(cluster.name())) {

@@ -2,7 +2,6 @@ package dev.baton.orchestrator.cli;
 
 import dev.baton.orchestrator.config.BatonConfig;
 import dev.baton.orchestrator.config.ClusterConfig;
-import dev.baton.orchestrator.config.ConfigLoader;
 import dev.baton.orchestrator.coordination.ClusterRegistry;
 import dev.baton.registry.HistoryEntry;
 import dev.baton.registry.OperationReport;
@@ -11,7 +10,6 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -19,6 +17,7 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -28,14 +27,8 @@ import picocli.CommandLine.Spec;
         description = "Move the primary on purpose. The leading orchestrator carries it out; this command prints each"
                 + " step as it happens and returns when the switchover has finished.")
 final class SwitchoverCommand implements Callable<Integer> {
-    @Option(
-            names = {"-c", "--config"},
-            required = true,
-            description = "YAML configuration file")
-    Path config;
-
-    @Option(names = "--cluster", description = "the cluster (needed when the configuration has several)")
-    String cluster;
+    @Mixin
+    ClusterOptions options;
 
     @Option(names = "--to", description = "the replica to promote (default: the best candidate, as for a failover)")
     String to;
@@ -66,14 +59,14 @@ final class SwitchoverCommand implements Callable<Integer> {
         if (timeoutSeconds < 1) {
             throw new IllegalArgumentException("--timeout: " + timeoutSeconds + " must be at least 1 second");
         }
-        BatonConfig loaded = ConfigLoader.load(config);
-        ClusterConfig target = CliSupport.cluster(loaded, cluster);
+        BatonConfig loaded = options.load();
+        ClusterConfig target = options.cluster(loaded);
         if (to != null && target.node(to).isEmpty()) {
             throw new IllegalArgumentException("--to: '" + to + "' is not a node of cluster " + target.name()
                     + " (nodes: " + target.nodes().stream().map(n -> n.id()).toList() + ")");
         }
         PrintWriter out = spec.commandLine().getOut();
-        try (CuratorFramework client = CliSupport.connect(loaded)) {
+        try (CuratorFramework client = ClusterOptions.connect(loaded)) {
             ClusterRegistry registry = new ClusterRegistry(client, target.name());
             if (!dryRun && !yes) {
                 OperationReport plan = submit(registry, client, true, out, false);
