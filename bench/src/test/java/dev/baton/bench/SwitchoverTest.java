@@ -23,7 +23,7 @@ import picocli.CommandLine;
  */
 class SwitchoverTest {
     @ParameterizedTest
-    @ValueSource(strings = {"postgresql"})
+    @ValueSource(strings = {"postgresql", "mariadb"})
     void switchesOverAndBackWithoutLosingOrFailingAWrite(String dialect) throws Exception {
         try (FailoverScenario scenario = FailoverScenario.prepare(dialect, step -> {})) {
             PrimaryRecord first = scenario.startOrchestratorAndApplication(e -> {}, Duration.ofSeconds(30));
@@ -85,7 +85,7 @@ class SwitchoverTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"postgresql"})
+    @ValueSource(strings = {"postgresql", "mariadb"})
     void refusesBadSwitchoversWithTheReasonAndChangesNothing(String dialect) throws Exception {
         try (FailoverScenario scenario = FailoverScenario.prepare(dialect, step -> {})) {
             PrimaryRecord first = scenario.startOrchestratorAndApplication(e -> {}, Duration.ofSeconds(30));
