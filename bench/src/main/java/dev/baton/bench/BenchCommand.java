@@ -70,6 +70,7 @@ final class BenchCommand implements Callable<Integer> {
                             r.publishedMs(),
                             r.firstWriteMs(),
                             r.failedWrites());
+                    out.println("       steps: " + stepsOf(s));
                     out.flush();
                 }
             }
@@ -146,5 +147,20 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Where the orchestrator's time went in the last failover, from its history entry. */
+    private static String stepsOf(FailoverScenario s) throws Exception {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (s.history().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        var history = s.history();
+        if (history.isEmpty()) {
+            return "(no history entry)";
+        }
+        return history.get(history.size() - 1).steps().stream()
+                .map(step -> step.name() + " " + step.millis())
+                .collect(java.util.stream.Collectors.joining(", ", "", " ms"));
     }
 }

@@ -5,7 +5,10 @@ import dev.baton.orchestrator.ClusterEvent;
 import dev.baton.orchestrator.Orchestrator;
 import dev.baton.orchestrator.config.BatonConfig;
 import dev.baton.orchestrator.config.ConfigLoader;
+import dev.baton.orchestrator.coordination.ClusterRegistry;
+import dev.baton.registry.HistoryEntry;
 import dev.baton.registry.PrimaryRecord;
+import dev.baton.registry.RegistryClient;
 import dev.baton.sandbox.EmbeddedZooKeeper;
 import dev.baton.sandbox.SandboxNode;
 import dev.baton.sandbox.TcpProxy;
@@ -20,6 +23,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
+import org.apache.curator.framework.CuratorFramework;
 
 /**
  * A whole Baton installation on this machine: a sandbox cluster, an embedded ZooKeeper, one orchestrator and an
@@ -162,6 +166,14 @@ public final class FailoverScenario implements AutoCloseable {
 
     public FailoverDataSource dataSource() {
         return dataSource;
+    }
+
+    /** The finished operations in the cluster's history, oldest first. */
+    public List<HistoryEntry> history() throws Exception {
+        try (CuratorFramework client = RegistryClient.start(
+                zooKeeper.connectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3))) {
+            return new ClusterRegistry(client, CLUSTER).readHistory();
+        }
     }
 
     public SandboxNode node(String id) {

@@ -10,6 +10,7 @@ import dev.baton.orchestrator.detect.Verdict;
 import dev.baton.orchestrator.dialect.Dialect;
 import dev.baton.orchestrator.dialect.SqlFailures;
 import dev.baton.orchestrator.monitor.ClusterMonitor;
+import dev.baton.orchestrator.recover.ClusterContext;
 import dev.baton.orchestrator.recover.FailoverEngine;
 import dev.baton.orchestrator.recover.SwitchoverEngine;
 import dev.baton.orchestrator.topology.NodeObservation;
@@ -92,8 +93,10 @@ public final class ClusterSupervisor implements Closeable {
         this.monitor = new ClusterMonitor(cluster, dialect, clock);
         this.events = new EventSink(cluster.name(), listener, clock);
         InterProcessMutex lock = new InterProcessMutex(client, RegistryPaths.lock(cluster.name()));
-        this.engine = new FailoverEngine(cluster, dialect, registry, monitor, lock, this::mayAct, events, clock);
-        this.switchover = new SwitchoverEngine(cluster, dialect, registry, monitor, lock, this::mayAct, events, clock);
+        ClusterContext context =
+                new ClusterContext(cluster, dialect, registry, monitor, lock, this::mayAct, events, clock);
+        this.engine = new FailoverEngine(context);
+        this.switchover = new SwitchoverEngine(context);
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "baton-" + cluster.name());
             t.setDaemon(true);

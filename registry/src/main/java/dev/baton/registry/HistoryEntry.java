@@ -8,8 +8,8 @@ import java.util.List;
  *
  * @param kind {@code failover} or {@code switchover}
  * @param outcome {@code succeeded}, {@code rolled-back} or {@code failed}
- * @param dataLossBytes estimated bytes (PostgreSQL) or transactions (MySQL family) the promoted node had
- *     not received from the old primary, or -1 when it cannot be estimated
+ * @param dataLossBytes estimated amount the promoted node had not received from the old primary, in {@code
+ *     dataLossUnit}: bytes (PostgreSQL) or transactions (MySQL family); -1 when it cannot be estimated
  */
 public record HistoryEntry(
         String id,
@@ -21,6 +21,7 @@ public record HistoryEntry(
         String outcome,
         String reason,
         long dataLossBytes,
+        String dataLossUnit,
         Instant startedAt,
         Instant finishedAt,
         List<Step> steps) {

@@ -295,7 +295,7 @@ public final class PgNode implements SandboxNode {
                 "synchronous_commit = on",
                 "wal_receiver_timeout = '" + walTimeout + "ms'",
                 "wal_sender_timeout = '" + walTimeout + "ms'",
-                "wal_retrieve_retry_interval = '500ms'",
+                "wal_retrieve_retry_interval = '50ms'",
                 "logging_collector = off",
                 "log_line_prefix = '%m [%p] " + id + " '",
                 "cluster_name = '" + id + "'",

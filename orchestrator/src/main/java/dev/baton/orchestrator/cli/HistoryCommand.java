@@ -52,7 +52,7 @@ final class HistoryCommand implements Callable<Integer> {
                             e.epoch(),
                             Duration.between(e.startedAt(), e.finishedAt()).toMillis(),
                             e.kind().equals("failover") && e.dataLossBytes() >= 0
-                                    ? "  estimated loss " + e.dataLossBytes() + " bytes"
+                                    ? "  estimated loss " + e.dataLossBytes() + " " + e.dataLossUnit()
                                     : "");
                     out.println("    " + e.reason());
                     for (HistoryEntry.Step step : e.steps()) {

@@ -232,4 +232,9 @@ public final class MariaDbDialect implements Dialect {
         return new SQLException(
                 message.startsWith(step) ? message : step + " failed: " + message, e.getSQLState(), e.getErrorCode());
     }
+
+    @Override
+    public String distanceUnit() {
+        return "transactions";
+    }
 }

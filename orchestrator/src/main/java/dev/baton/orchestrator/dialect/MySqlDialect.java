@@ -225,4 +225,9 @@ public final class MySqlDialect implements Dialect {
         return new SQLException(
                 message.startsWith(step) ? message : step + " failed: " + message, e.getSQLState(), e.getErrorCode());
     }
+
+    @Override
+    public String distanceUnit() {
+        return "transactions";
+    }
 }

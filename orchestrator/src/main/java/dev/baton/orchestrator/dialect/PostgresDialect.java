@@ -136,20 +136,10 @@ public final class PostgresDialect implements Dialect {
 
     @Override
     public boolean awaitApplied(Connection replica, Instant deadline) throws SQLException {
-        while (true) {
-            try (Statement st = replica.createStatement();
-                    ResultSet rs = st.executeQuery("SELECT pg_last_wal_receive_lsn() IS NULL"
-                            + " OR pg_last_wal_replay_lsn() >= pg_last_wal_receive_lsn()")) {
-                rs.next();
-                if (rs.getBoolean(1)) {
-                    return true;
-                }
-            }
-            if (Instant.now().isAfter(deadline)) {
-                return false;
-            }
-            pause(Duration.ofMillis(10));
-        }
+        return pollUntilTrue(
+                replica,
+                "SELECT pg_last_wal_receive_lsn() IS NULL OR pg_last_wal_replay_lsn() >= pg_last_wal_receive_lsn()",
+                deadline);
     }
 
     @Override
@@ -239,19 +229,25 @@ public final class PostgresDialect implements Dialect {
     @Override
     public boolean awaitPosition(Connection replica, Position position, Instant deadline) throws SQLException {
         String lsn = PgPosition.formatLsn(((PgPosition) position).lsn());
-        while (true) {
-            try (Statement st = replica.createStatement();
-                    ResultSet rs = st.executeQuery(
-                            "SELECT coalesce(pg_last_wal_replay_lsn() >= " + literal(lsn) + "::pg_lsn, false)")) {
-                rs.next();
-                if (rs.getBoolean(1)) {
-                    return true;
+        return pollUntilTrue(
+                replica, "SELECT coalesce(pg_last_wal_replay_lsn() >= " + literal(lsn) + "::pg_lsn, false)", deadline);
+    }
+
+    /** Asks {@code sql} (one boolean) every 5 ms until it says true (returns true) or the deadline passes. */
+    private static boolean pollUntilTrue(Connection c, String sql, Instant deadline) throws SQLException {
+        try (Statement st = c.createStatement()) {
+            while (true) {
+                try (ResultSet rs = st.executeQuery(sql)) {
+                    rs.next();
+                    if (rs.getBoolean(1)) {
+                        return true;
+                    }
                 }
+                if (Instant.now().isAfter(deadline)) {
+                    return false;
+                }
+                pause(Duration.ofMillis(5));
             }
-            if (Instant.now().isAfter(deadline)) {
-                return false;
-            }
-            pause(Duration.ofMillis(5));
         }
     }
 

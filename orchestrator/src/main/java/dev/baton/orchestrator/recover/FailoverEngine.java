@@ -54,23 +54,15 @@ public final class FailoverEngine {
     private final EventSink events;
     private final Clock clock;
 
-    public FailoverEngine(
-            ClusterConfig cluster,
-            Dialect dialect,
-            ClusterRegistry registry,
-            ClusterMonitor monitor,
-            InterProcessMutex lock,
-            BooleanSupplier mayAct,
-            EventSink events,
-            Clock clock) {
-        this.cluster = cluster;
-        this.dialect = dialect;
-        this.registry = registry;
-        this.monitor = monitor;
-        this.lock = lock;
-        this.mayAct = mayAct;
-        this.events = events;
-        this.clock = clock;
+    public FailoverEngine(ClusterContext context) {
+        this.cluster = context.cluster();
+        this.dialect = context.dialect();
+        this.registry = context.registry();
+        this.monitor = context.monitor();
+        this.lock = context.lock();
+        this.mayAct = context.mayAct();
+        this.events = context.events();
+        this.clock = context.clock();
     }
 
     /** What a finished failover changed; empty when it did nothing. */
@@ -239,7 +231,7 @@ public final class FailoverEngine {
                     candidate.id(),
                     "failover finished in "
                             + Duration.between(started, clock.instant()).toMillis() + " ms; estimated data loss "
-                            + selection.estimatedLoss() + " bytes");
+                            + selection.estimatedLoss() + " " + dialect.distanceUnit());
             return Optional.of(new Outcome(next, dead, selection.estimatedLoss()));
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
@@ -295,6 +287,7 @@ public final class FailoverEngine {
                     outcome,
                     reason,
                     loss,
+                    dialect.distanceUnit(),
                     started,
                     clock.instant(),
                     steps.steps()));

@@ -54,23 +54,15 @@ public final class SwitchoverEngine {
     private final EventSink events;
     private final Clock clock;
 
-    public SwitchoverEngine(
-            ClusterConfig cluster,
-            Dialect dialect,
-            ClusterRegistry registry,
-            ClusterMonitor monitor,
-            InterProcessMutex lock,
-            BooleanSupplier mayAct,
-            EventSink events,
-            Clock clock) {
-        this.cluster = cluster;
-        this.dialect = dialect;
-        this.registry = registry;
-        this.monitor = monitor;
-        this.lock = lock;
-        this.mayAct = mayAct;
-        this.events = events;
-        this.clock = clock;
+    public SwitchoverEngine(ClusterContext context) {
+        this.cluster = context.cluster();
+        this.dialect = context.dialect();
+        this.registry = context.registry();
+        this.monitor = context.monitor();
+        this.lock = context.lock();
+        this.mayAct = context.mayAct();
+        this.events = context.events();
+        this.clock = context.clock();
     }
 
     /**
@@ -340,6 +332,7 @@ public final class SwitchoverEngine {
                     outcome,
                     reason,
                     0,
+                    dialect.distanceUnit(),
                     started,
                     clock.instant(),
                     steps.steps()));

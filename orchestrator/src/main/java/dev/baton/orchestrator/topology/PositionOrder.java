@@ -19,4 +19,9 @@ public interface PositionOrder {
     default long errantCount(Position candidateApplied, Position primaryLast) {
         return 0;
     }
+
+    /** What {@link #distance} counts: "bytes" (PostgreSQL WAL) or "transactions" (GTIDs). */
+    default String distanceUnit() {
+        return "bytes";
+    }
 }
