@@ -24,7 +24,9 @@ import java.sql.Connection;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Executors;
@@ -76,6 +78,7 @@ public final class ClusterSupervisor implements Closeable {
     private String lastVerdictKind = "";
     private final Set<String> needsRejoin = new HashSet<>();
     private final Set<String> fenced = new HashSet<>();
+    private final Map<String, Instant> lastSeen = new HashMap<>();
 
     public ClusterSupervisor(
             ClusterConfig cluster,
@@ -325,8 +328,16 @@ public final class ClusterSupervisor implements Closeable {
                     fenced.contains(n.id()) || (n.isPrimary() && n.readOnly()),
                     needsRejoin.contains(n.id()),
                     n.error(),
-                    n.reachable() ? n.at() : null));
+                    lastSeen(n)));
         }
+    }
+
+    /** When the node last answered a probe (kept across failed probes, so status can say how long ago). */
+    private Instant lastSeen(NodeObservation n) {
+        if (n.reachable()) {
+            lastSeen.put(n.id(), n.at());
+        }
+        return lastSeen.get(n.id());
     }
 
     @Override
