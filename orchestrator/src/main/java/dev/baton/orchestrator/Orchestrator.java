@@ -59,7 +59,8 @@ public final class Orchestrator implements Closeable {
             throw new IllegalStateException("orchestrator was already started");
         }
         var zk = config.zookeeper();
-        client = RegistryClient.start(zk.connect(), zk.namespace(), zk.sessionTimeout(), zk.connectionTimeout());
+        client = RegistryClient.start(
+                zk.connect(), zk.namespace(), zk.sessionTimeout(), zk.connectionTimeout(), zk.digest());
         if (!client.blockUntilConnected((int) zk.connectionTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
             client.close();
             throw new IllegalStateException("zookeeper.connect: cannot reach ZooKeeper at " + zk.connect() + " within "

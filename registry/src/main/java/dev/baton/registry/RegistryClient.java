@@ -1,9 +1,16 @@
 package dev.baton.registry;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.api.ACLProvider;
 import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.data.ACL;
 
 /** Builds the Curator client every Baton component uses, so that namespace and timeouts mean the same everywhere. */
 public final class RegistryClient {
@@ -15,17 +22,49 @@ public final class RegistryClient {
      */
     public static CuratorFramework start(
             String connect, String namespace, Duration sessionTimeout, Duration connectionTimeout) {
+        return start(connect, namespace, sessionTimeout, connectionTimeout, null);
+    }
+
+    /**
+     * Like {@link #start(String, String, Duration, Duration)}, authenticated with ZooKeeper's digest scheme when
+     * {@code digest} ({@code user:password}) is given. Every node such a client creates can then be changed only
+     * by clients holding the same digest, and read by anyone: applications' wrappers need no credentials to
+     * follow the primary, but only Baton's orchestrators and CLI can move it.
+     */
+    public static CuratorFramework start(
+            String connect, String namespace, Duration sessionTimeout, Duration connectionTimeout, String digest) {
         if (connect == null || connect.isBlank()) {
             throw new IllegalArgumentException("zookeeper.connect: must not be empty (host:port[,host:port...])");
         }
-        CuratorFramework client = CuratorFrameworkFactory.builder()
+        CuratorFrameworkFactory.Builder builder = CuratorFrameworkFactory.builder()
                 .connectString(connect)
                 .namespace(namespace == null || namespace.isBlank() ? RegistryPaths.DEFAULT_NAMESPACE : namespace)
                 .sessionTimeoutMs((int) sessionTimeout.toMillis())
                 .connectionTimeoutMs((int) connectionTimeout.toMillis())
-                .retryPolicy(new ExponentialBackoffRetry(100, 5, 1000))
-                .build();
+                .retryPolicy(new ExponentialBackoffRetry(100, 5, 1000));
+        if (digest != null) {
+            if (digest.indexOf(':') < 1 || digest.indexOf(':') == digest.length() - 1) {
+                throw new IllegalArgumentException("zookeeper.digest: must be user:password");
+            }
+            builder.authorization("digest", digest.getBytes(StandardCharsets.UTF_8))
+                    .aclProvider(new ACLProvider() {
+                        public List<ACL> getDefaultAcl() {
+                            return WRITE_BY_CREATOR_READ_BY_ALL;
+                        }
+
+                        public List<ACL> getAclForPath(String path) {
+                            return WRITE_BY_CREATOR_READ_BY_ALL;
+                        }
+                    });
+        }
+        CuratorFramework client = builder.build();
         client.start();
         return client;
     }
+
+    /** Full rights for the authenticated creator (every Baton component shares one digest), read for everyone. */
+    // ZooKeeper asks the list whether it contains null, which List.of answers with an exception.
+    public static final List<ACL> WRITE_BY_CREATOR_READ_BY_ALL = Collections.unmodifiableList(Arrays.asList(
+            new ACL(ZooDefs.Perms.ALL, ZooDefs.Ids.AUTH_IDS),
+            new ACL(ZooDefs.Perms.READ, ZooDefs.Ids.ANYONE_ID_UNSAFE)));
 }

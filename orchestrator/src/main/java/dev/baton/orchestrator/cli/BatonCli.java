@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
             PauseCommand.class,
             ResumeCommand.class,
             HistoryCommand.class,
+            ZkCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class BatonCli {

@@ -45,8 +45,8 @@ final class ClusterOptions {
     /** A connected client; the caller closes it. */
     static CuratorFramework connect(BatonConfig config) throws InterruptedException {
         var zk = config.zookeeper();
-        CuratorFramework client =
-                RegistryClient.start(zk.connect(), zk.namespace(), zk.sessionTimeout(), zk.connectionTimeout());
+        CuratorFramework client = RegistryClient.start(
+                zk.connect(), zk.namespace(), zk.sessionTimeout(), zk.connectionTimeout(), zk.digest());
         if (!client.blockUntilConnected((int) zk.connectionTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
             client.close();
             throw new IllegalStateException("zookeeper.connect: cannot reach ZooKeeper at " + zk.connect() + " within "

@@ -69,7 +69,12 @@ public final class ConfigLoader {
                 zk.string("connect", null, true),
                 zk.name("namespace", RegistryPaths.DEFAULT_NAMESPACE),
                 zk.duration("sessionTimeout", Duration.ofSeconds(6), Duration.ofSeconds(2), Duration.ofMinutes(5)),
-                zk.duration("connectionTimeout", Duration.ofSeconds(3), Duration.ofMillis(500), Duration.ofMinutes(1)));
+                zk.duration("connectionTimeout", Duration.ofSeconds(3), Duration.ofMillis(500), Duration.ofMinutes(1)),
+                zk.has("digest") ? zk.secret("digest") : null);
+        if (zookeeper.digest() != null
+                && (zookeeper.digest().indexOf(':') < 1 || zookeeper.digest().endsWith(":"))) {
+            throw new ConfigException("zookeeper.digest: must be user:password");
+        }
         zk.finish();
         String orchestratorId = top.string("orchestratorId", null, false);
         if (orchestratorId != null && !RegistryPaths.isValidName(orchestratorId)) {
