@@ -21,6 +21,7 @@ public final class BatonMain {
         CommandLine cli = new CommandLine(new BatonCli())
                 .addSubcommand("demo", new DemoCommand())
                 .addSubcommand("bench", new BenchCommand());
+        cli.getSubcommands().get("zk").addSubcommand("serve", new ZkServeCommand());
         System.exit(BatonCli.execute(cli, args));
     }
 }

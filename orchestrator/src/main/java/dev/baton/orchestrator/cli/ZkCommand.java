@@ -56,7 +56,7 @@ public final class ZkCommand {
 
         private static void ensure(CuratorFramework client, String path, PrintWriter out) throws Exception {
             try {
-                client.create().creatingParentsIfNeeded().forPath(path);
+                client.create().creatingParentsIfNeeded().forPath(path, new byte[0]);
                 out.println("created " + path);
             } catch (KeeperException.NodeExistsException e) {
                 out.println("exists  " + path);
