@@ -46,6 +46,16 @@ final class ClusterProbe implements AutoCloseable {
         return registry.readHistory();
     }
 
+    /**
+     * The history once it holds at least {@code entries} operations: an operation's entry is written after its
+     * new primary is published (and the replicas repointed), so a test that saw the new record waits for it.
+     */
+    List<HistoryEntry> awaitHistory(int entries) {
+        return org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofSeconds(15))
+                .until(this::history, h -> h.size() >= entries);
+    }
+
     Connection connect(SandboxNode node) throws SQLException {
         return DriverManager.getConnection(
                 node.jdbcUrl(), scenario.cluster().user(), scenario.cluster().password());

@@ -92,7 +92,7 @@ class MariaDbFailoverTest {
                         .untilAsserted(() -> assertThat(probe.ids(other)).containsAll(present));
 
                 // The history records the failover with its steps and a data-loss estimate (in transactions).
-                List<HistoryEntry> history = probe.history();
+                List<HistoryEntry> history = probe.awaitHistory(1);
                 HistoryEntry entry = history.get(history.size() - 1);
                 assertThat(entry.kind()).isEqualTo("failover");
                 assertThat(entry.outcome()).isEqualTo("succeeded");

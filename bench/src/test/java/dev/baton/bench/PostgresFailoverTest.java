@@ -82,7 +82,8 @@ class PostgresFailoverTest {
                 assertThat(acknowledgedBeforeKill).isGreaterThanOrEqualTo(200);
 
                 // The history records the failover with its steps and a data-loss estimate.
-                HistoryEntry entry = probe.history().get(probe.history().size() - 1);
+                List<HistoryEntry> history = probe.awaitHistory(1);
+                HistoryEntry entry = history.get(history.size() - 1);
                 assertThat(entry.kind()).isEqualTo("failover");
                 assertThat(entry.outcome()).isEqualTo("succeeded");
                 assertThat(entry.fromNode()).isEqualTo(first.nodeId());

@@ -65,7 +65,7 @@ class StandbyOrchestratorTest {
                                 probe.primaryRecord().orElseThrow().epoch())
                         .isEqualTo(first.epoch() + 1));
                 assertThat(leaderOf(zk)).isNotEqualTo(leader);
-                assertThat(probe.history()).last().satisfies(h -> assertThat(h.outcome())
+                assertThat(probe.awaitHistory(1)).last().satisfies(h -> assertThat(h.outcome())
                         .isEqualTo("succeeded"));
             } finally {
                 for (Process p : processes) {

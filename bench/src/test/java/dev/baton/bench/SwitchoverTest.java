@@ -77,7 +77,7 @@ class SwitchoverTest {
                                 .port())
                         .isEqualTo(a.port());
 
-                List<HistoryEntry> history = probe.history();
+                List<HistoryEntry> history = probe.awaitHistory(2);
                 assertThat(history).extracting(HistoryEntry::kind).containsExactly("switchover", "switchover");
                 assertThat(history).extracting(HistoryEntry::outcome).containsOnly("succeeded");
             }
