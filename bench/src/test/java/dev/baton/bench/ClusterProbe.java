@@ -94,6 +94,23 @@ final class ClusterProbe implements AutoCloseable {
         return ids;
     }
 
+    void execute(SandboxNode node, String sql) throws SQLException {
+        try (Connection c = connect(node);
+                Statement st = c.createStatement()) {
+            st.execute(sql);
+        }
+    }
+
+    /** Stops (or restarts) a replica applying what it receives, in either family's terms. */
+    void pauseApply(SandboxNode replica, boolean pause) throws SQLException {
+        boolean pg = scenario.cluster().dialect().equals("postgresql");
+        execute(
+                replica,
+                pg
+                        ? (pause ? "SELECT pg_wal_replay_pause()" : "SELECT pg_wal_replay_resume()")
+                        : (pause ? "STOP SLAVE SQL_THREAD" : "START SLAVE SQL_THREAD"));
+    }
+
     /** True when {@code replica} replicates from {@code primary} right now, in either family's terms. */
     boolean replicatesFrom(SandboxNode replica, SandboxNode primary) throws SQLException {
         if (scenario.cluster().dialect().equals("postgresql")) {

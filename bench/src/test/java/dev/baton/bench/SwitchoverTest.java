@@ -126,6 +126,46 @@ class SwitchoverTest {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "mariadb"})
+    void rollsBackWhenTheTargetCannotCatchUpAndTheOldPrimaryTakesWritesAgain(String dialect) throws Exception {
+        try (FailoverScenario scenario = FailoverScenario.prepare(dialect, step -> {})) {
+            PrimaryRecord first = scenario.startOrchestratorAndApplication(e -> {}, Duration.ofSeconds(30));
+            try (ClusterProbe probe = new ClusterProbe(scenario);
+                    Writer writer = new Writer(scenario.dataSource(), dialect, 100).start()) {
+                await().atMost(Duration.ofSeconds(20)).until(() -> writer.acknowledgedCount() >= 50);
+                SandboxNode a = scenario.node(first.nodeId());
+                SandboxNode b = scenario.cluster().nodes().get(1);
+                probe.pauseApply(b, true);
+
+                SwitchoverRun.Result stuck = SwitchoverRun.run(scenario, writer, "--to", b.id());
+                assertThat(stuck.exitCode()).as(stuck.output()).isEqualTo(1);
+                assertThat(stuck.output())
+                        .contains(
+                                "rolled-back: " + b.id() + " did not replay",
+                                a.id() + " is the writable primary again");
+                assertThat(probe.primaryRecord().orElseThrow()).isEqualTo(first);
+                assertThat(probe.writable(a)).isTrue();
+                assertThat(probe.writable(b)).isFalse();
+                long acknowledged = writer.acknowledgedCount();
+                await().atMost(Duration.ofSeconds(10)).until(() -> writer.acknowledgedCount() >= acknowledged + 50);
+                assertThat(writer.writes().get(writer.writes().size() - 1).port())
+                        .isEqualTo(a.port());
+                assertThat(writer.failedCount())
+                        .as("held writes went back to the old primary")
+                        .isZero();
+                assertThat(probe.awaitHistory(1))
+                        .extracting(HistoryEntry::outcome)
+                        .containsExactly("rolled-back");
+
+                probe.pauseApply(b, false);
+                SwitchoverRun.Result then = SwitchoverRun.run(scenario, writer, "--to", b.id());
+                assertThat(then.exitCode()).as(then.output()).isZero();
+                assertThat(then.failedWrites()).isZero();
+            }
+        }
+    }
+
     /** One in-process run of the baton CLI, as an operator would type it. */
     record Cli(int exit, String text) {
         static Cli run(String... args) {

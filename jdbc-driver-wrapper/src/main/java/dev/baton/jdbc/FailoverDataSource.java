@@ -211,6 +211,12 @@ public final class FailoverDataSource implements DataSource, Closeable {
         lock.lock();
         try {
             PrimaryPool pool = current;
+            long previous = holdEpoch;
+            if (!present && previous != NO_HOLD && pool != null && pool.epoch() <= previous) {
+                // Released without a new primary: the switchover rolled back after fencing this node, which ended
+                // its sessions. Replace the pool's connections so that no borrower gets one of those.
+                pool.poolBean().softEvictConnections();
+            }
             holdEpoch = !present ? NO_HOLD : pool == null ? HOLD_UNBOUND : pool.epoch();
             changed.signalAll();
         } finally {

@@ -23,6 +23,8 @@ final class PrimaryPool {
     /** HikariCP's shortest connectionTimeout: the slice a borrow waits before it looks for a newer primary. */
     static final long BORROW_SLICE_MS = 250;
 
+    private static final long DIAGNOSE_TIMEOUT_MS = 2000;
+
     private final long borrowTimeoutNanos;
     private volatile PrimaryRecord successor;
 
@@ -70,10 +72,25 @@ final class PrimaryPool {
         if (pool.getPassword() != null) {
             props.setProperty("password", pool.getPassword());
         }
-        try (Connection ignored = DriverManager.getConnection(pool.getJdbcUrl(), props)) {
+        // Bounded: a blackholed node must not hold the application's thread for the OS connect timeout.
+        java.util.concurrent.CompletableFuture<SQLException> attempt =
+                java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                    try (Connection ignored = DriverManager.getConnection(pool.getJdbcUrl(), props)) {
+                        return null;
+                    } catch (SQLException e) {
+                        return e;
+                    }
+                });
+        try {
+            return attempt.get(DIAGNOSE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            return new SQLException(
+                    "no answer from " + describe(record) + " within " + DIAGNOSE_TIMEOUT_MS + " ms", "08001");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return null;
-        } catch (SQLException e) {
-            return e;
+        } catch (java.util.concurrent.ExecutionException e) {
+            return null;
         }
     }
 

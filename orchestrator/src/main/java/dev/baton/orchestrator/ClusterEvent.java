@@ -20,6 +20,7 @@ public record ClusterEvent(Instant at, String cluster, Kind kind, String node, S
         SWITCHOVER_STARTED,
         SWITCHOVER_FINISHED,
         FENCED,
+        UNFENCED,
         NODE_REJOINED
     }
 

@@ -12,6 +12,7 @@ import dev.baton.orchestrator.dialect.SqlFailures;
 import dev.baton.orchestrator.monitor.ClusterMonitor;
 import dev.baton.orchestrator.recover.ClusterContext;
 import dev.baton.orchestrator.recover.FailoverEngine;
+import dev.baton.orchestrator.recover.OperationSettler;
 import dev.baton.orchestrator.recover.SwitchoverEngine;
 import dev.baton.orchestrator.topology.NodeObservation;
 import dev.baton.orchestrator.topology.Position;
@@ -63,6 +64,8 @@ public final class ClusterSupervisor implements Closeable {
     private final ClusterMonitor monitor;
     private final FailoverEngine engine;
     private final SwitchoverEngine switchover;
+    private final OperationSettler settler;
+    private final InterProcessMutex lock;
     private final EventSink events;
     private final Clock clock;
     private final ScheduledExecutorService loop;
@@ -95,11 +98,12 @@ public final class ClusterSupervisor implements Closeable {
         this.latch = new LeaderLatch(client, RegistryPaths.leader(cluster.name()), orchestratorId);
         this.monitor = new ClusterMonitor(cluster, dialect, clock);
         this.events = new EventSink(cluster.name(), listener, clock);
-        InterProcessMutex lock = new InterProcessMutex(client, RegistryPaths.lock(cluster.name()));
+        this.lock = new InterProcessMutex(client, RegistryPaths.lock(cluster.name()));
         ClusterContext context =
                 new ClusterContext(cluster, dialect, registry, monitor, lock, this::mayAct, events, clock);
         this.engine = new FailoverEngine(context);
         this.switchover = new SwitchoverEngine(context);
+        this.settler = new OperationSettler(context);
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "baton-" + cluster.name());
             t.setDaemon(true);
@@ -157,9 +161,11 @@ public final class ClusterSupervisor implements Closeable {
             return cluster.pollInterval();
         }
         if (!leading) {
+            if (!loadRejoinState()) {
+                return cluster.pollInterval(); // never publish node states that forgot who needs rejoin
+            }
             leading = true;
             primaryFailures = 0;
-            loadRejoinState();
             events.emit(ClusterEvent.Kind.LEADING, null, "leading cluster " + cluster.name());
         }
         Topology topology = monitor.probeAll();
@@ -209,8 +215,12 @@ public final class ClusterSupervisor implements Closeable {
                     });
             return cluster.pollInterval();
         }
+        if (settler.needed(topology, record)) {
+            settler.settle(topology);
+            return Duration.ZERO; // decide again on a fresh round
+        }
         for (String node : Detector.toFence(topology, published)) {
-            fence(node);
+            fence(node, published);
         }
         if (primaryFailures == 0 && mayAct()) {
             Optional<ClusterRegistry.Request> request = registry.nextPendingRequest();
@@ -271,10 +281,26 @@ public final class ClusterSupervisor implements Closeable {
         }
     }
 
-    private void fence(String nodeId) {
+    /**
+     * Fences a writable node that is not the published primary, after checking again, under the cluster lock, that
+     * this instance may act and that the record still names another node: a node promoted by a running operation
+     * (lock held) is never touched.
+     */
+    private void fence(String nodeId, String published) {
         NodeConfig node = cluster.node(nodeId).orElseThrow();
-        try (Connection c = dialect.connect(node, ADMIN_TIMEOUT)) {
-            dialect.fence(c);
+        boolean locked = false;
+        try {
+            if (!mayAct() || !lock.acquire(100, TimeUnit.MILLISECONDS)) {
+                return;
+            }
+            locked = true;
+            Optional<Versioned<PrimaryRecord>> now = registry.readPrimary();
+            if (now.isEmpty() || !now.get().value().nodeId().equals(published) || !mayAct()) {
+                return;
+            }
+            try (Connection c = dialect.connect(node, ADMIN_TIMEOUT)) {
+                dialect.fence(c);
+            }
             fenced.add(nodeId);
             needsRejoin.add(nodeId);
             events.emit(
@@ -282,11 +308,23 @@ public final class ClusterSupervisor implements Closeable {
                     nodeId,
                     nodeId + " runs as a primary of an older epoch: made read-only, sessions ended; needs rejoin");
         } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
             log.warn("[{}] fencing {} failed: {}", cluster.name(), nodeId, SqlFailures.describe(e, cluster.password()));
+        } finally {
+            if (locked) {
+                try {
+                    lock.release();
+                } catch (Exception e) {
+                    log.warn("[{}] releasing the cluster lock failed: {}", cluster.name(), e.toString());
+                }
+            }
         }
     }
 
-    private void loadRejoinState() {
+    /** Reads which nodes need rejoin from the published node states; false when that could not be read. */
+    private boolean loadRejoinState() {
         try {
             for (NodeState s : registry.readNodeStates()) {
                 if (s.needsRejoin()) {
@@ -296,8 +334,10 @@ public final class ClusterSupervisor implements Closeable {
                     fenced.add(s.nodeId());
                 }
             }
+            return true;
         } catch (Exception e) {
-            log.warn("[{}] could not read node states: {}", cluster.name(), e.toString());
+            log.warn("[{}] could not read node states; not leading yet: {}", cluster.name(), e.toString());
+            return false;
         }
     }
 

@@ -116,7 +116,12 @@ public final class ConfigLoader {
         Duration probeTimeout =
                 c.duration("probeTimeout", Duration.ofMillis(400), Duration.ofMillis(50), Duration.ofSeconds(30));
         int threshold = c.integer("failureThreshold", 3, 1, 100);
-        long maxLag = c.longValue("maxLagOnFailover", 16L * 1024 * 1024, 0, Long.MAX_VALUE);
+        // bytes of WAL for PostgreSQL, transactions for the MySQL family
+        long maxLag = c.longValue(
+                "maxLagOnFailover",
+                dialect == ClusterConfig.Dialect.POSTGRESQL ? 16L * 1024 * 1024 : 1000L,
+                0,
+                Long.MAX_VALUE);
         Duration catchUp =
                 c.duration("catchUpTimeout", Duration.ofSeconds(5), Duration.ofMillis(100), Duration.ofMinutes(10));
         Duration antiFlap = c.duration("antiFlapWindow", Duration.ofSeconds(30), Duration.ZERO, Duration.ofDays(1));

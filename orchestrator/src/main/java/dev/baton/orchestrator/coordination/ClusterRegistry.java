@@ -3,6 +3,7 @@ package dev.baton.orchestrator.coordination;
 import dev.baton.registry.HistoryEntry;
 import dev.baton.registry.HoldRecord;
 import dev.baton.registry.NodeState;
+import dev.baton.registry.OperationRecord;
 import dev.baton.registry.OperationReport;
 import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryJson;
@@ -64,12 +65,52 @@ public final class ClusterRegistry {
     /** Replaces the record read at {@code expectedVersion}; throws when anyone wrote it since. */
     public void publish(PrimaryRecord record, int expectedVersion) throws Exception {
         try {
+            // idempotent: a retry after a lost connection whose first attempt landed is not reported as a lost race
             client.setData()
+                    .idempotent()
                     .withVersion(expectedVersion)
                     .forPath(RegistryPaths.primary(cluster), RegistryJson.write(record));
         } catch (KeeperException.BadVersionException | KeeperException.NoNodeException e) {
             throw new StaleWriteException("the primary record of cluster " + cluster + " changed since version "
                     + expectedVersion + " was read; epoch " + record.epoch() + " not published");
+        }
+    }
+
+    /** How a publication after a promotion ended. */
+    public enum Publication {
+        /** The record now names the promoted node (written by us, or found so after a retry). */
+        PUBLISHED,
+        /** Someone else published a newer record naming another node: ours must not take writes. */
+        LOST
+    }
+
+    /**
+     * Publishes {@code record} after its node was promoted, retrying lost connections for up to {@code patience}
+     * (safe even after losing leadership: the write is versioned). A version conflict is resolved by reading the
+     * record again: if it names our node at our epoch or later, our write (or an equivalent one) is in place.
+     *
+     * @throws Exception when it could not tell within {@code patience} (ZooKeeper unreachable, leadership lost)
+     */
+    public Publication publishAfterPromotion(PrimaryRecord record, int expectedVersion, java.time.Duration patience)
+            throws Exception {
+        long deadline = System.nanoTime() + patience.toNanos();
+        while (true) {
+            try {
+                publish(record, expectedVersion);
+                return Publication.PUBLISHED;
+            } catch (StaleWriteException e) {
+                Optional<Versioned<PrimaryRecord>> now = readPrimary();
+                boolean ours = now.isPresent()
+                        && now.get().value().nodeId().equals(record.nodeId())
+                        && now.get().value().epoch() >= record.epoch();
+                return ours ? Publication.PUBLISHED : Publication.LOST;
+            } catch (Exception e) {
+                if (System.nanoTime() > deadline) {
+                    throw e;
+                }
+                log.warn("publishing epoch {} failed ({}); retrying", record.epoch(), e.toString());
+                Thread.sleep(100);
+            }
         }
     }
 
@@ -140,7 +181,7 @@ public final class ClusterRegistry {
         return entries;
     }
 
-    public void writeOperation(Object operation) throws Exception {
+    public void writeOperation(OperationRecord operation) throws Exception {
         client.create()
                 .orSetData()
                 .creatingParentContainersIfNeeded()
@@ -157,8 +198,11 @@ public final class ClusterRegistry {
 
     // ---------------------------------------------------------------- requests (CLI -> leader)
 
-    /** A request node: its full path and its content. */
-    public record Request(String path, OperationReport report) {}
+    /** A request node: its full path, its content and the version it was read at. */
+    public record Request(String path, OperationReport report, int version) {}
+
+    /** Requests older than this are not carried out: the operator who asked has stopped waiting. */
+    private static final java.time.Duration REQUEST_EXPIRY = java.time.Duration.ofMinutes(2);
 
     /** Creates a request; returns its path. */
     public String createRequest(OperationReport report) throws Exception {
@@ -168,7 +212,7 @@ public final class ClusterRegistry {
                 .forPath(RegistryPaths.requests(cluster) + "/req-", RegistryJson.write(report));
     }
 
-    /** The oldest request no orchestrator has finished yet. */
+    /** The oldest pending request; stale ones are marked expired on the way. */
     public Optional<Request> nextPendingRequest() throws Exception {
         List<String> children;
         try {
@@ -178,19 +222,45 @@ public final class ClusterRegistry {
         }
         for (String child : children.stream().sorted().toList()) {
             Optional<Request> request = readRequest(RegistryPaths.requests(cluster) + "/" + child);
-            if (request.isPresent() && !request.get().report().isFinished()) {
-                return request;
+            if (request.isEmpty() || !request.get().report().state().equals(OperationReport.PENDING)) {
+                continue;
             }
+            OperationReport report = request.get().report();
+            if (report.requestedAt().plus(REQUEST_EXPIRY).isBefore(java.time.Instant.now())) {
+                claim(
+                        request.get(),
+                        report.with(
+                                "expired",
+                                "not carried out: requested at " + report.requestedAt() + ", more than "
+                                        + REQUEST_EXPIRY.toSeconds() + " s ago",
+                                report.steps()));
+                continue;
+            }
+            return request;
         }
         return Optional.empty();
     }
 
     public Optional<Request> readRequest(String path) throws Exception {
+        Stat stat = new Stat();
         try {
-            return Optional.of(
-                    new Request(path, RegistryJson.read(client.getData().forPath(path), OperationReport.class)));
+            byte[] data = client.getData().storingStatIn(stat).forPath(path);
+            return Optional.of(new Request(path, RegistryJson.read(data, OperationReport.class), stat.getVersion()));
         } catch (KeeperException.NoNodeException e) {
             return Optional.empty();
+        }
+    }
+
+    /**
+     * Takes a request for this orchestrator: a versioned write, so that a request the CLI withdrew or another
+     * orchestrator took meanwhile is not carried out. True when the request is ours.
+     */
+    public boolean claim(Request request, OperationReport report) throws Exception {
+        try {
+            client.setData().withVersion(request.version()).forPath(request.path(), RegistryJson.write(report));
+            return true;
+        } catch (KeeperException.BadVersionException | KeeperException.NoNodeException e) {
+            return false;
         }
     }
 
@@ -254,11 +324,10 @@ public final class ClusterRegistry {
         }
     }
 
-    public Optional<String> readOperation() throws Exception {
+    public Optional<OperationRecord> readOperation() throws Exception {
         try {
-            return Optional.of(new String(
-                    client.getData().forPath(RegistryPaths.operation(cluster)),
-                    java.nio.charset.StandardCharsets.UTF_8));
+            return Optional.of(RegistryJson.read(
+                    client.getData().forPath(RegistryPaths.operation(cluster)), OperationRecord.class));
         } catch (KeeperException.NoNodeException e) {
             return Optional.empty();
         }

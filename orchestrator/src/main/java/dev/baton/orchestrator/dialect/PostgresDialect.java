@@ -36,6 +36,8 @@ public final class PostgresDialect implements Dialect {
               FROM (SELECT 1) AS one LEFT JOIN pg_stat_wal_receiver AS w ON true
             """;
 
+    private static final Duration SESSION_END_TIMEOUT = Duration.ofSeconds(5);
+
     private final ClusterConfig cluster;
 
     public PostgresDialect(ClusterConfig cluster) {
@@ -211,8 +213,24 @@ public final class PostgresDialect implements Dialect {
             st.execute("SET default_transaction_read_only = off");
             st.execute("ALTER SYSTEM SET default_transaction_read_only = on");
             st.execute("SELECT pg_reload_conf()");
-            st.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    + " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()");
+            String ended;
+            try (ResultSet rs = st.executeQuery("SELECT coalesce(string_agg(pid::text, ','), '')"
+                    + " FROM (SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity"
+                    + " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()) AS t")) {
+                rs.next();
+                ended = rs.getString(1);
+            }
+            // pg_terminate_backend only signals: a backend in the middle of COMMIT could still write its commit
+            // record and acknowledge it. Wait until every signalled backend is gone, so that the position read next
+            // covers everything any client was told was committed.
+            if (!ended.isEmpty()
+                    && !pollUntilTrue(
+                            node,
+                            "SELECT count(*) = 0 FROM pg_stat_activity WHERE pid IN (" + ended + ")",
+                            Instant.now().plus(SESSION_END_TIMEOUT))) {
+                throw new SQLException("client sessions " + ended + " did not end within "
+                        + SESSION_END_TIMEOUT.toMillis() + " ms of being terminated");
+            }
         }
     }
 

@@ -53,6 +53,7 @@ final class RejoinCommand {
         reader.setDaemon(true);
         reader.start();
         if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly); // pg_rewind, ssh: not only the shell
             p.destroyForcibly();
             throw new IOException(
                     "rejoin command for " + node.id() + " did not finish within " + timeout.toMillis() + " ms");

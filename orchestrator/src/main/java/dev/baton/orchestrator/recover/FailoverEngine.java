@@ -5,7 +5,6 @@ import dev.baton.orchestrator.EventSink;
 import dev.baton.orchestrator.config.ClusterConfig;
 import dev.baton.orchestrator.config.NodeConfig;
 import dev.baton.orchestrator.coordination.ClusterRegistry;
-import dev.baton.orchestrator.coordination.StaleWriteException;
 import dev.baton.orchestrator.coordination.Versioned;
 import dev.baton.orchestrator.detect.DetectionInput;
 import dev.baton.orchestrator.detect.Detector;
@@ -19,6 +18,7 @@ import dev.baton.orchestrator.topology.NodeObservation;
 import dev.baton.orchestrator.topology.Position;
 import dev.baton.orchestrator.topology.Topology;
 import dev.baton.registry.HistoryEntry;
+import dev.baton.registry.OperationRecord;
 import dev.baton.registry.PrimaryRecord;
 import java.sql.Connection;
 import java.time.Clock;
@@ -26,7 +26,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -44,6 +43,7 @@ public final class FailoverEngine {
     private static final Logger log = LoggerFactory.getLogger(FailoverEngine.class);
     private static final Duration LOCK_TIMEOUT = Duration.ofSeconds(2);
     private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(3);
+    private static final Duration PUBLISH_PATIENCE = Duration.ofSeconds(10);
 
     private final ClusterConfig cluster;
     private final Dialect dialect;
@@ -96,12 +96,20 @@ public final class FailoverEngine {
                 return Optional.empty();
             }
             registry.writeOperation(
-                    Map.of("kind", "failover", "id", id, "from", dead, "startedAt", started.toString()));
+                    new OperationRecord("failover", id, dead, null, seen.value().epoch(), started));
             Topology topology = monitor.probeAll();
             // The supervisor counted enough failed probes; here only the fresh round decides, once more.
             Verdict verdict = Detector.decide(new DetectionInput(
-                    topology, dead, confirmedFailures, 1, false, true, null, Duration.ZERO, clock.instant()));
-            if (!(verdict instanceof Verdict.PrimaryDead)) {
+                    topology,
+                    dead,
+                    confirmedFailures,
+                    1,
+                    registry.isPaused(),
+                    mayAct.getAsBoolean(),
+                    null,
+                    Duration.ZERO,
+                    clock.instant()));
+            if (!(verdict instanceof Verdict.PrimaryDead d) || !d.actionable()) {
                 steps.done("recheck", verdict.describe());
                 finish(
                         id,
@@ -150,10 +158,30 @@ public final class FailoverEngine {
             steps.done("select", selection.explain() + "; estimated loss " + selection.estimatedLoss());
 
             PrimaryRecord next;
+            registry.writeOperation(new OperationRecord(
+                    "failover", id, dead, candidate.id(), seen.value().epoch(), started));
             try (Connection c = dialect.connect(candidate.node(), ADMIN_TIMEOUT)) {
                 boolean caughtUp = dialect.awaitApplied(c, clock.instant().plus(cluster.catchUpTimeout()));
-                steps.done(
-                        "catch-up", caughtUp ? "applied all received changes" : "catch-up timed out; promoting anyway");
+                if (!caughtUp) {
+                    // Promoting now would discard what the candidate received but did not apply (a MySQL relay log
+                    // is reset on promotion) while other replicas may have applied it: try again next round.
+                    String why = candidate.id() + " did not apply what it received within "
+                            + cluster.catchUpTimeout().toMillis() + " ms";
+                    steps.done("catch-up", why + "; failover cancelled, retried next round");
+                    finish(
+                            id,
+                            "failover",
+                            dead,
+                            candidate.id(),
+                            seen.value().epoch(),
+                            "cancelled",
+                            why,
+                            -1,
+                            started,
+                            steps);
+                    return Optional.empty();
+                }
+                steps.done("catch-up", "applied all received changes");
                 if (!mayAct.getAsBoolean()) {
                     steps.done("leadership", "lost leadership before promotion");
                     finish(
@@ -178,12 +206,12 @@ public final class FailoverEngine {
                                 candidate.node().host(),
                                 candidate.node().port(),
                                 clock.instant());
-                try {
-                    registry.publish(next, seen.version());
-                } catch (StaleWriteException e) {
-                    // Someone else published a newer epoch: the node we promoted must not take writes.
+                if (registry.publishAfterPromotion(next, seen.version(), PUBLISH_PATIENCE)
+                        == ClusterRegistry.Publication.LOST) {
+                    // Another orchestrator published a different node meanwhile: ours must not take writes.
                     dialect.fence(c);
-                    steps.done("publish", e.getMessage() + "; fenced " + candidate.id());
+                    String why = "another orchestrator published a newer primary; fenced " + candidate.id();
+                    steps.done("publish", why);
                     finish(
                             id,
                             "failover",
@@ -191,7 +219,7 @@ public final class FailoverEngine {
                             candidate.id(),
                             seen.value().epoch(),
                             "failed",
-                            e.getMessage(),
+                            why,
                             -1,
                             started,
                             steps);
@@ -206,10 +234,15 @@ public final class FailoverEngine {
                         .filter(n -> !n.id().equals(candidate.id()) && !notCandidates.contains(n.id()))
                         .map(NodeObservation::node)
                         .toList();
-                dialect.afterPromotion(c, others);
-                steps.done(
-                        "after-promotion",
-                        "slots for " + others.stream().map(NodeConfig::id).toList() + ", checkpoint");
+                try {
+                    dialect.afterPromotion(c, others);
+                    steps.done(
+                            "after-promotion",
+                            "slots for " + others.stream().map(NodeConfig::id).toList() + ", checkpoint");
+                } catch (Exception e) {
+                    // Published already: the failover stands; the replicas are still repointed below.
+                    steps.done("after-promotion", "FAILED: " + SqlFailures.describe(e, cluster.password()));
+                }
                 for (NodeConfig other : others) {
                     repoint(other, candidate.node(), steps);
                 }
@@ -243,12 +276,7 @@ public final class FailoverEngine {
             return Optional.empty();
         } finally {
             if (locked) {
-                try {
-                    registry.clearOperation();
-                    lock.release();
-                } catch (Exception e) {
-                    log.warn("releasing the cluster lock failed; it goes with the ZooKeeper session", e);
-                }
+                Locks.clearThenRelease(lock, registry);
             }
         }
     }

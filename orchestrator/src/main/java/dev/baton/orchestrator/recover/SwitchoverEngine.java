@@ -5,7 +5,6 @@ import dev.baton.orchestrator.EventSink;
 import dev.baton.orchestrator.config.ClusterConfig;
 import dev.baton.orchestrator.config.NodeConfig;
 import dev.baton.orchestrator.coordination.ClusterRegistry;
-import dev.baton.orchestrator.coordination.StaleWriteException;
 import dev.baton.orchestrator.coordination.Versioned;
 import dev.baton.orchestrator.dialect.Dialect;
 import dev.baton.orchestrator.dialect.SqlFailures;
@@ -15,6 +14,7 @@ import dev.baton.orchestrator.topology.Position;
 import dev.baton.orchestrator.topology.Topology;
 import dev.baton.registry.HistoryEntry;
 import dev.baton.registry.HoldRecord;
+import dev.baton.registry.OperationRecord;
 import dev.baton.registry.OperationReport;
 import dev.baton.registry.PrimaryRecord;
 import java.sql.Connection;
@@ -22,7 +22,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -42,6 +41,7 @@ public final class SwitchoverEngine {
     private static final Logger log = LoggerFactory.getLogger(SwitchoverEngine.class);
     private static final Duration LOCK_TIMEOUT = Duration.ofSeconds(2);
     private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(3);
+    private static final Duration PUBLISH_PATIENCE = Duration.ofSeconds(10);
     /** Time for the hold to reach every wrapper's watch before the old primary stops taking writes. */
     private static final Duration HOLD_PROPAGATION = Duration.ofMillis(100);
 
@@ -80,6 +80,10 @@ public final class SwitchoverEngine {
         Instant started = clock.instant();
         boolean locked = false;
         try {
+            if (!registry.claim(request, request.report().with(OperationReport.RUNNING, "preflight", List.of()))) {
+                log.info("switchover request {} was withdrawn or taken by another orchestrator", request.path());
+                return Outcome.NOTHING;
+            }
             progress.update(OperationReport.RUNNING, "preflight");
             if (!lock.acquire(LOCK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
                 progress.finish("refused", "another operation holds the cluster lock");
@@ -94,7 +98,10 @@ public final class SwitchoverEngine {
                     topology,
                     record.map(r -> r.value().nodeId()).orElse(null),
                     needsRejoin,
-                    registry.readOperation().orElse(null),
+                    registry.readOperation()
+                            .map(o -> o.kind() + " " + o.id() + " from " + o.fromNode() + " (since " + o.startedAt()
+                                    + ")")
+                            .orElse(null),
                     request.report().target());
             progress.between(
                     plan.from(), plan.to(), record.map(r -> r.value().epoch()).orElse(0L));
@@ -125,12 +132,7 @@ public final class SwitchoverEngine {
             return Outcome.NOTHING;
         } finally {
             if (locked) {
-                try {
-                    registry.clearOperation();
-                    lock.release();
-                } catch (Exception e) {
-                    log.warn("releasing the cluster lock failed; it goes with the ZooKeeper session", e);
-                }
+                Locks.clearThenRelease(lock, registry);
             }
         }
     }
@@ -147,8 +149,8 @@ public final class SwitchoverEngine {
         String id = request.report().id();
         NodeConfig from = cluster.node(plan.from()).orElseThrow();
         NodeConfig to = cluster.node(plan.to()).orElseThrow();
-        registry.writeOperation(Map.of(
-                "kind", "switchover", "id", id, "from", from.id(), "to", to.id(), "startedAt", started.toString()));
+        registry.writeOperation(new OperationRecord(
+                "switchover", id, from.id(), to.id(), record.value().epoch(), started));
         events.emit(ClusterEvent.Kind.SWITCHOVER_STARTED, to.id(), "switchover from " + from.id() + " to " + to.id());
         try (Connection old = dialect.connect(from, ADMIN_TIMEOUT.plus(cluster.drainTimeout()));
                 Connection target = dialect.connect(to, ADMIN_TIMEOUT.plus(cluster.catchUpTimeout()))) {
@@ -200,14 +202,26 @@ public final class SwitchoverEngine {
             }
             steps.done("promote " + to.id(), "writable");
             PrimaryRecord next = record.value().successor(to.id(), to.host(), to.port(), clock.instant());
+            ClusterRegistry.Publication publication;
             try {
-                registry.publish(next, record.version());
-            } catch (StaleWriteException e) {
+                publication = registry.publishAfterPromotion(next, record.version(), PUBLISH_PATIENCE);
+            } catch (Exception e) {
+                // Unknown whether the record changed: give the cluster back to the old primary. If our record did
+                // land after all, the leader's next rounds unfence the published node and fence the other.
+                String why = "publishing " + to.id() + " failed: " + SqlFailures.describe(e, cluster.password());
+                fenceQuietly(to);
+                rollBack(old, from, steps, why);
+                finish(id, from, to, record.value().epoch(), "rolled-back", why, started, steps);
+                progress.finish("rolled-back", why + "; " + to.id() + " fenced, " + from.id() + " writable again");
+                return new Outcome(false, null, false, to.id());
+            }
+            if (publication == ClusterRegistry.Publication.LOST) {
+                String why = "another orchestrator published a newer primary meanwhile; " + to.id() + " fenced";
                 fenceQuietly(to);
                 registry.deleteHold();
-                steps.done("publish", e.getMessage());
-                finish(id, from, to, record.value().epoch(), "failed", e.getMessage(), started, steps);
-                progress.finish("failed", e.getMessage() + "; " + to.id() + " fenced");
+                steps.done("publish", why);
+                finish(id, from, to, record.value().epoch(), "failed", why, started, steps);
+                progress.finish("failed", why);
                 return new Outcome(false, null, false, to.id());
             }
             registry.deleteHold();
