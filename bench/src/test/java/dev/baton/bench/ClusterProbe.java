@@ -101,6 +101,20 @@ final class ClusterProbe implements AutoCloseable {
         }
     }
 
+    /** Makes a replica stop receiving from the primary, so that it falls behind the other replicas. */
+    void stopReceiving(SandboxNode replica) throws SQLException {
+        if (scenario.cluster().dialect().equals("postgresql")) {
+            execute(replica, "ALTER SYSTEM SET primary_conninfo = ''");
+            execute(replica, "SELECT pg_reload_conf()");
+            org.awaitility.Awaitility.await()
+                    .atMost(java.time.Duration.ofSeconds(10))
+                    .until(() -> queryString(replica, "SELECT count(*) FROM pg_stat_wal_receiver")
+                            .equals("0"));
+        } else {
+            execute(replica, "STOP SLAVE IO_THREAD");
+        }
+    }
+
     /** Stops (or restarts) a replica applying what it receives, in either family's terms. */
     void pauseApply(SandboxNode replica, boolean pause) throws SQLException {
         boolean pg = scenario.cluster().dialect().equals("postgresql");

@@ -35,8 +35,16 @@ class MariaDbFailoverTest {
                     IoThreadWatch watch = new IoThreadWatch(db, survivors);
                     Writer writer = new Writer(scenario.dataSource(), "mariadb", 200).start()) {
                 await().atMost(Duration.ofSeconds(20)).until(() -> writer.acknowledgedCount() >= 200);
+                // The first replica falls behind; ranking by id alone would pick it, ranking by position must not.
+                SandboxNode behind = scenario.cluster().nodes().get(1);
+                SandboxNode ahead = scenario.cluster().nodes().get(2);
+                probe.stopReceiving(behind);
+                long acknowledgedWhileBehind = writer.acknowledgedCount();
+                await().atMost(Duration.ofSeconds(20))
+                        .until(() -> writer.acknowledgedCount() >= acknowledgedWhileBehind + 100);
                 long killNanos = System.nanoTime();
                 FailoverRun.Result result = run.crashPrimary(writer, Duration.ofSeconds(30));
+                assertThat(result.newPrimary()).as("the most advanced replica").isEqualTo(ahead.id());
                 System.out.printf(
                         "MariaDB failover: IO threads noticed the kill after %s ms; detected %d ms, promoted %d ms,"
                                 + " published %d ms, first write %d ms, failed writes %d%n",

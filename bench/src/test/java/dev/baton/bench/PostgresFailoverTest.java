@@ -26,8 +26,16 @@ class PostgresFailoverTest {
             try (ClusterProbe probe = new ClusterProbe(scenario);
                     Writer writer = new Writer(scenario.dataSource(), "postgresql", 200).start()) {
                 await().atMost(Duration.ofSeconds(20)).until(() -> writer.acknowledgedCount() >= 200);
+                // The first replica falls behind; ranking by id alone would pick it, ranking by position must not.
+                SandboxNode behind = scenario.cluster().nodes().get(1);
+                SandboxNode ahead = scenario.cluster().nodes().get(2);
+                probe.stopReceiving(behind);
+                long acknowledgedWhileBehind = writer.acknowledgedCount();
+                await().atMost(Duration.ofSeconds(20))
+                        .until(() -> writer.acknowledgedCount() >= acknowledgedWhileBehind + 100);
                 long killNanos = System.nanoTime();
                 FailoverRun.Result result = run.crashPrimary(writer, Duration.ofSeconds(30));
+                assertThat(result.newPrimary()).as("the most advanced replica").isEqualTo(ahead.id());
 
                 // Exactly one survivor was promoted, and it is the one published with epoch + 1.
                 SandboxNode oldPrimary = scenario.node(first.nodeId());
