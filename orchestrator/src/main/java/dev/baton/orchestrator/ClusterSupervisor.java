@@ -139,8 +139,12 @@ public final class ClusterSupervisor implements Closeable {
         Duration next = cluster.pollInterval();
         try {
             next = round();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // close() stops the loop
         } catch (Throwable t) {
-            log.error("[{}] supervision round failed: {}", cluster.name(), t.toString(), t);
+            if (state.get() == State.STARTED) {
+                log.error("[{}] supervision round failed: {}", cluster.name(), t.toString(), t);
+            }
         } finally {
             MDC.remove("cluster");
             if (state.get() == State.STARTED) {

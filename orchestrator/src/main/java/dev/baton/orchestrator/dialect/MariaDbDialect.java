@@ -8,7 +8,6 @@ import dev.baton.orchestrator.config.ClusterConfig;
 import dev.baton.orchestrator.config.NodeConfig;
 import dev.baton.orchestrator.topology.NodeObservation;
 import dev.baton.orchestrator.topology.Position;
-import dev.baton.registry.NodeRole;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -25,24 +24,20 @@ import java.util.Map;
  * applied {@code gtid_current_pos} (its {@code gtid_slave_pos}, plus any transaction written on it directly: an
  * errant one).
  */
-public final class MariaDbDialect implements Dialect {
+public final class MariaDbDialect extends GtidDialect {
     private static final String PROBE =
             "SELECT @@read_only, @@gtid_binlog_pos, @@gtid_current_pos," + " @@gtid_slave_pos, @@server_id, VERSION()";
 
-    private final ClusterConfig cluster;
+    private static final StatusColumns COLUMNS = new StatusColumns(
+            "Slave_IO_Running", "Slave_SQL_Running", "Master_Host", "Master_Port", "Seconds_Behind_Master");
 
     public MariaDbDialect(ClusterConfig cluster) {
-        this.cluster = cluster;
+        super(cluster);
     }
 
     @Override
     public String key() {
         return "mariadb";
-    }
-
-    @Override
-    public Connection connect(NodeConfig node, Duration timeout) throws SQLException {
-        return MySqlFamily.connect(cluster, node, timeout);
     }
 
     @Override
@@ -62,61 +57,12 @@ public final class MariaDbDialect implements Dialect {
             Map<String, String> status = MySqlFamily.row(st, "SHOW SLAVE STATUS");
             String masterHost = blankToNull(status.get("Master_Host"));
             if (masterHost == null) {
-                return new NodeObservation(
-                        node,
-                        now,
-                        true,
-                        null,
-                        null,
-                        NodeRole.PRIMARY,
-                        0,
-                        binlog,
-                        binlog,
-                        false,
-                        null,
-                        0,
-                        readOnly,
-                        true);
+                return primary(node, now, binlog, readOnly);
             }
-            boolean ioRunning = "Yes".equals(status.get("Slave_IO_Running"));
-            boolean sqlRunning = "Yes".equals(status.get("Slave_SQL_Running"));
-            String sqlError = blankToNull(status.get("Last_SQL_Error"));
-            boolean healthy = sqlRunning || sqlError == null;
-            String error = !healthy ? "SQL thread stopped: " + sqlError : blankToNull(status.get("Last_IO_Error"));
             MariaDbGtidPos received =
                     MariaDbGtidPos.parse(status.get("Gtid_IO_Pos")).union(slave);
-            String lag = status.get("Seconds_Behind_Master");
-            return new NodeObservation(
-                    node,
-                    now,
-                    true,
-                    null,
-                    error,
-                    NodeRole.REPLICA,
-                    0,
-                    received,
-                    current,
-                    ioRunning,
-                    masterHost + ":" + status.get("Master_Port"),
-                    lag == null ? -1 : Double.parseDouble(lag),
-                    readOnly,
-                    healthy);
+            return replica(node, now, status, COLUMNS, received, current, readOnly);
         }
-    }
-
-    @Override
-    public int compare(Position a, Position b) {
-        return GtidSet.compare((GtidSet) a, (GtidSet) b);
-    }
-
-    @Override
-    public long distance(Position ahead, Position behind) {
-        return ((GtidSet) ahead).countNotIn((GtidSet) behind);
-    }
-
-    @Override
-    public long errantCount(Position candidateApplied, Position primaryLast) {
-        return ((GtidSet) candidateApplied).errantAgainst((GtidSet) primaryLast);
     }
 
     /** Waits until {@code gtid_slave_pos} holds everything the IO thread received ({@code Gtid_IO_Pos}). */
@@ -231,10 +177,5 @@ public final class MariaDbDialect implements Dialect {
         String message = SqlFailures.describe(e, cluster.replicationPassword());
         return new SQLException(
                 message.startsWith(step) ? message : step + " failed: " + message, e.getSQLState(), e.getErrorCode());
-    }
-
-    @Override
-    public String distanceUnit() {
-        return "transactions";
     }
 }

@@ -8,7 +8,6 @@ import dev.baton.orchestrator.config.ClusterConfig;
 import dev.baton.orchestrator.config.NodeConfig;
 import dev.baton.orchestrator.topology.NodeObservation;
 import dev.baton.orchestrator.topology.Position;
-import dev.baton.registry.NodeRole;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -24,23 +23,19 @@ import java.util.Map;
  * primary's {@code gtid_executed}; a replica has applied its {@code gtid_executed} and received that plus its
  * {@code Retrieved_Gtid_Set}. Fencing uses {@code super_read_only}, which also stops accounts with SUPER.
  */
-public final class MySqlDialect implements Dialect {
+public final class MySqlDialect extends GtidDialect {
     private static final String SHOW_STATUS = "SHOW REPLICA STATUS";
 
-    private final ClusterConfig cluster;
+    private static final StatusColumns COLUMNS = new StatusColumns(
+            "Replica_IO_Running", "Replica_SQL_Running", "Source_Host", "Source_Port", "Seconds_Behind_Source");
 
     public MySqlDialect(ClusterConfig cluster) {
-        this.cluster = cluster;
+        super(cluster);
     }
 
     @Override
     public String key() {
         return "mysql";
-    }
-
-    @Override
-    public Connection connect(NodeConfig node, Duration timeout) throws SQLException {
-        return MySqlFamily.connect(cluster, node, timeout);
     }
 
     @Override
@@ -59,61 +54,12 @@ public final class MySqlDialect implements Dialect {
             String sourceHost = blankToNull(status.get("Source_Host"));
             if (sourceHost == null) {
                 MySqlGtidSet written = executed.writtenBy(serverUuid);
-                return new NodeObservation(
-                        node,
-                        now,
-                        true,
-                        null,
-                        null,
-                        NodeRole.PRIMARY,
-                        0,
-                        written,
-                        written,
-                        false,
-                        null,
-                        0,
-                        readOnly,
-                        true);
+                return primary(node, now, written, readOnly);
             }
-            boolean ioRunning = "Yes".equals(status.get("Replica_IO_Running"));
-            boolean sqlRunning = "Yes".equals(status.get("Replica_SQL_Running"));
-            String sqlError = blankToNull(status.get("Last_SQL_Error"));
-            boolean healthy = sqlRunning || sqlError == null;
-            String error = !healthy ? "SQL thread stopped: " + sqlError : blankToNull(status.get("Last_IO_Error"));
             MySqlGtidSet received =
                     MySqlGtidSet.parse(status.get("Retrieved_Gtid_Set")).union(executed);
-            String lag = status.get("Seconds_Behind_Source");
-            return new NodeObservation(
-                    node,
-                    now,
-                    true,
-                    null,
-                    error,
-                    NodeRole.REPLICA,
-                    0,
-                    received,
-                    executed,
-                    ioRunning,
-                    sourceHost + ":" + status.get("Source_Port"),
-                    lag == null ? -1 : Double.parseDouble(lag),
-                    readOnly,
-                    healthy);
+            return replica(node, now, status, COLUMNS, received, executed, readOnly);
         }
-    }
-
-    @Override
-    public int compare(Position a, Position b) {
-        return GtidSet.compare((GtidSet) a, (GtidSet) b);
-    }
-
-    @Override
-    public long distance(Position ahead, Position behind) {
-        return ((GtidSet) ahead).countNotIn((GtidSet) behind);
-    }
-
-    @Override
-    public long errantCount(Position candidateApplied, Position primaryLast) {
-        return ((GtidSet) candidateApplied).errantAgainst((GtidSet) primaryLast);
     }
 
     /** Waits until {@code gtid_executed} holds everything the IO thread retrieved. */
@@ -224,10 +170,5 @@ public final class MySqlDialect implements Dialect {
         String message = SqlFailures.describe(e, cluster.replicationPassword());
         return new SQLException(
                 message.startsWith(step) ? message : step + " failed: " + message, e.getSQLState(), e.getErrorCode());
-    }
-
-    @Override
-    public String distanceUnit() {
-        return "transactions";
     }
 }

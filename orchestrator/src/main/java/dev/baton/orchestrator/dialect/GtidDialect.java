@@ -1,0 +1,94 @@
+package dev.baton.orchestrator.dialect;
+
+import static dev.baton.orchestrator.dialect.MySqlFamily.blankToNull;
+
+import dev.baton.orchestrator.config.ClusterConfig;
+import dev.baton.orchestrator.config.NodeConfig;
+import dev.baton.orchestrator.topology.NodeObservation;
+import dev.baton.orchestrator.topology.Position;
+import dev.baton.registry.NodeRole;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * What the MySQL family's dialects share: connecting over Connector/J, positions that are GTID sets counted in
+ * transactions, and reading a replica status row into an observation.
+ */
+abstract sealed class GtidDialect implements Dialect permits MariaDbDialect, MySqlDialect {
+    /** The replica status columns, named differently by MariaDB ({@code SHOW SLAVE STATUS}) and MySQL 8.4. */
+    record StatusColumns(String ioRunning, String sqlRunning, String host, String port, String secondsBehind) {}
+
+    protected final ClusterConfig cluster;
+
+    GtidDialect(ClusterConfig cluster) {
+        this.cluster = cluster;
+    }
+
+    @Override
+    public Connection connect(NodeConfig node, Duration timeout) throws SQLException {
+        return MySqlFamily.connect(cluster, node, timeout);
+    }
+
+    @Override
+    public int compare(Position a, Position b) {
+        return GtidSet.compare((GtidSet) a, (GtidSet) b);
+    }
+
+    @Override
+    public long distance(Position ahead, Position behind) {
+        return ((GtidSet) ahead).countNotIn((GtidSet) behind);
+    }
+
+    @Override
+    public long errantCount(Position candidateApplied, Position primaryLast) {
+        return ((GtidSet) candidateApplied).errantAgainst((GtidSet) primaryLast);
+    }
+
+    @Override
+    public String distanceUnit() {
+        return "transactions";
+    }
+
+    static NodeObservation primary(NodeConfig node, Instant now, GtidSet written, boolean readOnly) {
+        return new NodeObservation(
+                node, now, true, null, null, NodeRole.PRIMARY, 0, written, written, false, null, 0, readOnly, true);
+    }
+
+    /**
+     * A replica: streaming while its IO thread runs; unhealthy (not a candidate) when its SQL thread stopped with an
+     * error.
+     */
+    static NodeObservation replica(
+            NodeConfig node,
+            Instant now,
+            Map<String, String> status,
+            StatusColumns columns,
+            GtidSet received,
+            GtidSet applied,
+            boolean readOnly) {
+        boolean ioRunning = "Yes".equals(status.get(columns.ioRunning()));
+        boolean sqlRunning = "Yes".equals(status.get(columns.sqlRunning()));
+        String sqlError = blankToNull(status.get("Last_SQL_Error"));
+        boolean healthy = sqlRunning || sqlError == null;
+        String error = !healthy ? "SQL thread stopped: " + sqlError : blankToNull(status.get("Last_IO_Error"));
+        String lag = status.get(columns.secondsBehind());
+        return new NodeObservation(
+                node,
+                now,
+                true,
+                null,
+                error,
+                NodeRole.REPLICA,
+                0,
+                received,
+                applied,
+                ioRunning,
+                status.get(columns.host()) + ":" + status.get(columns.port()),
+                lag == null ? -1 : Double.parseDouble(lag),
+                readOnly,
+                healthy);
+    }
+}
