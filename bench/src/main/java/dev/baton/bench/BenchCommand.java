@@ -58,7 +58,8 @@ final class BenchCommand implements Callable<Integer> {
                 s.startOrchestratorAndApplication(run.listener(e -> {}), Duration.ofSeconds(30));
                 try (Writer writer = new Writer(s.dataSource(), dialect, rate).start()) {
                     // A random moment within the orchestrator's poll cycle, as a real crash would be.
-                    Thread.sleep(2000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(500));
+                    Thread.sleep(2000
+                            + java.util.concurrent.ThreadLocalRandom.current().nextInt(500));
                     FailoverRun.Result r = run.crashPrimary(writer, Duration.ofSeconds(60));
                     firstWrite.add(r.firstWriteMs());
                     out.printf(

@@ -106,13 +106,14 @@ final class DemoCommand implements Callable<Integer> {
                 out.println("  promoted after             " + r.promotedMs() + " ms");
                 out.println("  published after            " + r.publishedMs() + " ms");
                 out.println("  first write on new primary " + r.firstWriteMs() + " ms after the kill");
-                out.println("  writes failed meanwhile    " + r.failedWrites() + " (the application retried them)");
+                out.println("  writes failed meanwhile    " + r.failedWrites()
+                        + " (autocommit writes in flight when the primary died)");
                 out.println("  writes acknowledged        " + writer.acknowledgedCount());
             }
             Runtime.getRuntime().removeShutdownHook(cleanup);
             say(out, t0, "stopping everything and removing the sandbox ...");
         }
-        say(out, t0, "done: no process or directory left behind");
+        say(out, t0, "done: every server stopped, every sandbox directory removed");
         return 0;
     }
 

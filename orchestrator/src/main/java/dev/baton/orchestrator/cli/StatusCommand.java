@@ -108,7 +108,15 @@ final class StatusCommand implements Callable<Integer> {
                         .orElse(", no primary published")
                 + (paused ? ", PAUSED (no automatic failover)" : ""));
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"Member", "Host", "Role", "State", "TL", "Lag (bytes)", "Last seen"});
+        rows.add(new String[] {
+            "Member",
+            "Host",
+            "Role",
+            "State",
+            "TL",
+            cluster.dialect() == ClusterConfig.Dialect.POSTGRESQL ? "Lag (bytes)" : "Lag (trx)",
+            "Last seen"
+        });
         for (NodeConfig n : cluster.nodes()) {
             NodeState s = states.get(n.id());
             rows.add(new String[] {

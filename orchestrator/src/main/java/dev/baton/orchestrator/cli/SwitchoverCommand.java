@@ -151,9 +151,6 @@ final class SwitchoverCommand implements Callable<Integer> {
         if (json) {
             out.println(RegistryJson.writePretty(report));
         } else {
-            if (report.state().equals("planned")) {
-                report.steps().forEach(step -> out.println("  " + step.detail()));
-            }
             out.println(report.state() + ": " + report.message());
             if (report.leftToDo() != null) {
                 out.println("left to do: " + report.leftToDo());
