@@ -17,6 +17,14 @@ public final class BatonMain {
         }
     }
 
+    /** Nothing more to log: the process is shutting down. */
+    static void silenceLogs() {
+        if (LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME) instanceof ch.qos.logback.classic.Logger root) {
+            root.setLevel(Level.OFF);
+            root.getLoggerContext().getLoggerList().forEach(l -> l.setLevel(Level.OFF));
+        }
+    }
+
     public static void main(String[] args) {
         CommandLine cli = new CommandLine(new BatonCli())
                 .addSubcommand("demo", new DemoCommand())

@@ -41,6 +41,9 @@ final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /** Set by the Ctrl-C hook: the demo's own output stops, the cleanup speaks. */
+    private static volatile boolean stopping;
+
     @Override
     public Integer call() throws Exception {
         if (killAfter < 1 || after < 1 || rate < 1 || rate > 5000) {
@@ -50,7 +53,16 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         long t0 = System.nanoTime();
         try (FailoverScenario scenario = FailoverScenario.prepare(dialect, step -> say(out, t0, step))) {
-            Thread cleanup = new Thread(scenario::close, "baton-demo-cleanup");
+            // On Ctrl-C the sandbox's own hooks stop the servers at the same time: what the orchestrator and the
+            // wrapper then say about lost connections is noise, not news.
+            Thread cleanup = new Thread(
+                    () -> {
+                        stopping = true;
+                        BatonMain.silenceLogs();
+                        say(out, t0, "interrupted: stopping every server and removing the sandbox ...");
+                        scenario.close();
+                    },
+                    "baton-demo-cleanup");
             Runtime.getRuntime().addShutdownHook(cleanup);
             FailoverRun run = new FailoverRun(scenario);
             say(out, t0, "starting the orchestrator (polls every node every 500 ms) ...");
@@ -138,6 +150,9 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private static void printEvent(PrintWriter out, FailoverRun run, ClusterEvent event) {
+        if (stopping) {
+            return;
+        }
         switch (event.kind()) {
             case PRIMARY_SUSPECT,
                     PRIMARY_DEAD,
@@ -156,6 +171,9 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private static void say(PrintWriter out, long t0, String text) {
+        if (stopping && !text.startsWith("interrupted")) {
+            return;
+        }
         out.printf("[%6.1f s] %s%n", (System.nanoTime() - t0) / 1e9, text);
         out.flush();
     }

@@ -80,6 +80,17 @@ class SwitchoverTest {
                 List<HistoryEntry> history = probe.awaitHistory(2);
                 assertThat(history).extracting(HistoryEntry::kind).containsExactly("switchover", "switchover");
                 assertThat(history).extracting(HistoryEntry::outcome).containsOnly("succeeded");
+
+                // The rejoined nodes are real replicas again: a crash of the primary now fails over as usual.
+                try (Writer after = new Writer(scenario.dataSource(), dialect, 100).start()) {
+                    await().atMost(Duration.ofSeconds(10)).until(() -> after.acknowledgedCount() >= 20);
+                    a.kill();
+                    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(
+                                    probe.primaryRecord().orElseThrow().epoch())
+                            .isEqualTo(first.epoch() + 3));
+                    long acknowledged = after.acknowledgedCount();
+                    await().atMost(Duration.ofSeconds(15)).until(() -> after.acknowledgedCount() >= acknowledged + 50);
+                }
             }
         }
     }

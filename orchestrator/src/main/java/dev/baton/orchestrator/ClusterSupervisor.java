@@ -17,6 +17,7 @@ import dev.baton.orchestrator.recover.SwitchoverEngine;
 import dev.baton.orchestrator.topology.NodeObservation;
 import dev.baton.orchestrator.topology.Position;
 import dev.baton.orchestrator.topology.Topology;
+import dev.baton.registry.HistoryEntry;
 import dev.baton.registry.NodeState;
 import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryPaths;
@@ -81,6 +82,9 @@ public final class ClusterSupervisor implements Closeable {
     private String lastVerdictKind = "";
     private final Set<String> needsRejoin = new HashSet<>();
     private final Set<String> fenced = new HashSet<>();
+    /** The anti-flap window counts from the last automatic failover (not from a planned switchover). */
+    private Instant lastFailoverAt;
+
     private final Map<String, Instant> lastSeen = new HashMap<>();
 
     public ClusterSupervisor(
@@ -165,7 +169,7 @@ public final class ClusterSupervisor implements Closeable {
             return cluster.pollInterval();
         }
         if (!leading) {
-            if (!loadRejoinState()) {
+            if (!loadStateFromRegistry()) {
                 return cluster.pollInterval(); // never publish node states that forgot who needs rejoin
             }
             leading = true;
@@ -187,9 +191,6 @@ public final class ClusterSupervisor implements Closeable {
                 lastPrimaryPositionNode = p.id();
             });
         }
-        Instant lastPromotion = record.filter(r -> r.value().epoch() > 1)
-                .map(r -> r.value().promotedAt())
-                .orElse(null);
         Verdict verdict = Detector.decide(new DetectionInput(
                 topology,
                 published,
@@ -197,7 +198,7 @@ public final class ClusterSupervisor implements Closeable {
                 cluster.failureThreshold(),
                 registry.isPaused(),
                 connected,
-                lastPromotion,
+                lastFailoverAt,
                 cluster.antiFlapWindow(),
                 clock.instant()));
         report(verdict);
@@ -214,6 +215,7 @@ public final class ClusterSupervisor implements Closeable {
             engine.failover(record.get(), position, Set.copyOf(needsRejoin), primaryFailures + 1, firstFailureAt)
                     .ifPresent(outcome -> {
                         needsRejoin.add(outcome.oldPrimary());
+                        lastFailoverAt = clock.instant();
                         primaryFailures = 0;
                         lastPrimaryPosition = null;
                     });
@@ -327,8 +329,8 @@ public final class ClusterSupervisor implements Closeable {
         }
     }
 
-    /** Reads which nodes need rejoin from the published node states; false when that could not be read. */
-    private boolean loadRejoinState() {
+    /** Reads which nodes need rejoin and when the last failover was; false when that could not be read. */
+    private boolean loadStateFromRegistry() {
         try {
             for (NodeState s : registry.readNodeStates()) {
                 if (s.needsRejoin()) {
@@ -338,6 +340,11 @@ public final class ClusterSupervisor implements Closeable {
                     fenced.add(s.nodeId());
                 }
             }
+            lastFailoverAt = registry.readHistory().stream()
+                    .filter(h -> h.kind().equals("failover") && h.outcome().equals("succeeded"))
+                    .map(HistoryEntry::finishedAt)
+                    .reduce((a, b) -> b)
+                    .orElse(null);
             return true;
         } catch (Exception e) {
             log.warn("[{}] could not read node states; not leading yet: {}", cluster.name(), e.toString());

@@ -9,7 +9,8 @@ import java.time.Instant;
  *
  * @param publishedPrimary the node of the current primary record, or null when none is published
  * @param primaryFailures consecutive failed probes of the published primary (authentication failures excluded)
- * @param lastPromotion when the current primary was promoted by Baton (null for the bootstrap primary)
+ * @param lastFailover when Baton last failed over automatically (null if never): the anti-flap window counts from it;
+ *     a planned switchover does not start it
  */
 public record DetectionInput(
         Topology topology,
@@ -18,6 +19,6 @@ public record DetectionInput(
         int failureThreshold,
         boolean paused,
         boolean zooKeeperConnected,
-        Instant lastPromotion,
+        Instant lastFailover,
         Duration antiFlapWindow,
         Instant now) {}

@@ -65,10 +65,10 @@ public final class Detector {
         if (!in.zooKeeperConnected()) {
             return "no ZooKeeper quorum";
         }
-        if (in.lastPromotion() != null) {
-            Duration since = Duration.between(in.lastPromotion(), in.now());
+        if (in.lastFailover() != null) {
+            Duration since = Duration.between(in.lastFailover(), in.now());
             if (since.compareTo(in.antiFlapWindow()) < 0) {
-                return "last promotion was " + since.toMillis() + " ms ago, within the anti-flap window of "
+                return "last failover was " + since.toMillis() + " ms ago, within the anti-flap window of "
                         + in.antiFlapWindow().toMillis() + " ms";
             }
         }

@@ -14,7 +14,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** PostgreSQL streaming replication: {@code pg_promote}, {@code primary_conninfo}, physical slots. */
 public final class PostgresDialect implements Dialect {
@@ -26,7 +28,8 @@ public final class PostgresDialect implements Dialect {
                         ELSE ('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint END AS current_tli,
                    pg_last_wal_receive_lsn()::text AS receive_lsn,
                    pg_last_wal_replay_lsn()::text AS replay_lsn,
-                   (SELECT timeline_id FROM pg_control_checkpoint()) AS checkpoint_tli,
+                   greatest((SELECT timeline_id FROM pg_control_checkpoint()),
+                            (SELECT min_recovery_end_timeline FROM pg_control_recovery())) AS control_tli,
                    current_setting('default_transaction_read_only') AS read_only,
                    CASE WHEN NOT pg_is_in_recovery()
                           OR pg_last_wal_receive_lsn() IS NULL
@@ -39,6 +42,7 @@ public final class PostgresDialect implements Dialect {
     private static final Duration SESSION_END_TIMEOUT = Duration.ofSeconds(5);
 
     private final ClusterConfig cluster;
+    private final Map<String, Long> lastReceivedTimeline = new ConcurrentHashMap<>();
 
     public PostgresDialect(ClusterConfig cluster) {
         this.cluster = cluster;
@@ -91,8 +95,15 @@ public final class PostgresDialect implements Dialect {
                         true);
             }
             String status = rs.getString("receiver_status");
+            // A standby names its timeline only while its WAL receiver runs; once the primary is gone, the control
+            // file's timelines can lag behind (no restartpoint since a timeline switch), so remember the last one seen.
             long receivedTli = rs.getLong("received_tli");
-            long timeline = receivedTli > 0 ? receivedTli : rs.getLong("checkpoint_tli");
+            long timeline = receivedTli > 0
+                    ? receivedTli
+                    : Math.max(rs.getLong("control_tli"), lastReceivedTimeline.getOrDefault(node.id(), 0L));
+            if (receivedTli > 0) {
+                lastReceivedTimeline.put(node.id(), receivedTli);
+            }
             PgPosition replay = PgPosition.of(timeline, rs.getString("replay_lsn"));
             PgPosition receive = PgPosition.of(timeline, rs.getString("receive_lsn"));
             if (receive == null || (replay != null && replay.lsn() > receive.lsn())) {
