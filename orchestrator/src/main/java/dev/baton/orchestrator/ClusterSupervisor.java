@@ -372,6 +372,7 @@ public final class ClusterSupervisor implements Closeable {
                     n.role(),
                     n.timeline(),
                     n.received() == null ? null : n.received().text(),
+                    n.applied() == null ? null : n.applied().text(),
                     lag,
                     n.replayDelaySeconds(),
                     n.upstream(),

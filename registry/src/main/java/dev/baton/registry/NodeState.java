@@ -6,8 +6,11 @@ import java.time.Instant;
  * The orchestrator's last observation of one node, as published at {@link RegistryPaths#node(String,
  * String)}.
  *
- * @param position the dialect's replication position, printable (a PostgreSQL LSN, a GTID set), or null
- * @param lagBytes how far behind the primary's position the node has received/applied, or -1 if unknown
+ * @param position primary: its current write position; replica: the position it has received (a PostgreSQL
+ *     LSN with its timeline, a GTID set), or null
+ * @param applied replica: the position it has replayed / executed; primary: same as {@code position}
+ * @param lagBytes how far the applied position is behind the primary's (bytes for PostgreSQL, transactions for the
+ *     MySQL family), or -1 if unknown
  * @param lagSeconds replay delay in seconds, or -1 if unknown
  * @param upstream the host:port the node replicates from, or null
  * @param streaming true when a replica's receiver (WAL receiver, IO thread) is connected to its upstream
@@ -24,6 +27,7 @@ public record NodeState(
         NodeRole role,
         long timeline,
         String position,
+        String applied,
         long lagBytes,
         double lagSeconds,
         String upstream,
