@@ -3,6 +3,7 @@ package dev.baton.jdbc;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.HikariPoolMXBean;
+import com.zaxxer.hikari.pool.HikariPool;
 import dev.baton.registry.PrimaryRecord;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -20,8 +21,11 @@ final class PrimaryPool {
     private final PrimaryRecord record;
     private final DriverFlavor flavor;
     private final HikariDataSource pool;
-    /** HikariCP's shortest connectionTimeout: the slice a borrow waits before it looks for a newer primary. */
-    static final long BORROW_SLICE_MS = 250;
+    /** How long one borrow attempt waits before it looks for a newer primary. */
+    static final long BORROW_SLICE_MS = 50;
+
+    /** HikariCP's shortest configurable connectionTimeout, used only where the pool is not started yet. */
+    private static final long HIKARI_MIN_TIMEOUT_MS = 250;
 
     private static final long DIAGNOSE_TIMEOUT_MS = 2000;
 
@@ -30,13 +34,13 @@ final class PrimaryPool {
 
     /**
      * The configured {@code connectionTimeout} becomes the whole time a borrow may take; HikariCP itself is given
-     * {@link #BORROW_SLICE_MS}, and {@link FailoverDataSource#getConnection()} borrows again slice after slice.
+     * short slices ({@link #borrow()}), and {@link FailoverDataSource#getConnection()} borrows again slice after slice.
      */
     PrimaryPool(PrimaryRecord record, DriverFlavor flavor, HikariConfig config) {
         this.record = record;
         this.flavor = flavor;
         this.borrowTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(config.getConnectionTimeout());
-        config.setConnectionTimeout(Math.min(BORROW_SLICE_MS, config.getConnectionTimeout()));
+        config.setConnectionTimeout(Math.min(HIKARI_MIN_TIMEOUT_MS, config.getConnectionTimeout()));
         this.pool = new HikariDataSource(config);
     }
 
@@ -110,7 +114,15 @@ final class PrimaryPool {
         return successor != null;
     }
 
+    /**
+     * Borrows, waiting at most {@link #BORROW_SLICE_MS} (HikariCP's own pool accepts a shorter wait than its
+     * configurable minimum of 250 ms), so that a borrow stuck on a dead primary looks at the published primary again
+     * soon after it changed.
+     */
     Connection borrow() throws SQLException {
+        if (pool.getHikariPoolMXBean() instanceof HikariPool started) {
+            return started.getConnection(BORROW_SLICE_MS);
+        }
         return pool.getConnection();
     }
 
