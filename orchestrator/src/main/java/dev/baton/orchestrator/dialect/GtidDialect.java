@@ -8,6 +8,8 @@ import dev.baton.orchestrator.topology.NodeObservation;
 import dev.baton.orchestrator.topology.Position;
 import dev.baton.registry.NodeRole;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
@@ -90,5 +92,28 @@ abstract sealed class GtidDialect implements Dialect permits MariaDbDialect, MyS
                 lag == null ? -1 : Double.parseDouble(lag),
                 readOnly,
                 healthy);
+    }
+
+    /**
+     * Waits until the replica has executed {@code position} with the server's own wait function ({@code
+     * MASTER_GTID_WAIT} or {@code WAIT_FOR_EXECUTED_GTID_SET}, both 0 on success), in slices shorter than the
+     * socket timeout.
+     */
+    static boolean awaitGtid(Connection replica, Position position, Instant deadline, String waitFunction)
+            throws SQLException {
+        String target = position.text();
+        if (target.isEmpty()) {
+            return true;
+        }
+        try (PreparedStatement ps = replica.prepareStatement("SELECT " + waitFunction + "(?, ?)")) {
+            return MySqlFamily.awaitInSlices(replica, deadline, 0, seconds -> {
+                ps.setString(1, target);
+                ps.setDouble(2, seconds);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    return rs.getLong(1);
+                }
+            });
+        }
     }
 }

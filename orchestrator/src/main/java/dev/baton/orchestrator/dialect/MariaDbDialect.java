@@ -9,7 +9,6 @@ import dev.baton.orchestrator.config.NodeConfig;
 import dev.baton.orchestrator.topology.NodeObservation;
 import dev.baton.orchestrator.topology.Position;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -133,20 +132,7 @@ public final class MariaDbDialect extends GtidDialect {
 
     @Override
     public boolean awaitPosition(Connection replica, Position position, Instant deadline) throws SQLException {
-        String target = position.text();
-        if (target.isEmpty()) {
-            return true;
-        }
-        try (PreparedStatement ps = replica.prepareStatement("SELECT MASTER_GTID_WAIT(?, ?)")) {
-            return MySqlFamily.awaitInSlices(replica, deadline, 0, seconds -> {
-                ps.setString(1, target);
-                ps.setDouble(2, seconds);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getLong(1);
-                }
-            });
-        }
+        return awaitGtid(replica, position, deadline, "MASTER_GTID_WAIT");
     }
 
     /**

@@ -9,7 +9,6 @@ import dev.baton.orchestrator.config.NodeConfig;
 import dev.baton.orchestrator.topology.NodeObservation;
 import dev.baton.orchestrator.topology.Position;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -134,20 +133,7 @@ public final class MySqlDialect extends GtidDialect {
 
     @Override
     public boolean awaitPosition(Connection replica, Position position, Instant deadline) throws SQLException {
-        String target = position.text();
-        if (target.isEmpty()) {
-            return true;
-        }
-        try (PreparedStatement ps = replica.prepareStatement("SELECT WAIT_FOR_EXECUTED_GTID_SET(?, ?)")) {
-            return MySqlFamily.awaitInSlices(replica, deadline, 0, seconds -> {
-                ps.setString(1, target);
-                ps.setDouble(2, seconds);
-                try (ResultSet rs = ps.executeQuery()) {
-                    rs.next();
-                    return rs.getLong(1);
-                }
-            });
-        }
+        return awaitGtid(replica, position, deadline, "WAIT_FOR_EXECUTED_GTID_SET");
     }
 
     /** Makes the fenced former primary a replica of {@code primary}; auto-positioning finds where it stands. */
