@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
         description = "Benchmarks on real local clusters. 'failover': SIGKILL the primary N times under write load and"
                 + " measure the time from the kill to the first write committed on the new primary.")
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "failover or switchover")
+    @Parameters(index = "0", description = "failover, switchover or overhead")
     String scenario;
 
     @Option(names = "--dialect", defaultValue = "postgresql", description = "postgresql or mariadb")
@@ -33,9 +33,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!scenario.equals("failover") && !scenario.equals("switchover")) {
+        if (!List.of("failover", "switchover", "overhead").contains(scenario)) {
             throw new IllegalArgumentException(
-                    "bench: unknown scenario '" + scenario + "' (known: failover, switchover)");
+                    "bench: unknown scenario '" + scenario + "' (known: failover, switchover, overhead)");
         }
         if (runs < 1 || runs > 100) {
             throw new IllegalArgumentException("--runs: " + runs + " is out of range (1-100)");
@@ -44,6 +44,9 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         if (scenario.equals("switchover")) {
             return switchovers(out);
+        }
+        if (scenario.equals("overhead")) {
+            return OverheadBench.run(out, runs, 5, 2);
         }
         out.printf(
                 "SIGKILL failover benchmark: %s, %d runs, %d writes/s through FailoverDataSource, %d cores%n",
