@@ -1,5 +1,6 @@
 package dev.baton.jdbc;
 
+import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -27,6 +28,30 @@ import org.slf4j.LoggerFactory;
 final class FailoverConnection implements InvocationHandler {
     private static final Logger LOG = LoggerFactory.getLogger(FailoverConnection.class);
     private static final ClassLoader LOADER = FailoverConnection.class.getClassLoader();
+    // Proxy classes resolved once: every borrow and statement creates a proxy, and Proxy.newProxyInstance looks its
+    // class up each time, which showed in the wrapper-overhead benchmark.
+    private static final Constructor<?> CONNECTION_PROXY = proxyConstructor(Connection.class);
+    private static final Constructor<?> STATEMENT_PROXY = proxyConstructor(Statement.class);
+    private static final Constructor<?> PREPARED_PROXY = proxyConstructor(PreparedStatement.class);
+    private static final Constructor<?> CALLABLE_PROXY = proxyConstructor(CallableStatement.class);
+
+    private static Constructor<?> proxyConstructor(Class<?> iface) {
+        try {
+            return Proxy.newProxyInstance(LOADER, new Class<?>[] {iface}, (p, m, a) -> null)
+                    .getClass()
+                    .getConstructor(InvocationHandler.class);
+        } catch (NoSuchMethodException e) {
+            throw new IllegalStateException("no proxy constructor for " + iface, e);
+        }
+    }
+
+    private static Object newProxy(Constructor<?> constructor, InvocationHandler handler) {
+        try {
+            return constructor.newInstance(handler);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot create a proxy", e);
+        }
+    }
 
     private final Connection pooled;
     private final PrimaryPool pool;
@@ -36,7 +61,7 @@ final class FailoverConnection implements InvocationHandler {
     private FailoverConnection(Connection pooled, PrimaryPool pool) {
         this.pooled = pooled;
         this.pool = pool;
-        this.self = (Connection) Proxy.newProxyInstance(LOADER, new Class<?>[] {Connection.class}, this);
+        this.self = (Connection) newProxy(CONNECTION_PROXY, this);
     }
 
     static Connection wrap(Connection pooled, PrimaryPool pool) {
@@ -102,7 +127,10 @@ final class FailoverConnection implements InvocationHandler {
         Class<?> iface = declared == CallableStatement.class
                 ? CallableStatement.class
                 : declared == PreparedStatement.class ? PreparedStatement.class : Statement.class;
-        return (Statement) Proxy.newProxyInstance(LOADER, new Class<?>[] {iface}, new StatementHandler(statement));
+        Constructor<?> constructor = iface == PreparedStatement.class
+                ? PREPARED_PROXY
+                : iface == CallableStatement.class ? CALLABLE_PROXY : STATEMENT_PROXY;
+        return (Statement) newProxy(constructor, new StatementHandler(statement));
     }
 
     private final class StatementHandler implements InvocationHandler {
