@@ -1,0 +1,135 @@
+package dev.baton.orchestrator.recover;
+
+import dev.baton.orchestrator.Fixtures;
+import dev.baton.orchestrator.config.NodeConfig;
+import dev.baton.orchestrator.dialect.Dialect;
+import dev.baton.orchestrator.topology.FailureKind;
+import dev.baton.orchestrator.topology.NodeObservation;
+import dev.baton.orchestrator.topology.Position;
+import dev.baton.registry.NodeRole;
+import java.lang.reflect.Proxy;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A hand-written stand-in for a database family: each node is a role and a position the test sets, and every
+ * action the engines take is recorded. Used where the point is the engines' decisions, not a database.
+ */
+final class FakeDialect implements Dialect {
+    record Node(boolean up, NodeRole role, long position, boolean streaming, boolean readOnly) {}
+
+    final Map<String, Node> nodes = new ConcurrentHashMap<>();
+    final List<String> actions = new CopyOnWriteArrayList<>();
+    volatile boolean catchesUp = true;
+    volatile Runnable onPromote = () -> {};
+
+    @Override
+    public String key() {
+        return "postgresql";
+    }
+
+    @Override
+    public Connection connect(NodeConfig node, Duration timeout) throws SQLException {
+        if (!nodes.get(node.id()).up()) {
+            throw new SQLException("Connection to " + node.address() + " refused", "08001");
+        }
+        return (Connection) Proxy.newProxyInstance(
+                getClass().getClassLoader(),
+                new Class<?>[] {Connection.class},
+                (proxy, method, args) -> switch (method.getName()) {
+                    case "toString" -> node.id();
+                    case "isClosed" -> false;
+                    case "hashCode" -> System.identityHashCode(proxy);
+                    case "equals" -> proxy == args[0];
+                    default -> null;
+                });
+    }
+
+    @Override
+    public NodeObservation observe(Connection connection, NodeConfig node, Instant now) throws SQLException {
+        Node n = nodes.get(node.id());
+        if (!n.up()) {
+            return NodeObservation.unreachable(node, now, FailureKind.CONNECTION, "refused");
+        }
+        Fixtures.Pos p = new Fixtures.Pos(1, n.position());
+        return new NodeObservation(
+                node,
+                now,
+                true,
+                null,
+                null,
+                n.role(),
+                1,
+                p,
+                p,
+                n.streaming(),
+                null,
+                0,
+                n.readOnly() || n.role() == NodeRole.REPLICA,
+                true);
+    }
+
+    @Override
+    public int compare(Position a, Position b) {
+        return Fixtures.ORDER.compare(a, b);
+    }
+
+    @Override
+    public long distance(Position ahead, Position behind) {
+        return Fixtures.ORDER.distance(ahead, behind);
+    }
+
+    @Override
+    public boolean awaitApplied(Connection replica, Instant deadline) {
+        return catchesUp;
+    }
+
+    @Override
+    public void promote(Connection replica, NodeConfig node, Duration timeout) {
+        actions.add("promote " + node.id());
+        Node n = nodes.get(node.id());
+        nodes.put(node.id(), new Node(true, NodeRole.PRIMARY, n.position(), false, false));
+        onPromote.run();
+    }
+
+    @Override
+    public void afterPromotion(Connection primary, List<NodeConfig> replicas) {
+        actions.add("after-promotion");
+    }
+
+    @Override
+    public void repoint(Connection replica, NodeConfig node, NodeConfig primary, String replicationUser) {
+        actions.add("repoint " + node.id() + " to " + primary.id());
+    }
+
+    @Override
+    public void fence(Connection node, Duration drain) {
+        actions.add("fence " + node);
+    }
+
+    @Override
+    public Position currentPosition(Connection primary) {
+        return new Fixtures.Pos(1, nodes.get(primary.toString()).position());
+    }
+
+    @Override
+    public boolean awaitPosition(Connection replica, Position position, Instant deadline) {
+        return catchesUp;
+    }
+
+    @Override
+    public void rejoin(Connection connection, NodeConfig node, NodeConfig primary) {
+        actions.add("rejoin " + node.id() + " to " + primary.id());
+    }
+
+    @Override
+    public void unfence(Connection node) {
+        actions.add("unfence " + node);
+    }
+}
