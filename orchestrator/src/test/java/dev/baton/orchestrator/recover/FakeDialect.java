@@ -111,6 +111,7 @@ final class FakeDialect implements Dialect {
     @Override
     public void fence(Connection node, Duration drain) {
         actions.add("fence " + node);
+        setReadOnly(node.toString(), true);
     }
 
     @Override
@@ -131,5 +132,11 @@ final class FakeDialect implements Dialect {
     @Override
     public void unfence(Connection node) {
         actions.add("unfence " + node);
+        setReadOnly(node.toString(), false);
+    }
+
+    private void setReadOnly(String id, boolean readOnly) {
+        Node n = nodes.get(id);
+        nodes.put(id, new Node(n.up(), n.role(), n.position(), n.streaming(), readOnly));
     }
 }
