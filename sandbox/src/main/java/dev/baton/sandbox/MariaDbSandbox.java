@@ -122,23 +122,7 @@ public final class MariaDbSandbox implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        RuntimeException failure = null;
-        for (MariaDbNode n : nodes) {
-            try {
-                n.kill();
-            } catch (RuntimeException e) {
-                failure = e;
-            }
-        }
-        try {
-            SandboxDir.deleteRecursively(baseDir);
-        } catch (RuntimeException e) {
-            failure = e;
-        }
-        SandboxDir.unregisterHook(shutdownHook);
-        if (failure != null) {
-            throw failure;
-        }
+        SandboxDir.tearDown(nodes, baseDir, shutdownHook);
     }
 
     public static final class Builder {

@@ -177,4 +177,28 @@ final class SandboxDir {
             // the hook is running or about to; close() is idempotent
         }
     }
+
+    /**
+     * What closing a sandbox does, whatever the database: kill every server and wait until it is gone, delete the
+     * base dir, drop the shutdown hook. Every step is tried; the last failure is thrown at the end.
+     */
+    static void tearDown(List<? extends SandboxNode> nodes, Path baseDir, Thread shutdownHook) {
+        RuntimeException failure = null;
+        for (SandboxNode n : nodes) {
+            try {
+                n.kill();
+            } catch (RuntimeException e) {
+                failure = e;
+            }
+        }
+        try {
+            deleteRecursively(baseDir);
+        } catch (RuntimeException e) {
+            failure = e;
+        }
+        unregisterHook(shutdownHook);
+        if (failure != null) {
+            throw failure;
+        }
+    }
 }

@@ -1,0 +1,73 @@
+package dev.baton.orchestrator.recover;
+
+import dev.baton.orchestrator.EventSink;
+import dev.baton.orchestrator.config.ClusterConfig;
+import dev.baton.orchestrator.config.ConfigLoader;
+import dev.baton.orchestrator.coordination.ClusterRegistry;
+import dev.baton.orchestrator.monitor.ClusterMonitor;
+import dev.baton.registry.NodeRole;
+import dev.baton.registry.PrimaryRecord;
+import dev.baton.registry.RegistryClient;
+import dev.baton.registry.RegistryPaths;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.locks.InterProcessMutex;
+import org.apache.curator.test.TestingServer;
+
+/**
+ * A real ZooKeeper and a {@link FakeDialect} cluster pg1 (dead primary, epoch 1), pg2 (replica at 100) and pg3
+ * (replica at 90), with the context the engines run in. Closing it stops everything.
+ */
+final class EngineFixture implements AutoCloseable {
+    final TestingServer zk;
+    final CuratorFramework client;
+    final ClusterRegistry registry;
+    final ClusterMonitor monitor;
+    final FakeDialect dialect = new FakeDialect();
+    final ClusterContext context;
+
+    EngineFixture() throws Exception {
+        zk = new TestingServer(true);
+        client = RegistryClient.start(zk.getConnectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3));
+        ClusterConfig cluster = new ConfigLoader(name -> null)
+                .parse(
+                        """
+                        zookeeper: { connect: "127.0.0.1:1" }
+                        clusters:
+                          - name: orders
+                            dialect: postgresql
+                            user: baton
+                            nodes:
+                              - { id: pg1, host: h, port: 1 }
+                              - { id: pg2, host: h, port: 2 }
+                              - { id: pg3, host: h, port: 3 }
+                        """,
+                        "test")
+                .clusters()
+                .get(0);
+        registry = new ClusterRegistry(client, "orders");
+        monitor = new ClusterMonitor(cluster, dialect, Clock.systemUTC());
+        context = new ClusterContext(
+                cluster,
+                dialect,
+                registry,
+                monitor,
+                new InterProcessMutex(client, RegistryPaths.lock("orders")),
+                () -> true,
+                new EventSink("orders", e -> {}, Clock.systemUTC()),
+                Clock.systemUTC());
+        dialect.nodes.put("pg1", new FakeDialect.Node(false, NodeRole.UNKNOWN, 0, false, false));
+        dialect.nodes.put("pg2", new FakeDialect.Node(true, NodeRole.REPLICA, 100, false, true));
+        dialect.nodes.put("pg3", new FakeDialect.Node(true, NodeRole.REPLICA, 90, false, true));
+        registry.publishFirst(new PrimaryRecord("orders", "pg1", "h", 1, "postgresql", 1, Instant.EPOCH));
+    }
+
+    @Override
+    public void close() throws Exception {
+        monitor.close();
+        client.close();
+        zk.close();
+    }
+}
