@@ -26,6 +26,7 @@ public final class MariaDbSandbox implements AutoCloseable {
     private final MariaDbBinaries binaries;
     private final String user;
     private final String password;
+    private final boolean tuned;
     private final List<MariaDbNode> nodes = new ArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread shutdownHook;
@@ -33,9 +34,15 @@ public final class MariaDbSandbox implements AutoCloseable {
     private MariaDbSandbox(Builder b) {
         this.user = b.user;
         this.password = b.password;
+        this.tuned = b.tuned;
         this.binaries = MariaDbBinaries.locate();
         this.baseDir = SandboxDir.create(PREFIX);
         this.shutdownHook = SandboxDir.registerHook("mariadb-sandbox", this::close);
+    }
+
+    /** True for the labelled tuned profile: a 5 s slave_net_timeout and a 1 s connect retry, not the defaults. */
+    boolean tuned() {
+        return tuned;
     }
 
     public static MariaDbSandbox start(int replicas) throws IOException {
@@ -129,8 +136,18 @@ public final class MariaDbSandbox implements AutoCloseable {
         private int replicas = 2;
         private String user = "baton";
         private String password = "baton-sandbox-secret";
+        private boolean tuned;
 
         private Builder() {}
+
+        /**
+         * The tuned profile, for comparison only: {@code slave_net_timeout = 5} and {@code MASTER_CONNECT_RETRY = 1}.
+         * Without it every replication and timeout setting is the server's default, as on the clusters users run.
+         */
+        public Builder tuned(boolean tuned) {
+            this.tuned = tuned;
+            return this;
+        }
 
         public Builder replicas(int replicas) {
             if (replicas < 0 || replicas > 8) {

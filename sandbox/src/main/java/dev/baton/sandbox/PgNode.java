@@ -275,9 +275,7 @@ public final class PgNode implements SandboxNode {
         if (marker >= 0) {
             text = text.substring(0, marker);
         }
-        long walTimeout = sandbox.walReceiverTimeout().toMillis();
-        String block = String.join(
-                "\n",
+        List<String> lines = new ArrayList<>(List.of(
                 CONF_MARKER,
                 "listen_addresses = '127.0.0.1'",
                 "port = " + port,
@@ -293,13 +291,18 @@ public final class PgNode implements SandboxNode {
                 "hot_standby = on",
                 "wal_keep_size = '256MB'",
                 "synchronous_commit = on",
-                "wal_receiver_timeout = '" + walTimeout + "ms'",
-                "wal_sender_timeout = '" + walTimeout + "ms'",
-                "wal_retrieve_retry_interval = '50ms'",
                 "logging_collector = off",
                 "log_line_prefix = '%m [%p] " + id + " '",
-                "cluster_name = '" + id + "'",
-                "");
+                "cluster_name = '" + id + "'"));
+        if (sandbox.tuned()) {
+            // The labelled tuned profile; by default every replication timeout is the server's own.
+            lines.addAll(List.of(
+                    "wal_receiver_timeout = '5s'",
+                    "wal_sender_timeout = '5s'",
+                    "wal_retrieve_retry_interval = '50ms'"));
+        }
+        lines.add("");
+        String block = String.join("\n", lines);
         writeFile(confBlockFile(), block);
         writeFile(conf, text + block);
     }

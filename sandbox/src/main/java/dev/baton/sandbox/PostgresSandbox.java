@@ -9,7 +9,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Objects;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -32,7 +31,7 @@ public final class PostgresSandbox implements AutoCloseable {
     private final Path socketDir;
     private final String user;
     private final String password;
-    private final Duration walReceiverTimeout;
+    private final boolean tuned;
     private final List<PgNode> nodes = new ArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread shutdownHook;
@@ -40,7 +39,7 @@ public final class PostgresSandbox implements AutoCloseable {
     private PostgresSandbox(Builder b) {
         this.user = b.user;
         this.password = b.password;
-        this.walReceiverTimeout = b.walReceiverTimeout;
+        this.tuned = b.tuned;
         this.binDir = PgBinaries.locate();
         this.baseDir = SandboxDir.create(PREFIX);
         this.shutdownHook = SandboxDir.registerHook("postgres-sandbox", this::close);
@@ -144,8 +143,9 @@ public final class PostgresSandbox implements AutoCloseable {
         return socketDir;
     }
 
-    Duration walReceiverTimeout() {
-        return walReceiverTimeout;
+    /** True for the labelled tuned profile: short replication timeouts instead of the server's defaults. */
+    boolean tuned() {
+        return tuned;
     }
 
     List<String> secrets() {
@@ -187,7 +187,7 @@ public final class PostgresSandbox implements AutoCloseable {
         private int replicas = 2;
         private String user = "baton";
         private String password = "baton-sandbox-secret";
-        private Duration walReceiverTimeout = Duration.ofSeconds(5);
+        private boolean tuned;
 
         private Builder() {}
 
@@ -216,13 +216,13 @@ public final class PostgresSandbox implements AutoCloseable {
             return this;
         }
 
-        public Builder walReceiverTimeout(Duration timeout) {
-            Objects.requireNonNull(timeout, "walReceiverTimeout");
-            if (timeout.isNegative() || timeout.toMillis() < 100) {
-                throw new IllegalArgumentException(
-                        "walReceiverTimeout: " + timeout + " is too short (at least 100 ms)");
-            }
-            this.walReceiverTimeout = timeout;
+        /**
+         * The tuned profile, for comparison only: {@code wal_receiver_timeout} and {@code wal_sender_timeout} of 5 s
+         * and a {@code wal_retrieve_retry_interval} of 50 ms. Without it every replication and timeout setting is the
+         * server's default, as on the clusters users run.
+         */
+        public Builder tuned(boolean tuned) {
+            this.tuned = tuned;
             return this;
         }
 

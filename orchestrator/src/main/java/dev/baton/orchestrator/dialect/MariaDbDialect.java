@@ -106,7 +106,7 @@ public final class MariaDbDialect extends GtidDialect {
     private String changeMaster(Statement st, NodeConfig primary, String replicationUser) throws SQLException {
         return "CHANGE MASTER TO MASTER_HOST=" + literal(st, primary.host()) + ", MASTER_PORT=" + primary.port()
                 + ", MASTER_USER=" + literal(st, replicationUser) + ", MASTER_PASSWORD="
-                + literal(st, cluster.replicationPassword()) + ", MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=1";
+                + literal(st, cluster.replicationPassword()) + ", MASTER_USE_GTID=slave_pos";
     }
 
     @Override
