@@ -13,6 +13,8 @@ public record ClusterEvent(Instant at, String cluster, Kind kind, String node, S
         PRIMARY_UNREACHABLE_BUT_REPLICATING,
         FAILOVER_STARTED,
         PROMOTED,
+        /** A node was asked to promote and has not finished yet: nothing else is promoted meanwhile. */
+        PROMOTION_PENDING,
         PUBLISHED,
         REPOINTED,
         FAILOVER_FINISHED,
@@ -21,6 +23,8 @@ public record ClusterEvent(Instant at, String cluster, Kind kind, String node, S
         SWITCHOVER_FINISHED,
         FENCED,
         UNFENCED,
+        /** A replica holds history the primary lacks: it is not repointed but needs a rewind (rejoin). */
+        REPLICA_DIVERGED,
         NODE_REJOINED
     }
 

@@ -2,6 +2,7 @@ package dev.baton.orchestrator;
 
 import dev.baton.orchestrator.config.ClusterConfig;
 import dev.baton.orchestrator.config.NodeConfig;
+import dev.baton.orchestrator.coordination.ClusterLock;
 import dev.baton.orchestrator.coordination.ClusterRegistry;
 import dev.baton.orchestrator.coordination.Versioned;
 import dev.baton.orchestrator.detect.DetectionInput;
@@ -19,6 +20,7 @@ import dev.baton.orchestrator.topology.Position;
 import dev.baton.orchestrator.topology.Topology;
 import dev.baton.registry.HistoryEntry;
 import dev.baton.registry.NodeState;
+import dev.baton.registry.OperationRecord;
 import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryPaths;
 import java.io.Closeable;
@@ -31,13 +33,14 @@ import java.util.HashSet;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
-import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.state.ConnectionState;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,10 +69,15 @@ public final class ClusterSupervisor implements Closeable {
     private final FailoverEngine engine;
     private final SwitchoverEngine switchover;
     private final OperationSettler settler;
-    private final InterProcessMutex lock;
+    private final ClusterLock lock;
     private final EventSink events;
     private final Clock clock;
     private final ScheduledExecutorService loop;
+    /** Long steps (repoint, rejoin) run here, off the HA loop; their results go back to the loop. */
+    private final ExecutorService background;
+    /** Nodes with a repoint or rejoin running in the background. */
+    private final Set<String> repointing = ConcurrentHashMap.newKeySet();
+
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
     private volatile boolean connected = true;
 
@@ -86,6 +94,17 @@ public final class ClusterSupervisor implements Closeable {
     private Instant lastFailoverAt;
 
     private final Map<String, Instant> lastSeen = new HashMap<>();
+    /** Per replica: the last received position and when it last moved (the silence of a hung primary). */
+    private final Map<String, Position> lastReceived = new HashMap<>();
+
+    private final Map<String, Instant> lastProgress = new HashMap<>();
+    /** When a probe of the published primary last succeeded in this leadership. */
+    private Instant primaryLastContact;
+    /** Failover attempts that did not succeed since the primary was last seen healthy, and when to try again. */
+    private int failedFailovers;
+
+    private Instant failoverNotBefore;
+    private final Set<String> reportedDiverged = new HashSet<>();
 
     public ClusterSupervisor(
             ClusterConfig cluster,
@@ -102,7 +121,7 @@ public final class ClusterSupervisor implements Closeable {
         this.latch = new LeaderLatch(client, RegistryPaths.leader(cluster.name()), orchestratorId);
         this.monitor = new ClusterMonitor(cluster, dialect, clock);
         this.events = new EventSink(cluster.name(), listener, clock);
-        this.lock = new InterProcessMutex(client, RegistryPaths.lock(cluster.name()));
+        this.lock = new ClusterLock(client, RegistryPaths.lock(cluster.name()));
         ClusterContext context =
                 new ClusterContext(cluster, dialect, registry, monitor, lock, this::mayAct, events, clock);
         this.engine = new FailoverEngine(context);
@@ -110,6 +129,11 @@ public final class ClusterSupervisor implements Closeable {
         this.settler = new OperationSettler(context);
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "baton-" + cluster.name());
+            t.setDaemon(true);
+            return t;
+        });
+        this.background = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "baton-" + cluster.name() + "-background");
             t.setDaemon(true);
             return t;
         });
@@ -174,11 +198,15 @@ public final class ClusterSupervisor implements Closeable {
             }
             leading = true;
             primaryFailures = 0;
+            primaryLastContact = null;
+            lastReceived.clear();
+            lastProgress.clear();
             events.emit(ClusterEvent.Kind.LEADING, null, "leading cluster " + cluster.name());
         }
         Topology topology = monitor.probeAll();
         Optional<Versioned<PrimaryRecord>> record = registry.readPrimary();
         String published = record.map(r -> r.value().nodeId()).orElse(null);
+        String address = record.map(r -> r.value().address()).orElse(null);
         Optional<NodeObservation> primaryObs = published == null ? Optional.empty() : topology.node(published);
         if (primaryObs.isPresent() && Detector.countsAsDown(primaryObs.get())) {
             if (primaryFailures++ == 0) {
@@ -186,60 +214,109 @@ public final class ClusterSupervisor implements Closeable {
             }
         } else {
             primaryFailures = 0;
+            primaryObs.filter(NodeObservation::reachable).ifPresent(p -> primaryLastContact = p.at());
             primaryObs.filter(NodeObservation::isPrimary).ifPresent(p -> {
                 lastPrimaryPosition = p.received();
                 lastPrimaryPositionNode = p.id();
             });
         }
-        Verdict verdict = Detector.decide(new DetectionInput(
-                topology,
-                published,
-                primaryFailures,
-                cluster.failureThreshold(),
-                registry.isPaused(),
-                connected,
-                lastFailoverAt,
-                cluster.antiFlapWindow(),
-                clock.instant()));
+        trackProgress(topology);
+        OperationRecord operation = registry.readOperation().orElse(null);
+        boolean paused = registry.isPaused();
+        Verdict verdict = Detector.decide(detectionInput(topology, published, address, primaryFailures, paused));
         report(verdict);
-        updateRejoinState(topology, published);
+        if (!(verdict instanceof Verdict.PrimaryDead)) {
+            failedFailovers = 0;
+            failoverNotBefore = null;
+        }
+        updateRejoinState(topology, published, address, operation);
         publishNodeStates(topology, published);
 
-        if (verdict instanceof Verdict.Bootstrap b && mayAct()) {
-            NodeConfig node = cluster.node(b.primary()).orElseThrow();
+        Round.Action action = Round.next(new Round.Input(
+                mayAct(),
+                verdict,
+                topology,
+                published,
+                address,
+                operation,
+                Set.copyOf(needsRejoin),
+                Set.copyOf(repointing),
+                operation == null && verdict instanceof Verdict.Healthy && registry.hasPendingRequest(),
+                failoverNotBefore,
+                clock.instant()));
+        return execute(action, topology, record, verdict);
+    }
+
+    /** Carries out the round's action; returns how long to wait before the next round. */
+    private Duration execute(
+            Round.Action action, Topology topology, Optional<Versioned<PrimaryRecord>> record, Verdict verdict)
+            throws Exception {
+        String published = record.map(r -> r.value().nodeId()).orElse(null);
+        if (action instanceof Round.Action.Settle settle) {
+            OperationSettler.Result result = settler.settle(topology);
+            if (result == OperationSettler.Result.PUBLISHED && settle.operation() != null) {
+                needsRejoin.add(settle.operation().fromNode());
+                if (settle.operation().kind().equals("failover")) {
+                    lastFailoverAt = clock.instant();
+                }
+                primaryFailures = 0;
+                lastPrimaryPosition = null;
+            }
+            return result == OperationSettler.Result.WAITING ? cluster.recheckInterval() : Duration.ZERO;
+        }
+        if (action instanceof Round.Action.Bootstrap b) {
+            NodeConfig node = cluster.node(b.node()).orElseThrow();
             registry.publishFirst(new PrimaryRecord(
                     cluster.name(), node.id(), node.host(), node.port(), dialect.key(), 1, clock.instant()));
             events.emit(ClusterEvent.Kind.BOOTSTRAPPED, node.id(), "published " + node.id() + " as primary, epoch 1");
-        } else if (verdict instanceof Verdict.PrimaryDead dead && dead.actionable() && mayAct()) {
-            Position position = published.equals(lastPrimaryPositionNode) ? lastPrimaryPosition : null;
-            engine.failover(record.get(), position, Set.copyOf(needsRejoin), primaryFailures + 1, firstFailureAt)
-                    .ifPresent(outcome -> {
-                        needsRejoin.add(outcome.oldPrimary());
-                        lastFailoverAt = clock.instant();
-                        primaryFailures = 0;
-                        lastPrimaryPosition = null;
-                    });
             return cluster.pollInterval();
         }
-        if (settler.needed(topology, record)) {
-            settler.settle(topology);
-            return Duration.ZERO; // decide again on a fresh round
+        if (action instanceof Round.Action.FailOver) {
+            String address = record.get().value().address();
+            Position position = published.equals(lastPrimaryPositionNode) ? lastPrimaryPosition : null;
+            int confirmed = primaryFailures;
+            Optional<FailoverEngine.Outcome> outcome = engine.failover(
+                    record.get(),
+                    position,
+                    Set.copyOf(needsRejoin),
+                    fresh -> {
+                        trackProgress(fresh);
+                        return Detector.decide(detectionInput(fresh, published, address, confirmed + 1, paused()));
+                    },
+                    firstFailureAt);
+            if (outcome.isPresent()) {
+                needsRejoin.add(outcome.get().oldPrimary());
+                lastFailoverAt = clock.instant();
+                primaryFailures = 0;
+                lastPrimaryPosition = null;
+                failedFailovers = 0;
+                failoverNotBefore = null;
+            } else if (registry.readOperation().isEmpty()) {
+                // refused, cancelled or failed: try again, less and less often (a pending promotion is settled)
+                failedFailovers++;
+                long factor = 1L << Math.min(10, failedFailovers - 1);
+                Duration wait = cluster.pollInterval().multipliedBy(factor);
+                failoverNotBefore = clock.instant().plus(wait.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : wait);
+            }
+            return cluster.pollInterval();
         }
-        for (String node : Detector.toFence(topology, published)) {
-            fence(node, published);
+        if (action instanceof Round.Action.Fence f) {
+            for (String node : f.nodes()) {
+                fence(node, published);
+            }
+            return cluster.pollInterval();
         }
-        if (primaryFailures == 0 && mayAct()) {
+        if (action instanceof Round.Action.Switchover) {
             Optional<ClusterRegistry.Request> request = registry.nextPendingRequest();
             if (request.isPresent()) {
                 SwitchoverEngine.Outcome outcome = switchover.run(request.get(), Set.copyOf(needsRejoin));
                 if (outcome.promoted()) {
                     lastPrimaryPosition = null;
-                    if (outcome.oldPrimaryRejoined()) {
-                        needsRejoin.remove(outcome.oldPrimary());
-                        fenced.remove(outcome.oldPrimary());
-                    } else {
-                        needsRejoin.add(outcome.oldPrimary());
-                        fenced.add(outcome.oldPrimary());
+                    needsRejoin.addAll(outcome.toRejoin());
+                    fenced.addAll(outcome.toRejoin());
+                    NodeConfig primary = cluster.node(outcome.newPrimary()).orElseThrow();
+                    for (String node : outcome.toRejoin()) {
+                        rejoinInBackground(cluster.node(node).orElseThrow(), primary);
                     }
                 } else if (outcome.fencedTarget() != null) {
                     needsRejoin.add(outcome.fencedTarget());
@@ -247,8 +324,124 @@ public final class ClusterSupervisor implements Closeable {
                 }
                 return Duration.ZERO;
             }
+            return cluster.pollInterval();
+        }
+        if (action instanceof Round.Action.Repoint r) {
+            NodeObservation primary = topology.node(published).orElseThrow();
+            String fork = record.get().value().forkPosition();
+            for (String id : r.nodes()) {
+                NodeObservation replica = topology.node(id).orElseThrow();
+                if (dialect.canFollow(replica, primary, fork)) {
+                    repointInBackground(replica.node(), primary.node());
+                } else {
+                    needsRejoin.add(id);
+                    if (reportedDiverged.add(id)) {
+                        events.emit(
+                                ClusterEvent.Kind.REPLICA_DIVERGED,
+                                id,
+                                id + " replicates from " + replica.upstream() + ", not from the primary " + published
+                                        + ", and holds history the primary lacks ("
+                                        + (replica.received() == null
+                                                ? "?"
+                                                : replica.received().text()) + ", fork "
+                                        + fork + "): not repointed; needs rejoin");
+                    }
+                }
+            }
+            return cluster.pollInterval();
         }
         return primaryFailures > 0 ? cluster.recheckInterval() : cluster.pollInterval();
+    }
+
+    private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+    /** Whether the cluster is paused; when that cannot be read, as if it were (no failover on a guess). */
+    private boolean paused() {
+        try {
+            return registry.isPaused();
+        } catch (Exception e) {
+            return true;
+        }
+    }
+
+    private DetectionInput detectionInput(
+            Topology topology, String published, String address, int failures, boolean paused) {
+        return new DetectionInput(
+                topology,
+                published,
+                address,
+                failures,
+                cluster.failureThreshold(),
+                paused,
+                connected,
+                lastFailoverAt,
+                cluster.antiFlapWindow(),
+                lastProgress,
+                primaryLastContact,
+                cluster.primarySilence(),
+                clock.instant());
+    }
+
+    /** Remembers, per replica, when its received position last moved. */
+    private void trackProgress(Topology topology) {
+        for (NodeObservation n : topology.nodes()) {
+            if (!n.isReplica()) {
+                lastReceived.remove(n.id());
+                lastProgress.remove(n.id());
+                continue;
+            }
+            Position before = lastReceived.put(n.id(), n.received());
+            if (before == null
+                    || n.received() == null
+                    || dialect.compare(n.received(), before) != 0
+                    || !lastProgress.containsKey(n.id())) {
+                lastProgress.put(n.id(), n.at());
+            }
+        }
+    }
+
+    private void repointInBackground(NodeConfig replica, NodeConfig primary) {
+        if (!repointing.add(replica.id())) {
+            return;
+        }
+        background.execute(() -> {
+            try (Connection c = dialect.connect(replica, ADMIN_TIMEOUT)) {
+                dialect.repoint(c, replica, primary, cluster.replicationUser());
+                events.emit(
+                        ClusterEvent.Kind.REPOINTED,
+                        replica.id(),
+                        replica.id() + " replicated from elsewhere: now replicates from " + primary.id());
+            } catch (Exception e) {
+                log.warn(
+                        "[{}] repointing {} to {} failed (retried next round): {}",
+                        cluster.name(),
+                        replica.id(),
+                        primary.id(),
+                        SqlFailures.describe(e, cluster.password()));
+            } finally {
+                repointing.remove(replica.id());
+            }
+        });
+    }
+
+    private void rejoinInBackground(NodeConfig node, NodeConfig primary) {
+        if (!repointing.add(node.id())) {
+            return;
+        }
+        background.execute(() -> {
+            try (Connection c = dialect.connect(node, ADMIN_TIMEOUT)) {
+                dialect.rejoin(c, node, primary);
+                log.info("[{}] rejoin of {} as a replica of {} done", cluster.name(), node.id(), primary.id());
+            } catch (Exception e) {
+                events.emit(
+                        ClusterEvent.Kind.REPLICA_DIVERGED,
+                        node.id(),
+                        "rejoin of " + node.id() + " as a replica of " + primary.id() + " failed: "
+                                + SqlFailures.describe(e, cluster.password()) + "; needs rejoin by an operator");
+            } finally {
+                repointing.remove(node.id());
+            }
+        });
     }
 
     private void report(Verdict verdict) {
@@ -268,12 +461,21 @@ public final class ClusterSupervisor implements Closeable {
         }
     }
 
-    /** A node Baton demoted stays excluded until an operator has rebuilt it into a streaming replica. */
-    private void updateRejoinState(Topology topology, String published) {
+    /**
+     * A node Baton demoted (or found diverged) stays excluded until it streams again as a replica of the published
+     * primary. A node an operation is promoting is never counted as a stale primary.
+     */
+    private void updateRejoinState(Topology topology, String published, String address, OperationRecord operation) {
         for (NodeObservation n : topology.nodes()) {
-            if (needsRejoin.contains(n.id()) && n.isReplica() && n.streaming()) {
+            if (needsRejoin.contains(n.id())
+                    && n.isReplica()
+                    && n.streaming()
+                    && address != null
+                    && address.equalsIgnoreCase(n.upstream())
+                    && !repointing.contains(n.id())) {
                 needsRejoin.remove(n.id());
                 fenced.remove(n.id());
+                reportedDiverged.remove(n.id());
                 events.emit(
                         ClusterEvent.Kind.NODE_REJOINED,
                         n.id(),
@@ -282,7 +484,9 @@ public final class ClusterSupervisor implements Closeable {
         }
         if (published != null) {
             for (String id : Detector.toFence(topology, published)) {
-                needsRejoin.add(id);
+                if (operation == null || !id.equals(operation.toNode())) {
+                    needsRejoin.add(id);
+                }
             }
         }
     }
@@ -301,9 +505,13 @@ public final class ClusterSupervisor implements Closeable {
             }
             locked = true;
             Optional<Versioned<PrimaryRecord>> now = registry.readPrimary();
-            if (now.isEmpty() || !now.get().value().nodeId().equals(published) || !mayAct()) {
+            if (now.isEmpty()
+                    || !now.get().value().nodeId().equals(published)
+                    || registry.readOperation().isPresent()
+                    || !mayAct()) {
                 return;
             }
+            registry.checkHeld(lock.heldPath());
             try (Connection c = dialect.connect(node, ADMIN_TIMEOUT)) {
                 dialect.fence(c);
             }
@@ -399,6 +607,7 @@ public final class ClusterSupervisor implements Closeable {
             return;
         }
         loop.shutdownNow();
+        background.shutdownNow();
         try {
             loop.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -24,6 +24,9 @@ import java.util.Optional;
  * @param drainTimeout switchover: how long in-flight transactions on the old primary may take before their
  *     sessions are ended
  * @param rejoinTimeout how long a rejoin (command or SQL) may take
+ * @param primarySilence how long the replicas that follow an unreachable primary may receive nothing, although their
+ *     receivers still claim to be connected, before the primary counts as hung or isolated (the receivers' own
+ *     timeouts are 60 s by default)
  */
 public record ClusterConfig(
         String name,
@@ -44,7 +47,8 @@ public record ClusterConfig(
         String replicationPassword,
         String rejoinCommand,
         Duration drainTimeout,
-        Duration rejoinTimeout) {
+        Duration rejoinTimeout,
+        Duration primarySilence) {
 
     public enum Dialect {
         POSTGRESQL("postgresql"),

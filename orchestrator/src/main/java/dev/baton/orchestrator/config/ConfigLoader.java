@@ -131,6 +131,8 @@ public final class ConfigLoader {
         Duration drain = c.duration("drainTimeout", Duration.ofSeconds(2), Duration.ZERO, Duration.ofMinutes(10));
         Duration rejoinTimeout =
                 c.duration("rejoinTimeout", Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofHours(1));
+        Duration silence =
+                c.duration("primarySilence", Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofMinutes(10));
 
         List<NodeConfig> nodes = new ArrayList<>();
         Set<String> ids = new HashSet<>();
@@ -179,7 +181,8 @@ public final class ConfigLoader {
                 replicationPassword,
                 rejoinCommand,
                 drain,
-                rejoinTimeout);
+                rejoinTimeout,
+                silence);
     }
 
     /** A mapping being read: remembers which keys were used so that the rest can be reported as unknown. */

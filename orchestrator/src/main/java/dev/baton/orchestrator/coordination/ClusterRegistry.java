@@ -12,8 +12,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.transaction.CuratorOp;
 import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.OpResult;
 import org.apache.zookeeper.data.Stat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,17 +64,56 @@ public final class ClusterRegistry {
         }
     }
 
-    /** Replaces the record read at {@code expectedVersion}; throws when anyone wrote it since. */
-    public void publish(PrimaryRecord record, int expectedVersion) throws Exception {
+    /**
+     * Replaces the record read at {@code expectedVersion} and deletes the operation record, in one ZooKeeper
+     * transaction that also checks {@code guard}, the cluster-lock node this orchestrator holds.
+     *
+     * @throws StaleWriteException when anyone wrote the record since
+     * @throws LostLockException when the lock node is gone (the session that held it expired): nothing was written
+     */
+    public void publish(PrimaryRecord record, int expectedVersion, String guard) throws Exception {
+        List<CuratorOp> ops = new ArrayList<>();
+        ops.add(client.transactionOp()
+                .setData()
+                .withVersion(expectedVersion)
+                .forPath(RegistryPaths.primary(cluster), RegistryJson.write(record)));
+        if (client.checkExists().forPath(RegistryPaths.operation(cluster)) != null) {
+            ops.add(client.transactionOp().delete().forPath(RegistryPaths.operation(cluster)));
+        }
         try {
-            // idempotent: a retry after a lost connection whose first attempt landed is not reported as a lost race
-            client.setData()
-                    .idempotent()
-                    .withVersion(expectedVersion)
-                    .forPath(RegistryPaths.primary(cluster), RegistryJson.write(record));
+            guarded(guard, ops);
         } catch (KeeperException.BadVersionException | KeeperException.NoNodeException e) {
             throw new StaleWriteException("the primary record of cluster " + cluster + " changed since version "
                     + expectedVersion + " was read; epoch " + record.epoch() + " not published");
+        }
+    }
+
+    /**
+     * Runs {@code ops} in one transaction that first checks {@code guard} exists.
+     *
+     * @throws LostLockException when {@code guard} is null or gone
+     * @throws KeeperException the failure of the first other operation that failed
+     */
+    private void guarded(String guard, List<CuratorOp> ops) throws Exception {
+        if (guard == null) {
+            throw new LostLockException("this orchestrator does not hold the lock of cluster " + cluster);
+        }
+        List<CuratorOp> all = new ArrayList<>();
+        all.add(client.transactionOp().check().forPath(guard));
+        all.addAll(ops);
+        try {
+            client.transaction().forOperations(all);
+        } catch (KeeperException e) {
+            List<OpResult> results = e.getResults();
+            if (results != null
+                    && !results.isEmpty()
+                    && results.get(0) instanceof OpResult.ErrorResult first
+                    && first.getErr() != KeeperException.Code.OK.intValue()
+                    && first.getErr() != KeeperException.Code.RUNTIMEINCONSISTENCY.intValue()) {
+                throw new LostLockException("the lock of cluster " + cluster + " held at " + guard
+                        + " is gone (ZooKeeper session expired?): not acting");
+            }
+            throw e;
         }
     }
 
@@ -85,18 +126,21 @@ public final class ClusterRegistry {
     }
 
     /**
-     * Publishes {@code record} after its node was promoted, retrying lost connections for up to {@code patience}
-     * (safe even after losing leadership: the write is versioned). A version conflict is resolved by reading the
-     * record again: if it names our node at our epoch or later, our write (or an equivalent one) is in place.
+     * Publishes {@code record} after its node was promoted (deleting the operation record in the same transaction,
+     * under {@code guard}), retrying lost connections for up to {@code patience}. A version conflict is resolved by
+     * reading the record again: if it names our node at our epoch or later, our write (or an equivalent one) is in
+     * place.
      *
-     * @throws Exception when it could not tell within {@code patience} (ZooKeeper unreachable, leadership lost)
+     * @throws LostLockException when this orchestrator no longer holds the cluster lock: it must stop acting; the
+     *     operation record stays for the next leader to settle
+     * @throws Exception when it could not tell within {@code patience} (ZooKeeper unreachable)
      */
-    public Publication publishAfterPromotion(PrimaryRecord record, int expectedVersion, java.time.Duration patience)
-            throws Exception {
+    public Publication publishAfterPromotion(
+            PrimaryRecord record, int expectedVersion, String guard, java.time.Duration patience) throws Exception {
         long deadline = System.nanoTime() + patience.toNanos();
         while (true) {
             try {
-                publish(record, expectedVersion);
+                publish(record, expectedVersion, guard);
                 return Publication.PUBLISHED;
             } catch (StaleWriteException e) {
                 Optional<Versioned<PrimaryRecord>> now = readPrimary();
@@ -104,6 +148,8 @@ public final class ClusterRegistry {
                         && now.get().value().nodeId().equals(record.nodeId())
                         && now.get().value().epoch() >= record.epoch();
                 return ours ? Publication.PUBLISHED : Publication.LOST;
+            } catch (LostLockException e) {
+                throw e;
             } catch (Exception e) {
                 if (System.nanoTime() > deadline) {
                     throw e;
@@ -150,6 +196,8 @@ public final class ClusterRegistry {
                         client.getData().forPath(RegistryPaths.node(cluster, child)), NodeState.class));
             } catch (KeeperException.NoNodeException e) {
                 // removed between listing and reading
+            } catch (IllegalArgumentException e) {
+                skipped(RegistryPaths.nodes(cluster) + "/" + child, "node state");
             }
         }
         return states;
@@ -175,25 +223,54 @@ public final class ClusterRegistry {
         }
         List<HistoryEntry> entries = new ArrayList<>();
         for (String child : children.stream().sorted().toList()) {
-            entries.add(RegistryJson.read(
-                    client.getData().forPath(RegistryPaths.history(cluster) + "/" + child), HistoryEntry.class));
+            String path = RegistryPaths.history(cluster) + "/" + child;
+            try {
+                entries.add(RegistryJson.read(client.getData().forPath(path), HistoryEntry.class));
+            } catch (KeeperException.NoNodeException e) {
+                // removed between listing and reading
+            } catch (IllegalArgumentException e) {
+                skipped(path, "history entry");
+            }
         }
         return entries;
     }
 
-    public void writeOperation(OperationRecord operation) throws Exception {
-        client.create()
-                .orSetData()
-                .creatingParentContainersIfNeeded()
-                .forPath(RegistryPaths.operation(cluster), RegistryJson.write(operation));
+    private final java.util.Set<String> reportedInvalid = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /** An entry that is not what Baton wrote is skipped: said once per path, never echoed. */
+    private void skipped(String path, String what) {
+        if (reportedInvalid.add(path)) {
+            log.warn("{} is not a valid {}: skipped (delete it with ZooKeeper's CLI)", path, what);
+        }
     }
 
-    public void clearOperation() throws Exception {
+    /** Writes the operation record under {@code guard}, the cluster-lock node this orchestrator holds. */
+    public void writeOperation(OperationRecord operation, String guard) throws Exception {
+        String path = RegistryPaths.operation(cluster);
+        byte[] data = RegistryJson.write(operation);
+        if (client.checkExists().forPath(path) == null) {
+            try {
+                guarded(guard, List.of(client.transactionOp().create().forPath(path, data)));
+                return;
+            } catch (KeeperException.NodeExistsException e) {
+                // written by our own earlier attempt whose answer was lost: overwrite below
+            }
+        }
+        guarded(guard, List.of(client.transactionOp().setData().forPath(path, data)));
+    }
+
+    /** Deletes the operation record under {@code guard}; nothing to do when it is gone already. */
+    public void clearOperation(String guard) throws Exception {
         try {
-            client.delete().forPath(RegistryPaths.operation(cluster));
+            guarded(guard, List.of(client.transactionOp().delete().forPath(RegistryPaths.operation(cluster))));
         } catch (KeeperException.NoNodeException e) {
             // already gone
         }
+    }
+
+    /** Checks that {@code guard} still exists: the last word before an action on a database under the lock. */
+    public void checkHeld(String guard) throws Exception {
+        guarded(guard, List.of());
     }
 
     // ---------------------------------------------------------------- requests (CLI -> leader)
@@ -239,6 +316,11 @@ public final class ClusterRegistry {
             return request;
         }
         return Optional.empty();
+    }
+
+    /** True when a switchover request waits to be carried out. */
+    public boolean hasPendingRequest() throws Exception {
+        return nextPendingRequest().isPresent();
     }
 
     public Optional<Request> readRequest(String path) throws Exception {

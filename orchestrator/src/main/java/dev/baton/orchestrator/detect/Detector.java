@@ -4,12 +4,15 @@ import dev.baton.orchestrator.topology.FailureKind;
 import dev.baton.orchestrator.topology.NodeObservation;
 import dev.baton.orchestrator.topology.Topology;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
  * Pure decisions over a topology snapshot. A primary is dead only when the orchestrator failed enough
- * consecutive probes of it <b>and</b> every reachable replica has lost its upstream (no WAL receiver / IO
- * thread streaming). The topology is assumed flat: every replica replicates from the primary.
+ * consecutive probes of it <b>and</b> every reachable replica that follows it confirms the loss: its receiver (WAL
+ * receiver, IO thread) is down, or it has received nothing for the silence window although connected (a hung or
+ * isolated primary). Replicas that replicate from elsewhere are no evidence either way.
  */
 public final class Detector {
     private Detector() {}
@@ -39,23 +42,76 @@ public final class Detector {
         if (in.primaryFailures() < in.failureThreshold()) {
             return new Verdict.PrimarySuspect(primary, in.primaryFailures(), in.failureThreshold());
         }
-        List<NodeObservation> replicas = topology.nodes().stream()
+        List<NodeObservation> followers = topology.nodes().stream()
                 .filter(n -> !n.id().equals(primary))
                 .filter(NodeObservation::isReplica)
+                .filter(n -> follows(n, in.publishedAddress()))
                 .toList();
-        if (replicas.isEmpty()) {
-            return new Verdict.PrimaryUnconfirmed(primary, "no replica is reachable to confirm it");
+        if (followers.isEmpty()) {
+            return new Verdict.PrimaryUnconfirmed(primary, "no reachable replica follows it to confirm it");
         }
-        List<String> streaming = replicas.stream()
-                .filter(NodeObservation::streaming)
+        List<String> live = new ArrayList<>();
+        List<String> lost = new ArrayList<>();
+        List<String> silent = new ArrayList<>();
+        for (NodeObservation f : followers) {
+            if (!f.streaming()) {
+                lost.add(f.id());
+            } else if (quietFor(f, in).compareTo(in.silence()) >= 0) {
+                silent.add(f.id() + " (nothing received for " + quietFor(f, in).toMillis() + " ms)");
+            } else {
+                live.add(f.id());
+            }
+        }
+        if (!live.isEmpty()) {
+            return new Verdict.PrimaryUnreachableButReplicating(primary, live);
+        }
+        StringBuilder evidence = new StringBuilder(in.primaryFailures() + " failed probes; ");
+        if (!lost.isEmpty()) {
+            evidence.append(lost.size()).append(" reachable replica(s) lost their upstream");
+        }
+        if (!silent.isEmpty()) {
+            evidence.append(lost.isEmpty() ? "" : "; ")
+                    .append("receiving nothing although connected: ")
+                    .append(String.join(", ", silent));
+        }
+        return new Verdict.PrimaryDead(primary, evidence.toString(), blocker(in));
+    }
+
+    /** How long {@code f} has received nothing new, counted from no earlier than the primary's last answer. */
+    private static Duration quietFor(NodeObservation f, DetectionInput in) {
+        Instant since = in.lastProgress().get(f.id());
+        if (in.primaryLastContact() != null
+                && (since == null || in.primaryLastContact().isAfter(since))) {
+            since = in.primaryLastContact();
+        }
+        return since == null ? Duration.ZERO : Duration.between(since, in.now());
+    }
+
+    /**
+     * Whether {@code replica} replicates from {@code address} (host:port, hosts compared without case). A replica
+     * whose source is unknown counts as following; with no address, every replica does.
+     */
+    public static boolean follows(NodeObservation replica, String address) {
+        return address == null
+                || replica.upstream() == null
+                || replica.upstream().equalsIgnoreCase(address);
+    }
+
+    /**
+     * Reachable replicas (other than {@code published}) that replicate from somewhere else than the published
+     * primary: a repoint that failed, or a switchover that did not reach them. They are repointed, and never count
+     * as evidence about the primary.
+     */
+    public static List<String> strays(Topology topology, String published, String address) {
+        if (published == null || address == null) {
+            return List.of();
+        }
+        return topology.nodes().stream()
+                .filter(NodeObservation::isReplica)
+                .filter(n -> !n.id().equals(published))
+                .filter(n -> n.upstream() != null && !follows(n, address))
                 .map(NodeObservation::id)
                 .toList();
-        if (!streaming.isEmpty()) {
-            return new Verdict.PrimaryUnreachableButReplicating(primary, streaming);
-        }
-        String evidence = in.primaryFailures() + " failed probes; " + replicas.size()
-                + " reachable replica(s) lost their upstream";
-        return new Verdict.PrimaryDead(primary, evidence, blocker(in));
     }
 
     private static String blocker(DetectionInput in) {

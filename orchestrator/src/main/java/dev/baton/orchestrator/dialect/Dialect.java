@@ -63,6 +63,15 @@ public interface Dialect extends PositionOrder {
      */
     void rejoin(Connection connection, NodeConfig node, NodeConfig primary) throws Exception;
 
+    /**
+     * Whether {@code replica} can stream from {@code primary} as it is, without a rewind: it holds nothing that the
+     * primary's history lacks. {@code fork} is where the primary's history left its predecessor's, in the text form
+     * of {@link Position#text()} (the {@code forkPosition} of the primary record), or null when unknown. When in
+     * doubt the answer is false: a replica repointed past the fork loops on an error while Baton reports it as
+     * following.
+     */
+    boolean canFollow(NodeObservation replica, NodeObservation primary, String fork);
+
     /** Undoes {@link #fence}. */
     void unfence(Connection node) throws SQLException;
 }

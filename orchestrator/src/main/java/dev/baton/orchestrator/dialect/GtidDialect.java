@@ -49,6 +49,17 @@ abstract sealed class GtidDialect implements Dialect permits MariaDbDialect, MyS
         return ((GtidSet) candidateApplied).errantAgainst((GtidSet) primaryLast);
     }
 
+    /** A replica follows when every transaction it applied or received is in the primary's history. */
+    @Override
+    public boolean canFollow(NodeObservation replica, NodeObservation primary, String fork) {
+        GtidSet held = (GtidSet) (replica.received() != null ? replica.received() : replica.applied());
+        if (held == null) {
+            return true;
+        }
+        GtidSet history = (GtidSet) primary.received();
+        return history != null && history.contains(held);
+    }
+
     @Override
     public String distanceUnit() {
         return "transactions";

@@ -21,6 +21,17 @@ record PgPosition(long timeline, long lsn) implements Position {
                 + Long.toHexString(lsn & 0xFFFFFFFFL).toUpperCase();
     }
 
+    /** Reads back {@link #text()}; null when {@code text} is not in that form. */
+    static PgPosition parse(String text) {
+        if (text == null) {
+            return null;
+        }
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                        "([0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}) \\(timeline ([0-9]{1,10})\\)")
+                .matcher(text.strip());
+        return m.matches() ? new PgPosition(Long.parseLong(m.group(2)), parseLsn(m.group(1))) : null;
+    }
+
     @Override
     public String text() {
         return formatLsn(lsn) + " (timeline " + timeline + ")";

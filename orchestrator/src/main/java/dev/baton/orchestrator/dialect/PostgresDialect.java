@@ -35,7 +35,8 @@ public final class PostgresDialect implements Dialect {
                           OR pg_last_wal_receive_lsn() IS NULL
                           OR pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0
                         ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0) END AS replay_delay,
-                   w.status AS receiver_status, w.sender_host, w.sender_port, w.received_tli
+                   w.status AS receiver_status, w.sender_host, w.sender_port, w.received_tli,
+                   (SELECT setting FROM pg_settings WHERE name = 'primary_conninfo') AS conninfo
               FROM (SELECT 1) AS one LEFT JOIN pg_stat_wal_receiver AS w ON true
             """;
 
@@ -109,8 +110,13 @@ public final class PostgresDialect implements Dialect {
             if (receive == null || (replay != null && replay.lsn() > receive.lsn())) {
                 receive = replay;
             }
+            // Where the replica is configured to stream from (also while its receiver is down); the live sender when
+            // the setting cannot be read (it needs pg_read_all_settings).
+            String upstream = conninfoAddress(rs.getString("conninfo"));
             String senderHost = rs.getString("sender_host");
-            String upstream = senderHost == null ? null : senderHost + ":" + rs.getInt("sender_port");
+            if (upstream == null && senderHost != null) {
+                upstream = senderHost + ":" + rs.getInt("sender_port");
+            }
             return new NodeObservation(
                     node,
                     now,
@@ -155,26 +161,56 @@ public final class PostgresDialect implements Dialect {
                 deadline);
     }
 
+    /**
+     * Asks for the promotion first and clears a fence only once recovery has ended: a configuration reload that
+     * reaches the startup process together with the promote request can make it sleep out
+     * {@code wal_retrieve_retry_interval} (5 s by default) before it notices. The request is sent again every
+     * {@value #PROMOTE_REPEAT_MS} ms while the node is still in recovery, which wakes it from that sleep too.
+     *
+     * @throws SQLException when the promotion has not finished within {@code timeout}: it was requested and may
+     *     still finish, so the caller must keep treating this node as being promoted
+     */
     @Override
     public void promote(Connection replica, NodeConfig node, Duration timeout) throws SQLException {
         try (Statement st = replica.createStatement()) {
-            unfence(st);
-            // pg_promote(wait => true) checks for the end of recovery only every 100 ms; asking ourselves every
-            // 5 ms saves most of that from every failover.
-            st.execute("SELECT pg_promote(false)");
             Instant deadline = Instant.now().plus(timeout);
+            Instant nextRequest = Instant.MIN;
             while (true) {
-                try (ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
-                    rs.next();
-                    if (!rs.getBoolean(1)) {
-                        return;
-                    }
+                if (!inRecovery(st)) {
+                    unfence(st);
+                    return;
+                }
+                if (!Instant.now().isBefore(nextRequest)) {
+                    requestPromotion(st);
+                    nextRequest = Instant.now().plusMillis(PROMOTE_REPEAT_MS);
                 }
                 if (Instant.now().isAfter(deadline)) {
-                    throw new SQLException(
-                            "promotion of " + node.id() + " did not finish within " + timeout.toMillis() + " ms");
+                    throw new SQLException("promotion of " + node.id() + " was requested but had not finished after "
+                            + timeout.toMillis() + " ms; it may still finish");
                 }
+                // pg_promote(wait => true) checks for the end of recovery only every 100 ms; asking ourselves every
+                // 5 ms saves most of that from every failover.
                 pause(Duration.ofMillis(5));
+            }
+        }
+    }
+
+    private static final long PROMOTE_REPEAT_MS = 200;
+
+    private static boolean inRecovery(Statement st) throws SQLException {
+        try (ResultSet rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
+            rs.next();
+            return rs.getBoolean(1);
+        }
+    }
+
+    private static void requestPromotion(Statement st) throws SQLException {
+        try {
+            st.execute("SELECT pg_promote(false)");
+        } catch (SQLException e) {
+            // 55000: recovery ended between our check and the request: the next check sees it
+            if (!"55000".equals(e.getSQLState())) {
+                throw e;
             }
         }
     }
@@ -291,6 +327,31 @@ public final class PostgresDialect implements Dialect {
         RejoinCommand.run(RejoinCommand.render(template, node, primary), node, cluster.rejoinTimeout());
     }
 
+    /**
+     * A replica on the primary's timeline follows when it is not ahead of it; one on the timeline just before, when it
+     * received nothing past the fork; anything else (a newer timeline, two switches behind, an unknown fork) needs a
+     * rewind.
+     */
+    @Override
+    public boolean canFollow(NodeObservation replica, NodeObservation primary, String fork) {
+        PgPosition r = (PgPosition) replica.received();
+        PgPosition p = (PgPosition) primary.received();
+        if (r == null) {
+            return true;
+        }
+        if (p == null) {
+            return false;
+        }
+        if (replica.timeline() == primary.timeline()) {
+            return Long.compareUnsigned(r.lsn(), p.lsn()) <= 0;
+        }
+        PgPosition f = PgPosition.parse(fork);
+        return f != null
+                && replica.timeline() + 1 == primary.timeline()
+                && f.timeline() == replica.timeline()
+                && Long.compareUnsigned(r.lsn(), f.lsn()) <= 0;
+    }
+
     @Override
     public void unfence(Connection node) throws SQLException {
         try (Statement st = node.createStatement()) {
@@ -302,6 +363,60 @@ public final class PostgresDialect implements Dialect {
         st.execute("SET default_transaction_read_only = off");
         st.execute("ALTER SYSTEM RESET default_transaction_read_only");
         st.execute("SELECT pg_reload_conf()");
+    }
+
+    /**
+     * The {@code host:port} a {@code primary_conninfo} connection string points at (port 5432 when absent), or null
+     * when it is empty or names no single host.
+     */
+    static String conninfoAddress(String conninfo) {
+        if (conninfo == null || conninfo.isBlank()) {
+            return null;
+        }
+        Map<String, String> values = new java.util.HashMap<>();
+        int i = 0;
+        int n = conninfo.length();
+        while (i < n) {
+            while (i < n && Character.isWhitespace(conninfo.charAt(i))) {
+                i++;
+            }
+            int eq = conninfo.indexOf('=', i);
+            if (eq < 0) {
+                break;
+            }
+            String key = conninfo.substring(i, eq).strip();
+            i = eq + 1;
+            while (i < n && Character.isWhitespace(conninfo.charAt(i))) {
+                i++;
+            }
+            StringBuilder value = new StringBuilder();
+            if (i < n && conninfo.charAt(i) == '\'') {
+                i++;
+                while (i < n && conninfo.charAt(i) != '\'') {
+                    char c = conninfo.charAt(i++);
+                    if (c == '\\' && i < n) {
+                        c = conninfo.charAt(i++);
+                    }
+                    value.append(c);
+                }
+                i++;
+            } else {
+                while (i < n && !Character.isWhitespace(conninfo.charAt(i))) {
+                    char c = conninfo.charAt(i++);
+                    if (c == '\\' && i < n) {
+                        c = conninfo.charAt(i++);
+                    }
+                    value.append(c);
+                }
+            }
+            values.put(key, value.toString());
+        }
+        String host = values.getOrDefault("host", values.get("hostaddr"));
+        if (host == null || host.isEmpty() || host.contains(",") || host.startsWith("/")) {
+            return null;
+        }
+        String port = values.getOrDefault("port", "5432");
+        return port.matches("[0-9]{1,5}") ? host + ":" + port : null;
     }
 
     /** The physical replication slot a node streams through: its id, lower-cased, other characters as '_'. */

@@ -2,12 +2,12 @@ package dev.baton.orchestrator.recover;
 
 import dev.baton.orchestrator.EventSink;
 import dev.baton.orchestrator.config.ClusterConfig;
+import dev.baton.orchestrator.coordination.ClusterLock;
 import dev.baton.orchestrator.coordination.ClusterRegistry;
 import dev.baton.orchestrator.dialect.Dialect;
 import dev.baton.orchestrator.monitor.ClusterMonitor;
 import java.time.Clock;
 import java.util.function.BooleanSupplier;
-import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 
 /**
  * What an operation on one cluster works with: its configuration and dialect, its part of ZooKeeper, the
@@ -18,7 +18,7 @@ public record ClusterContext(
         Dialect dialect,
         ClusterRegistry registry,
         ClusterMonitor monitor,
-        InterProcessMutex lock,
+        ClusterLock lock,
         BooleanSupplier mayAct,
         EventSink events,
         Clock clock) {}

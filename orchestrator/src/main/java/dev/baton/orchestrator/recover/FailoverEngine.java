@@ -4,10 +4,10 @@ import dev.baton.orchestrator.ClusterEvent;
 import dev.baton.orchestrator.EventSink;
 import dev.baton.orchestrator.config.ClusterConfig;
 import dev.baton.orchestrator.config.NodeConfig;
+import dev.baton.orchestrator.coordination.ClusterLock;
 import dev.baton.orchestrator.coordination.ClusterRegistry;
+import dev.baton.orchestrator.coordination.LostLockException;
 import dev.baton.orchestrator.coordination.Versioned;
-import dev.baton.orchestrator.detect.DetectionInput;
-import dev.baton.orchestrator.detect.Detector;
 import dev.baton.orchestrator.detect.Verdict;
 import dev.baton.orchestrator.dialect.Dialect;
 import dev.baton.orchestrator.dialect.SqlFailures;
@@ -31,7 +31,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import org.apache.curator.framework.recipes.locks.InterProcessMutex;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,15 +44,19 @@ public final class FailoverEngine {
     private static final Duration LOCK_TIMEOUT = Duration.ofSeconds(2);
     private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(3);
     private static final Duration PUBLISH_PATIENCE = Duration.ofSeconds(10);
+    /** How long a failover waits for its promotion to finish before leaving it to the settler (never to another node). */
+    private static final Duration PROMOTE_WAIT = Duration.ofSeconds(3);
 
     private final ClusterConfig cluster;
     private final Dialect dialect;
     private final ClusterRegistry registry;
     private final ClusterMonitor monitor;
-    private final InterProcessMutex lock;
+    private final ClusterLock lock;
     private final BooleanSupplier mayAct;
     private final EventSink events;
     private final Clock clock;
+    /** The reason of the last refusal, recorded once: a refused failover is retried every round. */
+    private String lastRefusal;
 
     public FailoverEngine(ClusterContext context) {
         this.cluster = context.cluster();
@@ -69,59 +73,48 @@ public final class FailoverEngine {
     public record Outcome(PrimaryRecord published, String oldPrimary, long estimatedLoss) {}
 
     /**
-     * Fails over from {@code dead}. {@code excluded} are nodes that must not be promoted (needing rejoin).
-     * Returns the new record, or empty when the failover was refused or lost a race; never throws.
+     * Fails over from the primary of {@code seen}. {@code excluded} are nodes that must not be promoted (needing
+     * rejoin); {@code recheck} gives the verdict on a fresh topology. Returns the new record, or empty when the
+     * failover was refused, lost a race, or left a requested promotion for the settler to finish; never throws.
      */
     public Optional<Outcome> failover(
             Versioned<PrimaryRecord> seen,
             Position lastPrimaryPosition,
             Set<String> excluded,
-            int confirmedFailures,
+            Function<Topology, Verdict> recheck,
             Instant detectedAt) {
         String dead = seen.value().nodeId();
         StepLog steps = new StepLog(clock);
         Instant started = clock.instant();
-        String id = UUID.randomUUID().toString();
+        OperationRecord op = OperationRecord.start(
+                "failover", UUID.randomUUID().toString(), dead, seen.value().epoch(), started);
+        long epoch = seen.value().epoch();
         boolean locked = false;
+        String guard = null;
         try {
             if (!lock.acquire(LOCK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
                 log.warn("failover of {}: cluster lock is held by someone else; not acting", dead);
                 return Optional.empty();
             }
             locked = true;
+            guard = lock.heldPath();
             steps.done("lock", "cluster lock acquired");
             Optional<Versioned<PrimaryRecord>> current = registry.readPrimary();
             if (current.isEmpty() || current.get().version() != seen.version()) {
                 log.info("failover of {}: the primary record changed meanwhile; nothing to do", dead);
                 return Optional.empty();
             }
-            registry.writeOperation(
-                    new OperationRecord("failover", id, dead, null, seen.value().epoch(), started));
+            if (registry.readOperation().isPresent()) {
+                log.info("failover of {}: an operation is recorded already; it is settled first", dead);
+                return Optional.empty();
+            }
+            registry.writeOperation(op, guard);
             Topology topology = monitor.probeAll();
             // The supervisor counted enough failed probes; here only the fresh round decides, once more.
-            Verdict verdict = Detector.decide(new DetectionInput(
-                    topology,
-                    dead,
-                    confirmedFailures,
-                    1,
-                    registry.isPaused(),
-                    mayAct.getAsBoolean(),
-                    null,
-                    Duration.ZERO,
-                    clock.instant()));
+            Verdict verdict = recheck.apply(topology);
             if (!(verdict instanceof Verdict.PrimaryDead d) || !d.actionable()) {
                 steps.done("recheck", verdict.describe());
-                finish(
-                        id,
-                        "failover",
-                        dead,
-                        null,
-                        seen.value().epoch(),
-                        "cancelled",
-                        verdict.describe(),
-                        -1,
-                        started,
-                        steps);
+                end(op, guard, null, epoch, "cancelled", verdict.describe(), started, steps);
                 return Optional.empty();
             }
             steps.done("recheck", "primary still dead");
@@ -140,26 +133,16 @@ public final class FailoverEngine {
                             cluster.allowErrantPromotion());
             if (selection.chosen().isEmpty()) {
                 steps.done("select", selection.explain());
-                emit(ClusterEvent.Kind.FAILOVER_REFUSED, dead, "failover refused: " + selection.explain());
-                finish(
-                        id,
-                        "failover",
-                        dead,
-                        null,
-                        seen.value().epoch(),
-                        "refused",
-                        selection.explain(),
-                        -1,
-                        started,
-                        steps);
+                if (!selection.explain().equals(lastRefusal)) {
+                    emit(ClusterEvent.Kind.FAILOVER_REFUSED, dead, "failover refused: " + selection.explain());
+                }
+                end(op, guard, null, epoch, "refused", selection.explain(), started, steps);
                 return Optional.empty();
             }
             NodeObservation candidate = selection.chosen().get();
             steps.done("select", selection.explain() + "; estimated loss " + selection.estimatedLoss());
 
             PrimaryRecord next;
-            registry.writeOperation(new OperationRecord(
-                    "failover", id, dead, candidate.id(), seen.value().epoch(), started));
             try (Connection c = dialect.connect(candidate.node(), ADMIN_TIMEOUT)) {
                 boolean caughtUp = dialect.awaitApplied(c, clock.instant().plus(cluster.catchUpTimeout()));
                 if (!caughtUp) {
@@ -168,36 +151,41 @@ public final class FailoverEngine {
                     String why = candidate.id() + " did not apply what it received within "
                             + cluster.catchUpTimeout().toMillis() + " ms";
                     steps.done("catch-up", why + "; failover cancelled, retried next round");
-                    finish(
-                            id,
-                            "failover",
-                            dead,
-                            candidate.id(),
-                            seen.value().epoch(),
-                            "cancelled",
-                            why,
-                            -1,
-                            started,
-                            steps);
+                    end(op, guard, candidate.id(), epoch, "cancelled", why, started, steps);
                     return Optional.empty();
                 }
                 steps.done("catch-up", "applied all received changes");
                 if (!mayAct.getAsBoolean()) {
                     steps.done("leadership", "lost leadership before promotion");
-                    finish(
-                            id,
-                            "failover",
-                            dead,
+                    end(
+                            op,
+                            guard,
                             candidate.id(),
-                            seen.value().epoch(),
+                            epoch,
                             "cancelled",
                             "lost leadership or ZooKeeper connection before promotion",
-                            -1,
                             started,
                             steps);
                     return Optional.empty();
                 }
-                dialect.promote(c, candidate.node(), cluster.catchUpTimeout());
+                Position fork =
+                        dialect.observe(c, candidate.node(), clock.instant()).applied();
+                String forkText = fork == null ? null : fork.text();
+                // Irrevocable from here: recorded first, under the lock, so that no other node is promoted until this
+                // one is published or confirmed unable to finish; a new leader finishes it.
+                registry.writeOperation(op.promoting(candidate.id(), forkText), guard);
+                try {
+                    dialect.promote(c, candidate.node(), PROMOTE_WAIT);
+                } catch (Exception e) {
+                    String why = SqlFailures.describe(e, cluster.password());
+                    steps.done("promote", "requested, not confirmed: " + why);
+                    emit(
+                            ClusterEvent.Kind.PROMOTION_PENDING,
+                            candidate.id(),
+                            candidate.id() + " was asked to promote and has not confirmed yet (" + why
+                                    + "); no other node is promoted meanwhile");
+                    return Optional.empty(); // the operation record stays: the settler finishes it
+                }
                 steps.done("promote", candidate.id() + " promoted");
                 emit(ClusterEvent.Kind.PROMOTED, candidate.id(), candidate.id() + " promoted to primary");
                 next = seen.value()
@@ -205,24 +193,15 @@ public final class FailoverEngine {
                                 candidate.id(),
                                 candidate.node().host(),
                                 candidate.node().port(),
-                                clock.instant());
-                if (registry.publishAfterPromotion(next, seen.version(), PUBLISH_PATIENCE)
+                                clock.instant(),
+                                forkText);
+                if (registry.publishAfterPromotion(next, seen.version(), guard, PUBLISH_PATIENCE)
                         == ClusterRegistry.Publication.LOST) {
                     // Another orchestrator published a different node meanwhile: ours must not take writes.
                     dialect.fence(c);
                     String why = "another orchestrator published a newer primary; fenced " + candidate.id();
                     steps.done("publish", why);
-                    finish(
-                            id,
-                            "failover",
-                            dead,
-                            candidate.id(),
-                            seen.value().epoch(),
-                            "failed",
-                            why,
-                            -1,
-                            started,
-                            steps);
+                    end(op, guard, candidate.id(), epoch, "failed", why, started, steps);
                     return Optional.empty();
                 }
                 steps.done("publish", "epoch " + next.epoch() + " published");
@@ -247,9 +226,9 @@ public final class FailoverEngine {
                     repoint(other, candidate.node(), steps);
                 }
             }
-            finish(
-                    id,
-                    "failover",
+            lastRefusal = null;
+            history(
+                    op.id(),
                     dead,
                     candidate.id(),
                     next.epoch(),
@@ -266,18 +245,55 @@ public final class FailoverEngine {
                             + Duration.between(started, clock.instant()).toMillis() + " ms; estimated data loss "
                             + selection.estimatedLoss() + " " + dialect.distanceUnit());
             return Optional.of(new Outcome(next, dead, selection.estimatedLoss()));
+        } catch (LostLockException e) {
+            log.warn("failover of {} stopped after step '{}': {}", dead, steps.last(), e.getMessage());
+            return Optional.empty(); // whatever is recorded stays for the next leader
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
             String why = SqlFailures.describe(e, cluster.password());
-            log.error("failover of {} failed at step after '{}': {}", dead, steps.last(), why, e);
-            finish(id, "failover", dead, null, seen.value().epoch(), "failed", why, -1, started, steps);
+            log.error("failover of {} failed at step after '{}': {}", dead, steps.last(), why);
+            // A failure before the promotion was recorded leaves nothing behind; after it, the record stays.
+            try {
+                Optional<OperationRecord> left = registry.readOperation();
+                if (left.isPresent()
+                        && left.get().id().equals(op.id())
+                        && !left.get().promoting()) {
+                    end(op, guard, null, epoch, "failed", why, started, steps);
+                } else {
+                    history(op.id(), dead, null, epoch, "failed", why, -1, started, steps);
+                }
+            } catch (Exception again) {
+                log.warn("could not record the failed failover: {}", again.toString());
+            }
             return Optional.empty();
         } finally {
             if (locked) {
-                Locks.clearThenRelease(lock, registry);
+                Locks.release(lock);
             }
+        }
+    }
+
+    /**
+     * Ends an operation that promoted nothing: deletes its record (under the lock) and appends its history entry,
+     * unless it is a refusal for the same reason as the last one.
+     */
+    private void end(
+            OperationRecord op,
+            String guard,
+            String to,
+            long epoch,
+            String outcome,
+            String reason,
+            Instant started,
+            StepLog steps)
+            throws Exception {
+        registry.clearOperation(guard);
+        boolean repeated = outcome.equals("refused") && reason.equals(lastRefusal);
+        lastRefusal = outcome.equals("refused") ? reason : null;
+        if (!repeated) {
+            history(op.id(), op.fromNode(), to, epoch, outcome, reason, -1, started, steps);
         }
     }
 
@@ -293,9 +309,8 @@ public final class FailoverEngine {
         }
     }
 
-    private void finish(
+    private void history(
             String id,
-            String kind,
             String from,
             String to,
             long epoch,
@@ -307,7 +322,7 @@ public final class FailoverEngine {
         try {
             registry.appendHistory(new HistoryEntry(
                     id,
-                    kind,
+                    "failover",
                     cluster.name(),
                     from,
                     to,
@@ -320,7 +335,7 @@ public final class FailoverEngine {
                     clock.instant(),
                     steps.steps()));
         } catch (Exception e) {
-            log.warn("could not append the {} to the history: {}", kind, e.toString());
+            log.warn("could not append the failover to the history: {}", e.toString());
         }
     }
 

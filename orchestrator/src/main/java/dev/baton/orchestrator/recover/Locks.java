@@ -1,24 +1,16 @@
 package dev.baton.orchestrator.recover;
 
-import dev.baton.orchestrator.coordination.ClusterRegistry;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Ending an operation: each step on its own, so that a failure of one never keeps the cluster lock held. */
+/** Ending an operation: releasing the lock never throws, so a failure there never hides the operation's own. */
 final class Locks {
     private static final Logger log = LoggerFactory.getLogger(Locks.class);
 
     private Locks() {}
 
-    /** Deletes the operation record (while still holding the lock), then releases the lock. */
-    static void clearThenRelease(InterProcessMutex lock, ClusterRegistry registry) {
-        try {
-            registry.clearOperation();
-        } catch (Exception e) {
-            log.warn(
-                    "could not delete the operation record; the next leader will find and settle it: {}", e.toString());
-        }
+    static void release(InterProcessMutex lock) {
         try {
             lock.release();
         } catch (Exception e) {

@@ -3,6 +3,7 @@ package dev.baton.orchestrator.recover;
 import dev.baton.orchestrator.ClusterEvent;
 import dev.baton.orchestrator.config.NodeConfig;
 import dev.baton.orchestrator.coordination.ClusterRegistry;
+import dev.baton.orchestrator.coordination.LostLockException;
 import dev.baton.orchestrator.coordination.Versioned;
 import dev.baton.orchestrator.dialect.SqlFailures;
 import dev.baton.orchestrator.topology.NodeObservation;
@@ -19,133 +20,200 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Settles what a leader left behind when it stopped in the middle of an operation, and keeps the published
- * primary writable:
+ * Settles what an operation left behind (a leader that stopped, a promotion slower than the failover waited), and
+ * keeps the published primary writable:
  *
  * <ul>
- *   <li>a failover whose candidate was promoted but not published is finished (published with epoch + 1);
- *   <li>any other interrupted operation is given up; its promoted-but-unpublished node, if any, is then fenced by
- *       the supervisor like every writable node that is not the published primary;
+ *   <li>an operation whose node was asked to promote is finished: once that node runs as a primary, the old primary
+ *       is fenced if it is back and writable, then the node is published with epoch + 1. While it is still in
+ *       recovery the promotion is asked for again; while it cannot be reached, the settler waits. A timeout is
+ *       never taken as proof that it will not promote, so no other node is promoted meanwhile;
+ *   <li>an operation that promoted nothing is given up;
  *   <li>a published primary left read-only (a switchover interrupted after its fence) is made writable again.
  * </ul>
  *
- * Runs only while it can take the cluster lock at once, so it never interferes with a running operation.
+ * Every ZooKeeper write checks the cluster lock in the same transaction; the settler runs only while it can take
+ * that lock at once, so it never interferes with a running operation.
  */
 public final class OperationSettler {
     private static final Logger log = LoggerFactory.getLogger(OperationSettler.class);
     private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(3);
+    private static final Duration PROMOTE_WAIT = Duration.ofSeconds(1);
+    private static final Duration PUBLISH_PATIENCE = Duration.ofSeconds(5);
 
     private final ClusterContext context;
+    /** The last thing the settler waited for, said once rather than every round. */
+    private String lastWait;
 
     public OperationSettler(ClusterContext context) {
         this.context = context;
     }
 
-    /** True when there may be something to settle (cheap: one ZooKeeper read). */
-    public boolean needed(Topology topology, Optional<Versioned<PrimaryRecord>> record) throws Exception {
-        return context.registry().readOperation().isPresent()
-                || record.flatMap(r -> topology.node(r.value().nodeId()))
-                        .filter(n -> n.isPrimary() && n.readOnly())
-                        .isPresent();
+    /** What settling did. */
+    public enum Result {
+        /** Nothing to do, or not possible now (another operation holds the lock). */
+        NOTHING,
+        /** An interrupted or slow promotion was finished and published. */
+        PUBLISHED,
+        /** A promotion is still pending; asked again or waited for. */
+        WAITING,
+        /** An operation that promoted nothing was given up, or the published primary made writable again. */
+        SETTLED
     }
 
-    public void settle(Topology topology) {
+    public Result settle(Topology topology) {
         ClusterRegistry registry = context.registry();
         boolean locked = false;
         try {
             if (!context.mayAct().getAsBoolean() || !context.lock().acquire(100, TimeUnit.MILLISECONDS)) {
-                return; // an operation is running somewhere: it settles itself
+                return Result.NOTHING; // an operation is running somewhere: it settles itself
             }
             locked = true;
+            String guard = context.lock().heldPath();
             Optional<OperationRecord> op = registry.readOperation();
             Optional<Versioned<PrimaryRecord>> record = registry.readPrimary();
-            if (op.isPresent() && record.isPresent()) {
-                settleOperation(op.get(), record.get(), topology);
-            }
-            registry.clearOperation();
-            Optional<Versioned<PrimaryRecord>> now = registry.readPrimary();
-            if (now.isPresent() && context.mayAct().getAsBoolean()) {
-                Optional<NodeObservation> primary =
-                        topology.node(now.get().value().nodeId());
-                if (primary.isPresent()
-                        && primary.get().isPrimary()
-                        && primary.get().readOnly()) {
-                    unfence(primary.get().node());
+            if (op.isPresent()) {
+                if (record.isPresent()
+                        && record.get().value().epoch() <= op.get().epoch()
+                        && op.get().promoting()) {
+                    return finishPromotion(op.get(), record.get(), topology, guard);
                 }
+                giveUp(op.get(), record, guard);
             }
+            Optional<NodeObservation> primary =
+                    registry.readPrimary().flatMap(r -> topology.node(r.value().nodeId()));
+            if (primary.isPresent()
+                    && primary.get().isPrimary()
+                    && primary.get().readOnly()) {
+                registry.checkHeld(guard);
+                unfence(primary.get().node());
+            }
+            return op.isPresent() ? Result.SETTLED : Result.NOTHING;
         } catch (Exception e) {
             if (e instanceof InterruptedException) {
                 Thread.currentThread().interrupt();
             }
             log.warn(
-                    "[{}] settling an interrupted operation failed: {}",
+                    "[{}] settling failed: {}",
                     context.cluster().name(),
-                    SqlFailures.describe(e, context.cluster().password()));
+                    e instanceof LostLockException
+                            ? e.getMessage()
+                            : SqlFailures.describe(e, context.cluster().password()));
+            return Result.NOTHING;
         } finally {
             if (locked) {
-                try {
-                    context.lock().release();
-                } catch (Exception e) {
-                    log.warn("releasing the cluster lock failed; it goes with the ZooKeeper session: {}", e.toString());
-                }
+                Locks.release(context.lock());
             }
         }
     }
 
-    private void settleOperation(OperationRecord op, Versioned<PrimaryRecord> record, Topology topology)
-            throws Exception {
+    private void giveUp(OperationRecord op, Optional<Versioned<PrimaryRecord>> record, String guard) throws Exception {
         String name = context.cluster().name();
-        if (record.value().epoch() > op.epoch()) {
+        if (record.isPresent() && record.get().value().epoch() > op.epoch()) {
             log.info(
-                    "[{}] {} {} had published epoch {} before its leader stopped",
+                    "[{}] {} {} had published epoch {} before it stopped",
                     name,
                     op.kind(),
                     op.id(),
-                    record.value().epoch());
-            return;
+                    record.get().value().epoch());
+        } else {
+            log.warn(
+                    "[{}] {} {} from {} stopped before it promoted anything: given up",
+                    name,
+                    op.kind(),
+                    op.id(),
+                    op.fromNode());
         }
-        Optional<NodeObservation> promoted = Optional.ofNullable(op.toNode()).flatMap(topology::node);
-        if (op.kind().equals("failover")
-                && promoted.isPresent()
-                && promoted.get().isPrimary()
-                && !promoted.get().readOnly()
-                && record.value().nodeId().equals(op.fromNode())) {
-            NodeConfig to = promoted.get().node();
-            PrimaryRecord next = record.value()
-                    .successor(to.id(), to.host(), to.port(), context.clock().instant());
-            if (context.registry().publishAfterPromotion(next, record.version(), Duration.ofSeconds(5))
-                    == ClusterRegistry.Publication.PUBLISHED) {
-                context.events()
-                        .emit(
-                                ClusterEvent.Kind.PUBLISHED,
-                                to.id(),
-                                "finished failover " + op.id() + " of a stopped leader: published " + to.id()
-                                        + " as primary, epoch " + next.epoch());
-                context.registry()
-                        .appendHistory(new HistoryEntry(
-                                op.id(),
-                                "failover",
-                                name,
-                                op.fromNode(),
-                                to.id(),
-                                next.epoch(),
-                                "succeeded",
-                                "finished by a new leader after the old one stopped between promotion and publication",
-                                -1,
-                                context.dialect().distanceUnit(),
-                                op.startedAt(),
-                                context.clock().instant(),
-                                List.of(new HistoryEntry.Step(
-                                        "publish", 0, "epoch " + next.epoch() + " by the new leader"))));
+        context.registry().clearOperation(guard);
+    }
+
+    private Result finishPromotion(OperationRecord op, Versioned<PrimaryRecord> record, Topology topology, String guard)
+            throws Exception {
+        String name = context.cluster().name();
+        Optional<NodeObservation> promoted = topology.node(op.toNode());
+        if (promoted.isEmpty() || !promoted.get().reachable()) {
+            waiting(op.toNode() + " was asked to promote (" + op.kind() + " " + op.id() + ") and cannot be reached:"
+                    + " waiting for it; no other node is promoted meanwhile");
+            return Result.WAITING;
+        }
+        NodeConfig to = promoted.get().node();
+        if (!promoted.get().isPrimary()) {
+            try (Connection c = context.dialect().connect(to, ADMIN_TIMEOUT)) {
+                context.dialect().promote(c, to, PROMOTE_WAIT);
+            } catch (Exception e) {
+                waiting(op.toNode() + " was asked to promote (" + op.kind() + " " + op.id() + ") and is still in"
+                        + " recovery; asked again: "
+                        + SqlFailures.describe(e, context.cluster().password()));
+                return Result.WAITING;
             }
-            return;
         }
-        log.warn(
-                "[{}] {} {} from {} was interrupted before it published anything: given up",
-                name,
-                op.kind(),
-                op.id(),
-                op.fromNode());
+        // Before the new primary is published, the old one must not take writes: fence it if it is back.
+        Optional<NodeObservation> old = topology.node(op.fromNode());
+        if (!op.fromNode().equals(to.id())
+                && old.isPresent()
+                && old.get().isPrimary()
+                && !old.get().readOnly()) {
+            context.registry().checkHeld(guard);
+            try (Connection c = context.dialect().connect(old.get().node(), ADMIN_TIMEOUT)) {
+                context.dialect().fence(c);
+            }
+            context.events()
+                    .emit(
+                            ClusterEvent.Kind.FENCED,
+                            op.fromNode(),
+                            op.fromNode() + " is back as a writable primary of epoch "
+                                    + record.value().epoch() + ": made read-only, sessions ended, before " + to.id()
+                                    + " is published");
+        }
+        if (promoted.get().readOnly()) {
+            context.registry().checkHeld(guard);
+            try (Connection c = context.dialect().connect(to, ADMIN_TIMEOUT)) {
+                context.dialect().unfence(c);
+            }
+        }
+        PrimaryRecord next = record.value()
+                .successor(to.id(), to.host(), to.port(), context.clock().instant(), op.forkPosition());
+        ClusterRegistry.Publication publication =
+                context.registry().publishAfterPromotion(next, record.version(), guard, PUBLISH_PATIENCE);
+        lastWait = null;
+        if (publication == ClusterRegistry.Publication.LOST) {
+            log.warn(
+                    "[{}] a newer primary was published while {} finished promoting; it is fenced as stale",
+                    name,
+                    to.id());
+            context.registry().clearOperation(guard);
+            return Result.SETTLED;
+        }
+        context.events()
+                .emit(
+                        ClusterEvent.Kind.PUBLISHED,
+                        to.id(),
+                        "finished " + op.kind() + " " + op.id() + ": published " + to.id() + " as primary, epoch "
+                                + next.epoch());
+        context.registry()
+                .appendHistory(new HistoryEntry(
+                        op.id(),
+                        op.kind(),
+                        name,
+                        op.fromNode(),
+                        to.id(),
+                        next.epoch(),
+                        "succeeded",
+                        "finished by the settler: " + to.id() + " had been asked to promote",
+                        -1,
+                        context.dialect().distanceUnit(),
+                        op.startedAt(),
+                        context.clock().instant(),
+                        List.of(new HistoryEntry.Step("publish", 0, "epoch " + next.epoch() + " by the settler"))));
+        return Result.PUBLISHED;
+    }
+
+    private void waiting(String why) {
+        if (!why.equals(lastWait)) {
+            log.warn("[{}] {}", context.cluster().name(), why);
+            context.events().emit(ClusterEvent.Kind.PROMOTION_PENDING, null, why);
+        }
+        lastWait = why;
     }
 
     private void unfence(NodeConfig node) {

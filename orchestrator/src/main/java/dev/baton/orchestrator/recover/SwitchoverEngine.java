@@ -4,7 +4,9 @@ import dev.baton.orchestrator.ClusterEvent;
 import dev.baton.orchestrator.EventSink;
 import dev.baton.orchestrator.config.ClusterConfig;
 import dev.baton.orchestrator.config.NodeConfig;
+import dev.baton.orchestrator.coordination.ClusterLock;
 import dev.baton.orchestrator.coordination.ClusterRegistry;
+import dev.baton.orchestrator.coordination.LostLockException;
 import dev.baton.orchestrator.coordination.Versioned;
 import dev.baton.orchestrator.dialect.Dialect;
 import dev.baton.orchestrator.dialect.SqlFailures;
@@ -21,12 +23,12 @@ import java.sql.Connection;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,7 +51,7 @@ public final class SwitchoverEngine {
     private final Dialect dialect;
     private final ClusterRegistry registry;
     private final ClusterMonitor monitor;
-    private final InterProcessMutex lock;
+    private final ClusterLock lock;
     private final BooleanSupplier mayAct;
     private final EventSink events;
     private final Clock clock;
@@ -66,11 +68,16 @@ public final class SwitchoverEngine {
     }
 
     /**
-     * What a switchover did to the nodes: whether it promoted, whether the old primary is a replica again, and a
-     * target that was fenced because its promotion failed or lost the race (null when none).
+     * What a switchover did to the nodes: whether it promoted (and which node, for the rejoins), the nodes that must be
+     * rejoined as replicas of the new primary (the old primary, and any replica that received history past the fork),
+     * and a target that was fenced because its promotion failed or lost the race (null when none).
      */
-    public record Outcome(boolean promoted, String oldPrimary, boolean oldPrimaryRejoined, String fencedTarget) {
-        static final Outcome NOTHING = new Outcome(false, null, false, null);
+    public record Outcome(boolean promoted, String newPrimary, List<String> toRejoin, String fencedTarget) {
+        static final Outcome NOTHING = new Outcome(false, null, List.of(), null);
+
+        static Outcome fenced(String target) {
+            return new Outcome(false, null, List.of(), target);
+        }
     }
 
     /** Carries out (or, for a dry run, plans) the request at {@code path}. Never throws. */
@@ -132,7 +139,7 @@ public final class SwitchoverEngine {
             return Outcome.NOTHING;
         } finally {
             if (locked) {
-                Locks.clearThenRelease(lock, registry);
+                Locks.release(lock);
             }
         }
     }
@@ -149,8 +156,11 @@ public final class SwitchoverEngine {
         String id = request.report().id();
         NodeConfig from = cluster.node(plan.from()).orElseThrow();
         NodeConfig to = cluster.node(plan.to()).orElseThrow();
-        registry.writeOperation(new OperationRecord(
-                "switchover", id, from.id(), to.id(), record.value().epoch(), started));
+        String guard = lock.heldPath();
+        OperationRecord op = OperationRecord.start(
+                        "switchover", id, from.id(), record.value().epoch(), started)
+                .at(OperationRecord.STARTED, to.id());
+        registry.writeOperation(op, guard);
         events.emit(ClusterEvent.Kind.SWITCHOVER_STARTED, to.id(), "switchover from " + from.id() + " to " + to.id());
         try (Connection old = dialect.connect(from, ADMIN_TIMEOUT.plus(cluster.drainTimeout()));
                 Connection target = dialect.connect(to, ADMIN_TIMEOUT.plus(cluster.catchUpTimeout()))) {
@@ -161,6 +171,7 @@ public final class SwitchoverEngine {
                         new HoldRecord(id, from.id(), to.id(), record.value().epoch(), clock.instant()));
                 Thread.sleep(HOLD_PROPAGATION.toMillis());
                 steps.done("hold", "wrappers hold new borrows");
+                registry.writeOperation(op.at(OperationRecord.FENCED, to.id()), guard);
                 dialect.fence(old, cluster.drainTimeout());
                 steps.done(
                         "fence " + from.id(),
@@ -178,51 +189,75 @@ public final class SwitchoverEngine {
                     steps.done("catch-up", to.id() + " replayed " + last.text());
                     rollbackReason = null;
                 }
+            } catch (LostLockException e) {
+                throw e; // not ours to roll back: the operation record tells the next leader what to do
             } catch (Exception e) {
                 rollbackReason =
                         "step after '" + steps.last() + "' failed: " + SqlFailures.describe(e, cluster.password());
             }
             if (rollbackReason != null) {
                 rollBack(old, from, steps, rollbackReason);
+                registry.clearOperation(guard);
                 finish(id, from, to, record.value().epoch(), "rolled-back", rollbackReason, started, steps);
                 progress.finish("rolled-back", rollbackReason + "; " + from.id() + " is the writable primary again");
                 return Outcome.NOTHING;
             }
 
+            Position fork = dialect.observe(target, to, clock.instant()).applied();
+            String forkText = fork == null ? null : fork.text();
+            registry.writeOperation(op.promoting(to.id(), forkText), guard);
             try {
                 dialect.promote(target, to, cluster.catchUpTimeout());
             } catch (Exception e) {
-                // The target's state is unknown: keep it from taking writes, give the old primary back.
                 String why = "promotion of " + to.id() + " failed: " + SqlFailures.describe(e, cluster.password());
-                fenceQuietly(to);
+                // The target was asked to promote and may still finish. Only once it is fenced (it cannot take writes
+                // whatever it does) may the old primary have the cluster back; otherwise the settler finishes it.
+                if (!fenceQuietly(to)) {
+                    steps.done("promote " + to.id(), "requested, not confirmed: " + why);
+                    events.emit(
+                            ClusterEvent.Kind.PROMOTION_PENDING,
+                            to.id(),
+                            to.id() + " was asked to promote and could not be confirmed or fenced; it is finished"
+                                    + " as soon as it can be reached");
+                    progress.finish("failed", why + "; " + to.id() + " is finished by the settler when it answers");
+                    return Outcome.NOTHING;
+                }
                 rollBack(old, from, steps, why);
+                registry.clearOperation(guard);
                 finish(id, from, to, record.value().epoch(), "rolled-back", why, started, steps);
                 progress.finish("rolled-back", why + "; " + to.id() + " fenced, " + from.id() + " writable again");
-                return new Outcome(false, null, false, to.id());
+                return Outcome.fenced(to.id());
             }
             steps.done("promote " + to.id(), "writable");
-            PrimaryRecord next = record.value().successor(to.id(), to.host(), to.port(), clock.instant());
+            PrimaryRecord next = record.value().successor(to.id(), to.host(), to.port(), clock.instant(), forkText);
             ClusterRegistry.Publication publication;
             try {
-                publication = registry.publishAfterPromotion(next, record.version(), PUBLISH_PATIENCE);
+                publication = registry.publishAfterPromotion(next, record.version(), guard, PUBLISH_PATIENCE);
+            } catch (LostLockException e) {
+                throw e;
             } catch (Exception e) {
                 // Unknown whether the record changed: give the cluster back to the old primary. If our record did
                 // land after all, the leader's next rounds unfence the published node and fence the other.
                 String why = "publishing " + to.id() + " failed: " + SqlFailures.describe(e, cluster.password());
-                fenceQuietly(to);
+                if (!fenceQuietly(to)) {
+                    progress.finish("failed", why + "; " + to.id() + " is published by the settler");
+                    return Outcome.NOTHING;
+                }
                 rollBack(old, from, steps, why);
+                registry.clearOperation(guard);
                 finish(id, from, to, record.value().epoch(), "rolled-back", why, started, steps);
                 progress.finish("rolled-back", why + "; " + to.id() + " fenced, " + from.id() + " writable again");
-                return new Outcome(false, null, false, to.id());
+                return Outcome.fenced(to.id());
             }
             if (publication == ClusterRegistry.Publication.LOST) {
                 String why = "another orchestrator published a newer primary meanwhile; " + to.id() + " fenced";
                 fenceQuietly(to);
                 registry.deleteHold();
+                registry.clearOperation(guard);
                 steps.done("publish", why);
                 finish(id, from, to, record.value().epoch(), "failed", why, started, steps);
                 progress.finish("failed", why);
-                return new Outcome(false, null, false, to.id());
+                return Outcome.fenced(to.id());
             }
             registry.deleteHold();
             steps.done("publish", "epoch " + next.epoch() + " published; wrappers released to " + to.id());
@@ -250,8 +285,22 @@ public final class SwitchoverEngine {
                         .append(SqlFailures.describe(e, cluster.password()))
                         .append(". ");
             }
+            List<String> toRejoin = new ArrayList<>(List.of(from.id()));
+            NodeObservation promoted = dialect.observe(target, to, clock.instant());
             for (NodeConfig other : others) {
                 try (Connection c = dialect.connect(other, ADMIN_TIMEOUT)) {
+                    // A replica that received history the new primary lacks (past the fork) must be rewound first.
+                    NodeObservation seen = dialect.observe(c, other, clock.instant());
+                    if (!dialect.canFollow(seen, promoted, forkText)) {
+                        String why = other.id() + " holds history past the fork " + forkText + " (it has "
+                                + (seen.received() == null
+                                        ? "nothing"
+                                        : seen.received().text()) + ")";
+                        steps.done("repoint " + other.id(), "diverged: " + why + "; rejoined");
+                        events.emit(ClusterEvent.Kind.REPLICA_DIVERGED, other.id(), why + ": needs rejoin");
+                        toRejoin.add(other.id());
+                        continue;
+                    }
                     dialect.repoint(c, other, to, cluster.replicationUser());
                     steps.done("repoint " + other.id(), "follows " + to.id());
                 } catch (Exception e) {
@@ -261,26 +310,12 @@ public final class SwitchoverEngine {
                             .append(to.id())
                             .append(": ")
                             .append(SqlFailures.describe(e, cluster.password()))
-                            .append(". ");
+                            .append(" (retried by the next rounds). ");
                 }
             }
-            boolean rejoined;
-            try {
-                dialect.rejoin(old, from, to);
-                steps.done("rejoin " + from.id(), from.id() + " replicates from " + to.id());
-                rejoined = true;
-            } catch (Exception e) {
-                String why = SqlFailures.describe(e, cluster.password());
-                steps.done("rejoin " + from.id(), "FAILED: " + why);
-                leftToDo.append("rejoin ")
-                        .append(from.id())
-                        .append(" as a replica of ")
-                        .append(to.id())
-                        .append(": ")
-                        .append(why)
-                        .append(". ");
-                rejoined = false;
-            }
+            steps.done(
+                    "rejoin",
+                    String.join(", ", toRejoin) + " to be rejoined as replicas of " + to.id() + " in the background");
             String outcome = leftToDo.isEmpty() ? "succeeded" : "succeeded-with-work-left";
             finish(
                     id,
@@ -299,7 +334,7 @@ public final class SwitchoverEngine {
             progress.leaving(leftToDo.isEmpty() ? null : leftToDo.toString().strip());
             progress.finish(
                     "succeeded", "switched over from " + from.id() + " to " + to.id() + ", epoch " + next.epoch());
-            return new Outcome(true, from.id(), rejoined, null);
+            return new Outcome(true, to.id(), List.copyOf(toRejoin), null);
         }
     }
 
@@ -318,11 +353,14 @@ public final class SwitchoverEngine {
         }
     }
 
-    private void fenceQuietly(NodeConfig node) {
+    /** True when {@code node} was fenced. */
+    private boolean fenceQuietly(NodeConfig node) {
         try (Connection c = dialect.connect(node, ADMIN_TIMEOUT)) {
             dialect.fence(c);
+            return true;
         } catch (Exception e) {
             log.error("could not fence {}: {}", node.id(), SqlFailures.describe(e, cluster.password()));
+            return false;
         }
     }
 

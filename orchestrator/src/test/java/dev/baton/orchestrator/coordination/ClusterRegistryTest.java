@@ -3,9 +3,11 @@ package dev.baton.orchestrator.coordination;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.baton.registry.OperationRecord;
 import dev.baton.registry.OperationReport;
 import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryClient;
+import dev.baton.registry.RegistryPaths;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -20,18 +22,92 @@ class ClusterRegistryTest {
     private TestingServer zk;
     private CuratorFramework client;
     private ClusterRegistry registry;
+    private ClusterLock lock;
+    private String guard;
 
     @BeforeEach
     void start() throws Exception {
         zk = new TestingServer(true);
         client = RegistryClient.start(zk.getConnectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3));
         registry = new ClusterRegistry(client, "orders");
+        lock = new ClusterLock(client, RegistryPaths.lock("orders"));
+        lock.acquire();
+        guard = lock.heldPath();
     }
 
     @AfterEach
     void stop() throws Exception {
         client.close();
         zk.close();
+    }
+
+    @Test
+    void aLeaderWhoseSessionExpiredCannotPublishNorRecordProgressHoweverItsRetriesAreTimed() throws Exception {
+        registry.publishFirst(record("pg1", 1));
+        int version = registry.readPrimary().orElseThrow().version();
+        registry.writeOperation(
+                OperationRecord.start("failover", "op1", "pg1", 1, Instant.EPOCH)
+                        .promoting("pg2", null),
+                guard);
+        // The session that held the lock expires: ZooKeeper deletes its ephemeral lock node, and another leader may
+        // take the lock and settle the operation meanwhile.
+        client.getZookeeperClient().getZooKeeper().getTestable().injectSessionExpiration();
+        org.awaitility.Awaitility.await()
+                .atMost(Duration.ofSeconds(20))
+                .until(() -> client.getZookeeperClient().isConnected()
+                        && client.checkExists().forPath(guard) == null);
+
+        assertThatThrownBy(
+                        () -> registry.publishAfterPromotion(record("pg2", 2), version, guard, Duration.ofSeconds(5)))
+                .isInstanceOf(LostLockException.class)
+                .hasMessageContaining("is gone");
+        assertThatThrownBy(() -> registry.writeOperation(
+                        OperationRecord.start("failover", "op2", "pg1", 1, Instant.EPOCH), guard))
+                .isInstanceOf(LostLockException.class);
+        assertThatThrownBy(() -> registry.clearOperation(guard)).isInstanceOf(LostLockException.class);
+        assertThat(registry.readPrimary().orElseThrow().value().epoch()).isEqualTo(1);
+        assertThat(registry.readOperation().orElseThrow().toNode()).isEqualTo("pg2");
+    }
+
+    @Test
+    void publishingDeletesTheOperationRecordInTheSameTransaction() throws Exception {
+        registry.publishFirst(record("pg1", 1));
+        int version = registry.readPrimary().orElseThrow().version();
+        registry.writeOperation(
+                OperationRecord.start("failover", "op1", "pg1", 1, Instant.EPOCH)
+                        .promoting("pg2", null),
+                guard);
+        registry.publish(record("pg2", 2), version, guard);
+        assertThat(registry.readOperation()).isEmpty();
+        assertThat(registry.readPrimary().orElseThrow().value().nodeId()).isEqualTo("pg2");
+    }
+
+    @Test
+    void malformedHistoryAndNodeStatesAreSkippedNotFatal() throws Exception {
+        registry.appendHistory(new dev.baton.registry.HistoryEntry(
+                "a",
+                "failover",
+                "orders",
+                "pg1",
+                "pg2",
+                2,
+                "succeeded",
+                "r",
+                0,
+                "bytes",
+                Instant.EPOCH,
+                Instant.EPOCH,
+                java.util.List.of()));
+        client.create()
+                .creatingParentContainersIfNeeded()
+                .forPath(
+                        RegistryPaths.history("orders") + "/op-9999999999",
+                        "garbage-history".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        client.create().creatingParentContainersIfNeeded().forPath(RegistryPaths.node("orders", "zzz"), new byte[] {1});
+        assertThat(registry.readHistory())
+                .extracting(dev.baton.registry.HistoryEntry::id)
+                .containsExactly("a");
+        assertThat(registry.readNodeStates()).isEmpty();
     }
 
     private static PrimaryRecord record(String node, long epoch) {
@@ -42,8 +118,8 @@ class ClusterRegistryTest {
     void ofTwoWritersThatReadTheSameVersionOnlyOneWins() throws Exception {
         registry.publishFirst(record("pg1", 1));
         Versioned<PrimaryRecord> seen = registry.readPrimary().orElseThrow();
-        registry.publish(record("pg2", 2), seen.version());
-        assertThatThrownBy(() -> registry.publish(record("pg3", 2), seen.version()))
+        registry.publish(record("pg2", 2), seen.version(), guard);
+        assertThatThrownBy(() -> registry.publish(record("pg3", 2), seen.version(), guard))
                 .isInstanceOf(StaleWriteException.class)
                 .hasMessageContaining("epoch 2 not published");
         assertThat(registry.readPrimary().orElseThrow().value().nodeId()).isEqualTo("pg2");
@@ -54,14 +130,14 @@ class ClusterRegistryTest {
     void aLoserWhoseNodeIsNotPublishedLearnsItLostAndAWinnerFoundAfterARetryIsNotALoss() throws Exception {
         registry.publishFirst(record("pg1", 1));
         int version = registry.readPrimary().orElseThrow().version();
-        assertThat(registry.publishAfterPromotion(record("pg2", 2), version, Duration.ofSeconds(1)))
+        assertThat(registry.publishAfterPromotion(record("pg2", 2), version, guard, Duration.ofSeconds(1)))
                 .isEqualTo(ClusterRegistry.Publication.PUBLISHED);
         // Another orchestrator, same stale version, another node: it lost and must fence its node.
-        assertThat(registry.publishAfterPromotion(record("pg3", 2), version, Duration.ofSeconds(1)))
+        assertThat(registry.publishAfterPromotion(record("pg3", 2), version, guard, Duration.ofSeconds(1)))
                 .isEqualTo(ClusterRegistry.Publication.LOST);
         // Same stale version, but the record names our node at our epoch (our first attempt landed before the
         // connection was lost): not a loss, nothing to fence.
-        assertThat(registry.publishAfterPromotion(record("pg2", 2), version, Duration.ofSeconds(1)))
+        assertThat(registry.publishAfterPromotion(record("pg2", 2), version, guard, Duration.ofSeconds(1)))
                 .isEqualTo(ClusterRegistry.Publication.PUBLISHED);
     }
 

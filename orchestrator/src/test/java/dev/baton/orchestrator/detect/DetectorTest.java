@@ -12,11 +12,106 @@ import dev.baton.orchestrator.topology.FailureKind;
 import dev.baton.orchestrator.topology.NodeObservation;
 import dev.baton.orchestrator.topology.Topology;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class DetectorTest {
     private static DetectionInput input(Topology t, int failures) {
-        return new DetectionInput(t, "pg1", failures, 3, false, true, null, Duration.ofSeconds(30), NOW);
+        return in(t, "pg1", failures, 3, false, true, null, Duration.ofSeconds(30));
+    }
+
+    /** The input with no progress history and the default silence window. */
+    private static DetectionInput in(
+            Topology t,
+            String published,
+            int failures,
+            int threshold,
+            boolean paused,
+            boolean zk,
+            Instant lastFailover,
+            Duration antiFlap) {
+        return new DetectionInput(
+                t,
+                published,
+                null,
+                failures,
+                threshold,
+                paused,
+                zk,
+                lastFailover,
+                antiFlap,
+                Map.of(),
+                null,
+                Duration.ofSeconds(2),
+                NOW);
+    }
+
+    /** A primary at 127.0.0.1:5000 that failed 3 probes, last answered {@code contactAgo} ago. */
+    private static DetectionInput silent(Topology t, Map<String, Instant> progress, Duration contactAgo) {
+        return new DetectionInput(
+                t,
+                "pg1",
+                "127.0.0.1:5000",
+                3,
+                3,
+                false,
+                true,
+                null,
+                Duration.ZERO,
+                progress,
+                NOW.minus(contactAgo),
+                Duration.ofSeconds(2),
+                NOW);
+    }
+
+    @Test
+    void aHungPrimaryWhoseReplicasStillClaimToStreamIsDeadOnceTheyReceivedNothingForTheSilenceWindow() {
+        Topology t = topology(down("pg1"), replica("pg2", 100, true), replica("pg3", 90, true));
+        Map<String, Instant> progress = Map.of("pg2", NOW.minusSeconds(30), "pg3", NOW.minusSeconds(30));
+        assertThat(Detector.decide(silent(t, progress, Duration.ofMillis(1500))))
+                .as("the primary answered 1.5 s ago: not silent long enough")
+                .isInstanceOf(Verdict.PrimaryUnreachableButReplicating.class);
+        assertThat(Detector.decide(silent(t, progress, Duration.ofMillis(2100))))
+                .isInstanceOfSatisfying(Verdict.PrimaryDead.class, d -> assertThat(d.evidence())
+                        .contains("receiving nothing although connected"));
+    }
+
+    @Test
+    void aReplicaThatStillReceivesShowsThePrimaryAliveWhateverTheOrchestratorSees() {
+        Topology t = topology(down("pg1"), replica("pg2", 100, true), replica("pg3", 90, true));
+        Map<String, Instant> progress = Map.of("pg2", NOW.minusMillis(300), "pg3", NOW.minusSeconds(30));
+        assertThat(Detector.decide(silent(t, progress, Duration.ofSeconds(10))))
+                .isInstanceOfSatisfying(
+                        Verdict.PrimaryUnreachableButReplicating.class,
+                        u -> assertThat(u.streamingReplicas()).containsExactly("pg2"));
+    }
+
+    @Test
+    void onlyReplicasThatFollowThePublishedPrimaryCountAsEvidence() {
+        // pg3 still streams, but from a fenced former primary: it says nothing about pg1.
+        NodeObservation elsewhere = new NodeObservation(
+                Fixtures.node("pg3"),
+                NOW,
+                true,
+                null,
+                null,
+                dev.baton.registry.NodeRole.REPLICA,
+                1,
+                new Fixtures.Pos(1, 90),
+                new Fixtures.Pos(1, 90),
+                true,
+                "127.0.0.1:6000",
+                0,
+                true,
+                true);
+        Topology t = topology(down("pg1"), replica("pg2", 100, false), elsewhere);
+        DetectionInput in = silent(t, Map.of("pg3", NOW), Duration.ofMillis(100));
+        assertThat(Detector.decide(in)).isInstanceOf(Verdict.PrimaryDead.class);
+        assertThat(Detector.strays(t, "pg1", "127.0.0.1:5000")).containsExactly("pg3");
+        Topology onlyElsewhere = topology(down("pg1"), elsewhere);
+        assertThat(Detector.decide(silent(onlyElsewhere, Map.of(), Duration.ofMillis(100))))
+                .isInstanceOf(Verdict.PrimaryUnconfirmed.class);
     }
 
     @Test
@@ -59,7 +154,7 @@ class DetectorTest {
     @Test
     void pausedClusterReportsTheDeadPrimaryButDoesNotAct() {
         Topology t = topology(down("pg1"), replica("pg2", 100, false));
-        Verdict v = Detector.decide(new DetectionInput(t, "pg1", 3, 3, true, true, null, Duration.ZERO, NOW));
+        Verdict v = Detector.decide(in(t, "pg1", 3, 3, true, true, null, Duration.ZERO));
         assertThat(v).isInstanceOfSatisfying(Verdict.PrimaryDead.class, d -> {
             assertThat(d.actionable()).isFalse();
             assertThat(d.blockedBy()).contains("paused");
@@ -69,23 +164,21 @@ class DetectorTest {
     @Test
     void noFailoverWithinTheAntiFlapWindowOrWithoutZooKeeper() {
         Topology t = topology(down("pg1"), replica("pg2", 100, false));
-        Verdict recent = Detector.decide(
-                new DetectionInput(t, "pg1", 3, 3, false, true, NOW.minusSeconds(10), Duration.ofSeconds(30), NOW));
+        Verdict recent = Detector.decide(in(t, "pg1", 3, 3, false, true, NOW.minusSeconds(10), Duration.ofSeconds(30)));
         assertThat(((Verdict.PrimaryDead) recent).blockedBy()).contains("anti-flap");
-        Verdict old = Detector.decide(
-                new DetectionInput(t, "pg1", 3, 3, false, true, NOW.minusSeconds(31), Duration.ofSeconds(30), NOW));
+        Verdict old = Detector.decide(in(t, "pg1", 3, 3, false, true, NOW.minusSeconds(31), Duration.ofSeconds(30)));
         assertThat(((Verdict.PrimaryDead) old).actionable()).isTrue();
-        Verdict noQuorum = Detector.decide(new DetectionInput(t, "pg1", 3, 3, false, false, null, Duration.ZERO, NOW));
+        Verdict noQuorum = Detector.decide(in(t, "pg1", 3, 3, false, false, null, Duration.ZERO));
         assertThat(((Verdict.PrimaryDead) noQuorum).blockedBy()).contains("quorum");
     }
 
     @Test
     void bootstrapsTheOnlyWritablePrimaryAndRefusesToGuessBetweenTwo() {
         Topology one = topology(primary("pg1", 1), replica("pg2", 1, true));
-        assertThat(Detector.decide(new DetectionInput(one, null, 0, 3, false, true, null, Duration.ZERO, NOW)))
+        assertThat(Detector.decide(in(one, null, 0, 3, false, true, null, Duration.ZERO)))
                 .isEqualTo(new Verdict.Bootstrap("pg1"));
         Topology two = topology(primary("pg1", 1), primary("pg2", 1));
-        assertThat(Detector.decide(new DetectionInput(two, null, 0, 3, false, true, null, Duration.ZERO, NOW)))
+        assertThat(Detector.decide(in(two, null, 0, 3, false, true, null, Duration.ZERO)))
                 .isInstanceOf(Verdict.Ambiguous.class);
     }
 

@@ -3,6 +3,7 @@ package dev.baton.orchestrator.recover;
 import dev.baton.orchestrator.EventSink;
 import dev.baton.orchestrator.config.ClusterConfig;
 import dev.baton.orchestrator.config.ConfigLoader;
+import dev.baton.orchestrator.coordination.ClusterLock;
 import dev.baton.orchestrator.coordination.ClusterRegistry;
 import dev.baton.orchestrator.monitor.ClusterMonitor;
 import dev.baton.registry.NodeRole;
@@ -13,7 +14,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.test.TestingServer;
 
 /**
@@ -54,7 +54,7 @@ final class EngineFixture implements AutoCloseable {
                 dialect,
                 registry,
                 monitor,
-                new InterProcessMutex(client, RegistryPaths.lock("orders")),
+                new ClusterLock(client, RegistryPaths.lock("orders")),
                 () -> true,
                 new EventSink("orders", e -> {}, Clock.systemUTC()),
                 Clock.systemUTC());
@@ -62,6 +62,16 @@ final class EngineFixture implements AutoCloseable {
         dialect.nodes.put("pg2", new FakeDialect.Node(true, NodeRole.REPLICA, 100, false, true));
         dialect.nodes.put("pg3", new FakeDialect.Node(true, NodeRole.REPLICA, 90, false, true));
         registry.publishFirst(new PrimaryRecord("orders", "pg1", "h", 1, "postgresql", 1, Instant.EPOCH));
+    }
+
+    /** Writes an operation record as a leader holding the cluster lock would (the lock is released after). */
+    void writeOperation(dev.baton.registry.OperationRecord op) throws Exception {
+        context.lock().acquire();
+        try {
+            registry.writeOperation(op, context.lock().heldPath());
+        } finally {
+            context.lock().release();
+        }
     }
 
     @Override

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.baton.orchestrator.coordination.ClusterRegistry;
 import dev.baton.orchestrator.coordination.Versioned;
+import dev.baton.orchestrator.detect.Verdict;
 import dev.baton.orchestrator.monitor.ClusterMonitor;
 import dev.baton.registry.HistoryEntry;
 import dev.baton.registry.PrimaryRecord;
@@ -46,7 +47,12 @@ class FailoverEngineTest {
 
     private Optional<FailoverEngine.Outcome> failover() throws Exception {
         Versioned<PrimaryRecord> seen = registry.readPrimary().orElseThrow();
-        return engine.failover(seen, new dev.baton.orchestrator.Fixtures.Pos(1, 100), Set.of(), 3, Instant.now());
+        return engine.failover(
+                seen,
+                new dev.baton.orchestrator.Fixtures.Pos(1, 100),
+                Set.of(),
+                t -> new Verdict.PrimaryDead("pg1", "test", null),
+                Instant.now());
     }
 
     private void competingRecord(String node) {
@@ -96,5 +102,69 @@ class FailoverEngineTest {
         assertThat(registry.readPrimary().orElseThrow().value().epoch()).isEqualTo(1);
         assertThat(registry.readHistory()).extracting(HistoryEntry::outcome).containsExactly("cancelled");
         assertThat(registry.readOperation()).isEmpty();
+    }
+
+    @Test
+    void aPromotionSlowerThanEveryTimeoutStillGivesExactlyOnePromotedNode() throws Exception {
+        dialect.slowPromotion.add("pg2");
+        assertThat(failover()).isEmpty();
+        assertThat(registry.readOperation().orElseThrow().promoting()).isTrue();
+        assertThat(registry.readOperation().orElseThrow().toNode()).isEqualTo("pg2");
+        // Later rounds: the primary is still dead, but no other node is promoted while pg2 may still finish.
+        assertThat(failover()).isEmpty();
+        OperationSettler settler = new OperationSettler(fixture.context);
+        assertThat(settler.settle(monitor.probeAll())).isEqualTo(OperationSettler.Result.WAITING);
+        dialect.nodes.put("pg2", new FakeDialect.Node(false, dev.baton.registry.NodeRole.UNKNOWN, 100, false, false));
+        assertThat(settler.settle(monitor.probeAll()))
+                .as("unreachable: still waited for")
+                .isEqualTo(OperationSettler.Result.WAITING);
+        assertThat(failover()).isEmpty();
+        dialect.nodes.put("pg2", new FakeDialect.Node(true, dev.baton.registry.NodeRole.REPLICA, 100, false, true));
+        dialect.finishPromotion("pg2");
+        assertThat(settler.settle(monitor.probeAll())).isEqualTo(OperationSettler.Result.PUBLISHED);
+        assertThat(registry.readPrimary().orElseThrow().value().nodeId()).isEqualTo("pg2");
+        assertThat(registry.readPrimary().orElseThrow().value().epoch()).isEqualTo(2);
+        assertThat(registry.readOperation()).isEmpty();
+        assertThat(dialect.actions).allMatch(a -> a.equals("promote pg2"), "only pg2 was ever asked to promote");
+    }
+
+    @Test
+    void aLeaderWhoseSessionExpiresDuringPromotionPublishesNothingAndLeavesTheOperationToItsSuccessor()
+            throws Exception {
+        dialect.onPromote = () -> {
+            try {
+                client.getZookeeperClient().getZooKeeper().getTestable().injectSessionExpiration();
+                org.awaitility.Awaitility.await()
+                        .atMost(java.time.Duration.ofSeconds(20))
+                        .until(() -> client.getZookeeperClient().isConnected()
+                                && client.getChildren()
+                                        .forPath(RegistryPaths.lock("orders"))
+                                        .isEmpty());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        assertThat(failover()).isEmpty();
+        assertThat(registry.readPrimary().orElseThrow().value().epoch()).isEqualTo(1);
+        assertThat(registry.readOperation().orElseThrow().toNode())
+                .as("the promotion stays recorded for the next leader to finish")
+                .isEqualTo("pg2");
+        assertThat(dialect.actions).containsExactly("promote pg2");
+    }
+
+    @Test
+    void aRefusedFailoverIsRecordedOncePerReasonNotOncePerRound() throws Exception {
+        Versioned<PrimaryRecord> seen = registry.readPrimary().orElseThrow();
+        for (int i = 0; i < 3; i++) {
+            engine.failover(
+                    seen,
+                    new dev.baton.orchestrator.Fixtures.Pos(1, 100),
+                    Set.of("pg2", "pg3"),
+                    t -> new Verdict.PrimaryDead("pg1", "test", null),
+                    Instant.now());
+        }
+        assertThat(registry.readHistory()).extracting(HistoryEntry::outcome).containsExactly("refused");
+        assertThat(registry.readOperation()).isEmpty();
+        assertThat(dialect.actions).isEmpty();
     }
 }

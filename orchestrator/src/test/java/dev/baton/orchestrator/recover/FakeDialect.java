@@ -22,12 +22,23 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * action the engines take is recorded. Used where the point is the engines' decisions, not a database.
  */
 final class FakeDialect implements Dialect {
-    record Node(boolean up, NodeRole role, long position, boolean streaming, boolean readOnly) {}
+    record Node(boolean up, NodeRole role, long position, boolean streaming, boolean readOnly, String upstream) {
+        Node(boolean up, NodeRole role, long position, boolean streaming, boolean readOnly) {
+            this(up, role, position, streaming, readOnly, null);
+        }
+    }
 
     final Map<String, Node> nodes = new ConcurrentHashMap<>();
     final List<String> actions = new CopyOnWriteArrayList<>();
     volatile boolean catchesUp = true;
     volatile Runnable onPromote = () -> {};
+    volatile Runnable onFence = () -> {};
+    /** Repoints that fail (once each) before they work. */
+    final java.util.Set<String> failRepointOnce = ConcurrentHashMap.newKeySet();
+    /** Nodes whose promotion is requested but does not finish (as a server stuck in recovery would). */
+    final java.util.Set<String> slowPromotion = ConcurrentHashMap.newKeySet();
+    /** Replicas that hold history their primary lacks. */
+    final java.util.Set<String> diverged = ConcurrentHashMap.newKeySet();
 
     @Override
     public String key() {
@@ -69,7 +80,7 @@ final class FakeDialect implements Dialect {
                 p,
                 p,
                 n.streaming(),
-                null,
+                n.upstream(),
                 0,
                 n.readOnly() || n.role() == NodeRole.REPLICA,
                 true);
@@ -91,11 +102,21 @@ final class FakeDialect implements Dialect {
     }
 
     @Override
-    public void promote(Connection replica, NodeConfig node, Duration timeout) {
+    public void promote(Connection replica, NodeConfig node, Duration timeout) throws SQLException {
         actions.add("promote " + node.id());
-        Node n = nodes.get(node.id());
-        nodes.put(node.id(), new Node(true, NodeRole.PRIMARY, n.position(), false, false));
+        if (slowPromotion.contains(node.id())) {
+            throw new SQLException("promotion of " + node.id() + " was requested but had not finished after "
+                    + timeout.toMillis() + " ms; it may still finish");
+        }
+        finishPromotion(node.id());
         onPromote.run();
+    }
+
+    /** The requested promotion of {@code id} ends: it runs as a writable primary. */
+    void finishPromotion(String id) {
+        slowPromotion.remove(id);
+        Node n = nodes.get(id);
+        nodes.put(id, new Node(true, NodeRole.PRIMARY, n.position(), false, false));
     }
 
     @Override
@@ -104,12 +125,20 @@ final class FakeDialect implements Dialect {
     }
 
     @Override
-    public void repoint(Connection replica, NodeConfig node, NodeConfig primary, String replicationUser) {
+    public void repoint(Connection replica, NodeConfig node, NodeConfig primary, String replicationUser)
+            throws SQLException {
+        if (failRepointOnce.remove(node.id())) {
+            actions.add("repoint " + node.id() + " failed");
+            throw new SQLException("could not reload the configuration of " + node.id(), "57P03");
+        }
         actions.add("repoint " + node.id() + " to " + primary.id());
+        Node n = nodes.get(node.id());
+        nodes.put(node.id(), new Node(n.up(), n.role(), n.position(), n.streaming(), n.readOnly(), primary.address()));
     }
 
     @Override
     public void fence(Connection node, Duration drain) {
+        onFence.run();
         actions.add("fence " + node);
         setReadOnly(node.toString(), true);
     }
@@ -130,6 +159,11 @@ final class FakeDialect implements Dialect {
     }
 
     @Override
+    public boolean canFollow(NodeObservation replica, NodeObservation primary, String fork) {
+        return !diverged.contains(replica.id());
+    }
+
+    @Override
     public void unfence(Connection node) {
         actions.add("unfence " + node);
         setReadOnly(node.toString(), false);
@@ -137,6 +171,6 @@ final class FakeDialect implements Dialect {
 
     private void setReadOnly(String id, boolean readOnly) {
         Node n = nodes.get(id);
-        nodes.put(id, new Node(n.up(), n.role(), n.position(), n.streaming(), readOnly));
+        nodes.put(id, new Node(n.up(), n.role(), n.position(), n.streaming(), readOnly, n.upstream()));
     }
 }

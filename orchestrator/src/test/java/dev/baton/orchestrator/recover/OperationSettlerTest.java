@@ -41,10 +41,10 @@ class OperationSettlerTest {
     @Test
     void finishesAFailoverWhoseCandidateWasPromotedButNotPublished() throws Exception {
         dialect.nodes.put("pg2", new FakeDialect.Node(true, NodeRole.PRIMARY, 100, false, false));
-        registry.writeOperation(new OperationRecord("failover", "op1", "pg1", "pg2", 1, Instant.EPOCH));
+        fixture.writeOperation(OperationRecord.start("failover", "op1", "pg1", 1, Instant.EPOCH)
+                .promoting("pg2", null));
         var topology = monitor.probeAll();
-        assertThat(settler.needed(topology, registry.readPrimary())).isTrue();
-        settler.settle(topology);
+        assertThat(settler.settle(topology)).isEqualTo(OperationSettler.Result.PUBLISHED);
         PrimaryRecord now = registry.readPrimary().orElseThrow().value();
         assertThat(now.nodeId()).isEqualTo("pg2");
         assertThat(now.epoch()).isEqualTo(2);
@@ -55,21 +55,45 @@ class OperationSettlerTest {
     @Test
     void givesBackTheClusterToTheOldPrimaryWhenASwitchoverStoppedAfterItsFence() throws Exception {
         dialect.nodes.put("pg1", new FakeDialect.Node(true, NodeRole.PRIMARY, 100, false, true));
-        registry.writeOperation(new OperationRecord("switchover", "op2", "pg1", "pg2", 1, Instant.EPOCH));
+        fixture.writeOperation(OperationRecord.start("switchover", "op2", "pg1", 1, Instant.EPOCH)
+                .at(OperationRecord.FENCED, "pg2"));
         var topology = monitor.probeAll();
-        assertThat(settler.needed(topology, registry.readPrimary())).isTrue();
-        settler.settle(topology);
+        assertThat(settler.settle(topology)).isEqualTo(OperationSettler.Result.SETTLED);
         assertThat(dialect.actions).containsExactly("unfence pg1");
         assertThat(registry.readPrimary().orElseThrow().value().epoch()).isEqualTo(1);
         assertThat(registry.readOperation()).isEmpty();
-        assertThat(settler.needed(monitor.probeAll(), registry.readPrimary()))
+        assertThat(settler.settle(monitor.probeAll()))
                 .as("nothing left to settle")
-                .isFalse();
+                .isEqualTo(OperationSettler.Result.NOTHING);
     }
 
     @Test
     void leavesAHealthyClusterAlone() throws Exception {
         dialect.nodes.put("pg1", new FakeDialect.Node(true, NodeRole.PRIMARY, 100, false, false));
-        assertThat(settler.needed(monitor.probeAll(), registry.readPrimary())).isFalse();
+        assertThat(settler.settle(monitor.probeAll())).isEqualTo(OperationSettler.Result.NOTHING);
+        assertThat(dialect.actions).isEmpty();
+    }
+
+    @Test
+    void fencesAnOldPrimaryThatCameBackWritableBeforeItPublishesTheInterruptedFailover() throws Exception {
+        dialect.nodes.put("pg1", new FakeDialect.Node(true, NodeRole.PRIMARY, 100, false, false));
+        dialect.nodes.put("pg2", new FakeDialect.Node(true, NodeRole.PRIMARY, 100, false, false));
+        fixture.writeOperation(OperationRecord.start("failover", "op3", "pg1", 1, Instant.EPOCH)
+                .promoting("pg2", null));
+        java.util.List<String> publishedAtFence = new java.util.concurrent.CopyOnWriteArrayList<>();
+        dialect.onFence = () -> {
+            try {
+                publishedAtFence.add(
+                        registry.readPrimary().orElseThrow().value().nodeId());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        };
+        assertThat(settler.settle(monitor.probeAll())).isEqualTo(OperationSettler.Result.PUBLISHED);
+        assertThat(dialect.actions).containsExactly("fence pg1");
+        assertThat(publishedAtFence)
+                .as("the record still named pg1 when pg1 was fenced")
+                .containsExactly("pg1");
+        assertThat(registry.readPrimary().orElseThrow().value().nodeId()).isEqualTo("pg2");
     }
 }

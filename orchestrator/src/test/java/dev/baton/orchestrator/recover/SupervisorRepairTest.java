@@ -1,0 +1,74 @@
+package dev.baton.orchestrator.recover;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.baton.orchestrator.ClusterEvent;
+import dev.baton.orchestrator.ClusterSupervisor;
+import dev.baton.registry.NodeRole;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The supervisor's rounds on a real ZooKeeper with a hand-written dialect: what it repairs on its own. */
+class SupervisorRepairTest {
+    private EngineFixture fixture;
+    private FakeDialect dialect;
+    private ClusterSupervisor supervisor;
+    private final List<ClusterEvent> events = new CopyOnWriteArrayList<>();
+
+    @BeforeEach
+    void start() throws Exception {
+        fixture = new EngineFixture();
+        dialect = fixture.dialect;
+        dialect.nodes.put("pg1", new FakeDialect.Node(true, NodeRole.PRIMARY, 100, false, false));
+        dialect.nodes.put("pg2", new FakeDialect.Node(true, NodeRole.REPLICA, 100, true, true, "h:1"));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (supervisor != null) {
+            supervisor.close();
+        }
+        fixture.close();
+    }
+
+    private void supervise() throws Exception {
+        supervisor = new ClusterSupervisor(
+                fixture.context.cluster(), dialect, fixture.client, "o1", events::add, Clock.systemUTC());
+        supervisor.start();
+    }
+
+    @Test
+    void aReplicaLeftOnTheOldPrimaryByAFailedRepointIsRepointedByTheNextRounds() throws Exception {
+        dialect.nodes.put("pg3", new FakeDialect.Node(true, NodeRole.REPLICA, 100, true, true, "h:9"));
+        dialect.failRepointOnce.add("pg3");
+        supervise();
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(dialect.actions)
+                .containsSubsequence("repoint pg3 failed", "repoint pg3 to pg1"));
+        assertThat(dialect.actions).doesNotContain("repoint pg2 to pg1").noneMatch(a -> a.startsWith("promote"));
+        // Once it follows the primary it counts as evidence again: a dead primary is confirmed by both replicas.
+        dialect.nodes.put("pg1", new FakeDialect.Node(false, NodeRole.UNKNOWN, 100, false, false));
+        dialect.nodes.put("pg2", new FakeDialect.Node(true, NodeRole.REPLICA, 100, false, true, "h:1"));
+        dialect.nodes.put("pg3", new FakeDialect.Node(true, NodeRole.REPLICA, 90, false, true, "h:1"));
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(
+                        fixture.registry.readPrimary().orElseThrow().value().nodeId())
+                .isEqualTo("pg2"));
+    }
+
+    @Test
+    void aReplicaThatHoldsHistoryThePrimaryLacksIsReportedNotRepointed() throws Exception {
+        dialect.nodes.put("pg3", new FakeDialect.Node(true, NodeRole.REPLICA, 120, true, true, "h:9"));
+        dialect.diverged.add("pg3");
+        supervise();
+        await().atMost(Duration.ofSeconds(15))
+                .until(() -> events.stream().anyMatch(e -> e.kind() == ClusterEvent.Kind.REPLICA_DIVERGED));
+        await().atMost(Duration.ofSeconds(5)).until(() -> fixture.registry.readNodeStates().stream()
+                .anyMatch(s -> s.nodeId().equals("pg3") && s.needsRejoin()));
+        assertThat(dialect.actions).noneMatch(a -> a.startsWith("repoint pg3"));
+    }
+}
