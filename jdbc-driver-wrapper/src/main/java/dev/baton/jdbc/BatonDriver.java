@@ -61,7 +61,8 @@ public final class BatonDriver implements Driver {
             try {
                 ds = dataSources.computeIfAbsent(key, k -> create(parsed));
             } catch (IllegalArgumentException e) {
-                throw new SQLException("Baton URL '" + BatonUrl.mask(url) + "': " + e.getMessage(), "08001", e);
+                // BatonUrl.parse checked every value that comes from a parameter: this names a path part or a rule
+                throw new SQLException("Baton URL '" + BatonUrl.withoutQuery(url) + "': " + e.getMessage(), "08001", e);
             }
         }
         return ds.getConnection();
@@ -96,6 +97,11 @@ public final class BatonDriver implements Driver {
     /** Closes every data source the registered driver created; later connects create new ones. */
     public static void closeAll() {
         INSTANCE.closeDataSources();
+    }
+
+    /** How many data sources the registered driver holds, for tests. */
+    static int cachedDataSources() {
+        return INSTANCE.dataSources.size();
     }
 
     private void closeDataSources() {
@@ -171,7 +177,7 @@ public final class BatonDriver implements Driver {
 
         @Override
         public String toString() {
-            return BatonUrl.mask(url);
+            return BatonUrl.withoutQuery(url);
         }
     }
 }

@@ -327,6 +327,21 @@ class FailoverDataSourceTest {
     }
 
     @Test
+    void urlErrorsThroughTheDriverNameTheParameterButNeverItsValue() {
+        SQLException e = assertThrows(
+                SQLException.class,
+                () -> DriverManager.getConnection(
+                        "jdbc:baton:zk://" + zk.getConnectString() + "/" + CLUSTER
+                                + "?database=postgres&user=app&password=%zzSECRET",
+                        new Properties()));
+        assertThat(e.getSQLState()).isEqualTo("08001");
+        assertThat(e.getMessage())
+                .contains("parameter 'password' is not URL-encoded correctly")
+                .doesNotContain("SECRET");
+        assertThat(BatonDriver.cachedDataSources()).isZero();
+    }
+
+    @Test
     void passwordNeverAppearsInExceptionMessages() throws Exception {
         publish("a", pgA, 1);
         String wrong = "not-the-pw-4711";
