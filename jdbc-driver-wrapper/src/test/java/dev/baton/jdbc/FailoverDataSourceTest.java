@@ -357,6 +357,107 @@ class FailoverDataSourceTest {
         assertThat(e.getMessage() + e.getCause()).contains("password authentication failed");
     }
 
+    @Test
+    void wrongPasswordFailsAtOnceWith28P01InsteadOfWaitingOutTheConnectionTimeout() throws Exception {
+        publish("a", pgA, 1);
+        String wrong = "wrong-pw-" + Long.toHexString(System.nanoTime());
+        FailoverDataSource ds = track(FailoverDataSource.builder()
+                .zookeeper(zk.getConnectString())
+                .cluster(CLUSTER)
+                .user(USER)
+                .password(wrong)
+                .database("postgres")
+                .hikari(c -> c.setConnectionTimeout(30_000))
+                .build());
+        long start = System.nanoTime();
+        SQLException e = assertThrows(SQLException.class, ds::getConnection);
+        long tookMs = (System.nanoTime() - start) / 1_000_000;
+        LOG.info("wrong password refused after {} ms: {}", tookMs, e.toString());
+
+        assertThat(tookMs).as("well under the 30 s connectionTimeout").isLessThan(10_000);
+        assertThat((Throwable) e).isInstanceOf(java.sql.SQLInvalidAuthorizationSpecException.class);
+        assertThat(e.getSQLState()).isEqualTo("28P01");
+        assertThat(e.getMessage()).contains("node 'a'", "SQLState 28P01", "user or password was rejected");
+        assertThat(e.getCause())
+                .isInstanceOf(SQLException.class)
+                .hasMessageContaining("password authentication failed");
+        assertThat(((SQLException) e.getCause()).getSQLState()).isEqualTo("28P01");
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            assertThat(String.valueOf(t.getMessage())).doesNotContain(wrong).doesNotContain(PASSWORD);
+        }
+    }
+
+    @Test
+    void driverPropertyTheDriverRejectsFailsAtOnceWithItsSqlState() throws Exception {
+        publish("a", pgA, 1);
+        FailoverDataSource ds = track(FailoverDataSource.builder()
+                .zookeeper(zk.getConnectString())
+                .cluster(CLUSTER)
+                .user(USER)
+                .password(PASSWORD)
+                .database("postgres")
+                .property("sslmode", "bogus")
+                .hikari(c -> c.setConnectionTimeout(30_000))
+                .build());
+        long start = System.nanoTime();
+        SQLException e = assertThrows(SQLException.class, ds::getConnection);
+        long tookMs = (System.nanoTime() - start) / 1_000_000;
+        LOG.info("sslmode=bogus refused after {} ms: {}", tookMs, e.toString());
+
+        assertThat(tookMs).as("well under the 30 s connectionTimeout").isLessThan(10_000);
+        assertThat((Throwable) e).isInstanceOf(java.sql.SQLNonTransientConnectionException.class);
+        assertThat(e.getSQLState()).isEqualTo("08001");
+        assertThat(e.getMessage())
+                .contains("SQLState 08001", "a driver setting was refused")
+                .doesNotContain("bogus");
+        assertThat(e.getCause()).isInstanceOf(SQLException.class).hasMessageContaining("sslmode");
+    }
+
+    @Test
+    void refusedConnectionIsStillWaitedOnUntilANewPrimaryIsPublished() throws Exception {
+        // a node nobody listens on: connections are refused (08001 with a cause), which failover must wait out
+        int deadPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            deadPort = s.getLocalPort();
+        }
+        admin.create()
+                .creatingParentsIfNeeded()
+                .forPath(
+                        RegistryPaths.primary(CLUSTER),
+                        RegistryJson.write(new PrimaryRecord(
+                                CLUSTER, "dead", "127.0.0.1", deadPort, "postgresql", 1, Instant.now())));
+        FailoverDataSource ds = dataSource();
+        await().atMost(Duration.ofSeconds(5)).until(() -> ds.newestEpochSeen() == 1);
+        CompletableFuture<Integer> borrow = borrowPort(ds);
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> !borrow.isDone());
+        publish("b", pgB, 2);
+        assertThat(borrow.get(10, TimeUnit.SECONDS)).isEqualTo(pgB.port());
+    }
+
+    @Test
+    void failsAtOnceWhenNoPoolCanBeCreatedForThePrimary() throws Exception {
+        admin.create()
+                .creatingParentsIfNeeded()
+                .forPath(
+                        RegistryPaths.primary(CLUSTER),
+                        RegistryJson.write(
+                                new PrimaryRecord(CLUSTER, "a", "127.0.0.1", pgA.port(), "oracle", 1, Instant.now())));
+        FailoverDataSource ds = track(FailoverDataSource.builder()
+                .zookeeper(zk.getConnectString())
+                .cluster(CLUSTER)
+                .user(USER)
+                .password(PASSWORD)
+                .initialPrimaryTimeout(Duration.ofSeconds(30))
+                .build());
+        await().atMost(Duration.ofSeconds(5)).until(() -> ds.newestEpochSeen() == 1);
+        long start = System.nanoTime();
+        SQLException e = assertThrows(SQLException.class, ds::getConnection);
+        assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(10_000);
+        assertThat(e.getSQLState()).isEqualTo("08001");
+        assertThat(e.getMessage()).contains("cannot create a connection pool", "'orders'");
+        assertThat(e.getCause()).hasMessageContaining("'oracle' is not supported");
+    }
+
     // ---------------------------------------------------------------- helpers
 
     private FailoverDataSource dataSource() {
