@@ -75,6 +75,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
     /** Epoch the hold applies to: borrows wait while the hold node exists and the current epoch is not newer. */
     private volatile long holdEpoch = NO_HOLD;
 
+    private volatile boolean handedOut;
     private volatile PrimaryWatch watch;
     private volatile PrintWriter logWriter;
     private volatile int loginTimeoutSeconds;
@@ -96,17 +97,22 @@ public final class FailoverDataSource implements DataSource, Closeable {
         if (!state.compareAndSet(State.LATENT, State.STARTED)) {
             throw new IllegalStateException("cannot start a FailoverDataSource twice");
         }
-        watch = new PrimaryWatch(config, new PrimaryWatch.Events() {
-            @Override
-            public void primary(PrimaryRecord record) {
-                accept(record);
-            }
+        try {
+            watch = new PrimaryWatch(config, new PrimaryWatch.Events() {
+                @Override
+                public void primary(PrimaryRecord record) {
+                    accept(record);
+                }
 
-            @Override
-            public void hold(boolean present) {
-                onHold(present);
-            }
-        });
+                @Override
+                public void hold(boolean present) {
+                    onHold(present);
+                }
+            });
+        } catch (RuntimeException e) {
+            close(); // a pool may already have been created for a record that arrived during the start
+            throw e;
+        }
     }
 
     @Override
@@ -313,6 +319,9 @@ public final class FailoverDataSource implements DataSource, Closeable {
                 pool = current;
                 continue;
             }
+            if (!handedOut) {
+                handedOut = true;
+            }
             // a pool still retired here has no successor pool: the connection fails on first use with 08006
             return FailoverConnection.wrap(pooled, pool);
         }
@@ -400,6 +409,15 @@ public final class FailoverDataSource implements DataSource, Closeable {
     public Optional<PrimaryRecord> currentPrimary() {
         PrimaryPool pool = current;
         return pool == null ? Optional.empty() : Optional.of(pool.record());
+    }
+
+    /** True once {@link #getConnection()} has succeeded. */
+    boolean hasHandedOutConnection() {
+        return handedOut;
+    }
+
+    boolean isClosed() {
+        return state.get() == State.CLOSED;
     }
 
     /** The highest epoch seen so far, 0 before the first record. */

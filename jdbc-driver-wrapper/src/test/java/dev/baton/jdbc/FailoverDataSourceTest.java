@@ -458,7 +458,62 @@ class FailoverDataSourceTest {
         assertThat(e.getCause()).hasMessageContaining("'oracle' is not supported");
     }
 
+    @Test
+    void urlThatFailedLeavesNoCachedDataSourceAndNoThreadsBehind() throws Exception {
+        publish("a", pgA, 1);
+        String url = "jdbc:baton:zk://" + zk.getConnectString() + "/" + CLUSTER + "?database=postgres";
+        // Warm up: the first connection starts threads that stay whatever the wrapper does (pgjdbc's cleaner).
+        try (Connection c = DriverManager.getConnection(url, USER, PASSWORD)) {
+            assertThat(serverPort(c)).isEqualTo(pgA.port());
+        }
+        BatonDriver.closeAll();
+        await().pollInSameThread().atMost(Duration.ofSeconds(15)).until(() -> wrapperThreads() == 0);
+        int baseline = threadCount();
+
+        Properties wrong = new Properties();
+        wrong.setProperty("user", USER);
+        wrong.setProperty("password", "not-" + PASSWORD);
+        SQLException e = assertThrows(SQLException.class, () -> DriverManager.getConnection(url, wrong));
+        assertThat(e.getSQLState()).isEqualTo("28P01");
+
+        assertThat(BatonDriver.cachedDataSources()).isZero();
+        await().pollInSameThread().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(threadCount())
+                .as("threads (baseline %d): %s", baseline, threadNames())
+                .isLessThanOrEqualTo(baseline));
+    }
+
+    @Test
+    void urlThatNeverConnectedIsEvictedWhateverTheFailure() {
+        String url =
+                "jdbc:baton:zk://" + zk.getConnectString() + "/nobody?database=postgres&initialPrimaryTimeoutMs=300";
+        SQLException e = assertThrows(SQLException.class, () -> DriverManager.getConnection(url, USER, PASSWORD));
+        assertThat(e.getMessage()).contains("no primary published for cluster 'nobody'");
+        assertThat(BatonDriver.cachedDataSources()).isZero();
+    }
+
     // ---------------------------------------------------------------- helpers
+
+    /**
+     * Live threads, without the in-process ZooKeeper server's workers and the JDK's shared pools: those belong to
+     * the test's fixture and the JVM, and start on demand whatever the wrapper does.
+     */
+    private static int threadCount() {
+        return threadNames().size();
+    }
+
+    private static List<String> threadNames() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(Thread::isAlive)
+                .map(Thread::getName)
+                .filter(n -> !n.startsWith("NIOWorkerThread") && !n.startsWith("ForkJoinPool.commonPool"))
+                .sorted()
+                .toList();
+    }
+
+    /** Threads of a wrapper's pools (HikariCP names them after the pool, {@code baton-<cluster>-e<epoch>}). */
+    private static long wrapperThreads() {
+        return threadNames().stream().filter(n -> n.startsWith("baton-")).count();
+    }
 
     private FailoverDataSource dataSource() {
         return track(FailoverDataSource.builder()
