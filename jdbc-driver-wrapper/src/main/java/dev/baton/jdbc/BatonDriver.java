@@ -20,8 +20,9 @@ import java.util.logging.Logger;
  *
  * <p>One {@link FailoverDataSource} is created per distinct (URL, properties) and kept until {@link
  * #closeAll()}; {@link #connect} borrows a pooled connection from it, and closing that connection returns it
- * to the pool. A data source whose first borrow fails is closed and forgotten at once. See {@link BatonUrl} for the keys Baton reads itself; every other key goes to the underlying
- * driver (pgjdbc or MySQL Connector/J), which must be on the class path.
+ * to the pool. A data source whose first borrow fails is closed and forgotten at once. See {@link BatonUrl}
+ * for the keys Baton reads itself; every other key goes to the underlying driver (pgjdbc or MySQL
+ * Connector/J), which must be on the class path.
  */
 public final class BatonDriver implements Driver {
     private static final BatonDriver INSTANCE = new BatonDriver();
@@ -68,8 +69,7 @@ public final class BatonDriver implements Driver {
                 try {
                     ds = dataSources.computeIfAbsent(key, k -> create(parsed));
                 } catch (IllegalArgumentException e) {
-                    // BatonUrl.parse checked every value that comes from a parameter: this names a path part or a
-                    // rule
+                    // parse() checked every value from a parameter: this names a path part or a rule
                     throw new SQLException(
                             "Baton URL '" + BatonUrl.withoutQuery(url) + "': " + e.getMessage(), "08001", e);
                 }
