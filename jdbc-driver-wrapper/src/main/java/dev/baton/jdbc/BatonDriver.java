@@ -20,8 +20,9 @@ import java.util.logging.Logger;
  *
  * <p>One {@link FailoverDataSource} is created per distinct (URL, properties) and kept until {@link
  * #closeAll()}; {@link #connect} borrows a pooled connection from it, and closing that connection returns it
- * to the pool. See {@link BatonUrl} for the keys Baton reads itself; every other key goes to the underlying
- * driver (pgjdbc or MySQL Connector/J), which must be on the class path.
+ * to the pool. A data source whose first borrow fails is closed and forgotten at once. See {@link BatonUrl}
+ * for the keys Baton reads itself; every other key goes to the underlying driver (pgjdbc or MySQL
+ * Connector/J), which must be on the class path.
  */
 public final class BatonDriver implements Driver {
     private static final BatonDriver INSTANCE = new BatonDriver();
@@ -53,18 +54,38 @@ public final class BatonDriver implements Driver {
         return INSTANCE.borrow(url, info == null ? new Properties() : info);
     }
 
+    /**
+     * Borrows from the cached data source of (url, info), creating it first. A data source that has never handed
+     * out a connection and fails is closed and evicted, so that a URL that does not work (a wrong password, a
+     * cluster nobody publishes) leaves no ZooKeeper session or pool threads behind; the next connect builds it
+     * again.
+     */
     private Connection borrow(String url, Properties info) throws SQLException {
         Key key = new Key(url, info);
-        FailoverDataSource ds = dataSources.get(key);
-        if (ds == null) {
-            BatonUrl parsed = BatonUrl.parse(url, info);
+        for (int attempt = 0; ; attempt++) {
+            FailoverDataSource ds = dataSources.get(key);
+            if (ds == null) {
+                BatonUrl parsed = BatonUrl.parse(url, info);
+                try {
+                    ds = dataSources.computeIfAbsent(key, k -> create(parsed));
+                } catch (IllegalArgumentException e) {
+                    // parse() checked every value from a parameter: this names a path part or a rule
+                    throw new SQLException(
+                            "Baton URL '" + BatonUrl.withoutQuery(url) + "': " + e.getMessage(), "08001", e);
+                }
+            }
             try {
-                ds = dataSources.computeIfAbsent(key, k -> create(parsed));
-            } catch (IllegalArgumentException e) {
-                throw new SQLException("Baton URL '" + BatonUrl.mask(url) + "': " + e.getMessage(), "08001", e);
+                return ds.getConnection();
+            } catch (SQLException e) {
+                if (ds.isClosed() && attempt == 0 && dataSources.get(key) != ds) {
+                    continue; // another thread evicted it while we borrowed: borrow from a new one
+                }
+                if (!ds.hasHandedOutConnection() && dataSources.remove(key, ds)) {
+                    ds.close();
+                }
+                throw e;
             }
         }
-        return ds.getConnection();
     }
 
     private static FailoverDataSource create(BatonUrl url) {
@@ -96,6 +117,11 @@ public final class BatonDriver implements Driver {
     /** Closes every data source the registered driver created; later connects create new ones. */
     public static void closeAll() {
         INSTANCE.closeDataSources();
+    }
+
+    /** How many data sources the registered driver holds, for tests. */
+    static int cachedDataSources() {
+        return INSTANCE.dataSources.size();
     }
 
     private void closeDataSources() {
@@ -171,7 +197,7 @@ public final class BatonDriver implements Driver {
 
         @Override
         public String toString() {
-            return BatonUrl.mask(url);
+            return BatonUrl.withoutQuery(url);
         }
     }
 }

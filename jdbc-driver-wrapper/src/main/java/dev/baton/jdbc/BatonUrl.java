@@ -23,6 +23,11 @@ record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
     static final String PREFIX = "jdbc:baton:";
     private static final String ZK_PREFIX = PREFIX + "zk://";
 
+    /** HikariCP refuses a shorter {@code connectionTimeout}. */
+    private static final long CONNECTION_TIMEOUT_FLOOR_MS = 250;
+
+    private static final String ENCODING_RULE = " (a '%' must be followed by two hex digits; write '%' itself as %25)";
+
     static final Set<String> BATON_KEYS = Set.of(
             "namespace", "database", "holdTimeoutMs", "initialPrimaryTimeoutMs", "maxPoolSize", "connectionTimeoutMs");
 
@@ -30,7 +35,10 @@ record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
         return url != null && url.startsWith(PREFIX);
     }
 
-    /** Parses {@code url} merged over {@code info}; errors name the wrong part, with any password masked. */
+    /**
+     * Parses {@code url} merged over {@code info}. Errors name the wrong part and the rule; they show the URL only
+     * up to its query and never a parameter's value (any of them may be a secret).
+     */
     static BatonUrl parse(String url, Properties info) throws SQLException {
         if (!url.startsWith(ZK_PREFIX)) {
             throw malformed(url, "it must start with " + ZK_PREFIX + " (jdbc:baton:zk://HOST:PORT[,...]/CLUSTER)");
@@ -61,21 +69,23 @@ record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
             }
         }
         if (query >= 0 && query + 1 < rest.length()) {
+            int position = 0;
             for (String pair : rest.substring(query + 1).split("&")) {
                 if (pair.isEmpty()) {
                     continue;
                 }
+                position++;
                 int eq = pair.indexOf('=');
-                String key = decode(url, eq < 0 ? pair : pair.substring(0, eq));
-                String value = eq < 0 ? "" : decode(url, pair.substring(eq + 1));
+                String key = decodeName(url, eq < 0 ? pair : pair.substring(0, eq), position);
                 if (key.isEmpty()) {
-                    throw malformed(url, "a query parameter has no name");
+                    throw malformed(url, "query parameter " + position + " has no name");
                 }
+                String value = eq < 0 ? "" : decodeValue(url, key, pair.substring(eq + 1));
                 params.put(key, value);
             }
         }
         BatonUrl parsed = new BatonUrl(hosts, cluster, params);
-        parsed.checkNumbers(url);
+        parsed.checkValues(url);
         return parsed;
     }
 
@@ -96,29 +106,47 @@ record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
         }
     }
 
-    private void checkNumbers(String url) throws SQLException {
-        for (String key :
-                new String[] {"holdTimeoutMs", "initialPrimaryTimeoutMs", "maxPoolSize", "connectionTimeoutMs"}) {
-            String value = params.get(key);
-            if (value != null) {
-                long parsed;
-                try {
-                    parsed = Long.parseLong(value.trim());
-                } catch (NumberFormatException e) {
-                    throw malformed(url, key + "=" + value + " is not a number");
-                }
-                if (parsed < 1 || parsed > Integer.MAX_VALUE) {
-                    throw malformed(url, key + "=" + value + " must be between 1 and " + Integer.MAX_VALUE);
-                }
-            }
+    private void checkValues(String url) throws SQLException {
+        checkRange(url, "holdTimeoutMs", 1);
+        checkRange(url, "initialPrimaryTimeoutMs", 1);
+        checkRange(url, "maxPoolSize", 1);
+        checkRange(url, "connectionTimeoutMs", CONNECTION_TIMEOUT_FLOOR_MS);
+        String namespace = params.get("namespace");
+        if (namespace != null && !namespace.isBlank() && !RegistryPaths.isValidName(namespace)) {
+            throw malformed(url, "parameter 'namespace' is not a valid name (1-64 characters of A-Z a-z 0-9 _ . -)");
         }
     }
 
-    private static String decode(String url, String s) throws SQLException {
+    private void checkRange(String url, String key, long min) throws SQLException {
+        String value = params.get(key);
+        if (value == null) {
+            return;
+        }
+        long parsed;
+        try {
+            parsed = Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            throw malformed(url, "parameter '" + key + "' is not a whole number");
+        }
+        if (parsed < min || parsed > Integer.MAX_VALUE) {
+            throw malformed(url, "parameter '" + key + "' must be between " + min + " and " + Integer.MAX_VALUE);
+        }
+    }
+
+    private static String decodeName(String url, String s, int position) throws SQLException {
         try {
             return URLDecoder.decode(s, StandardCharsets.UTF_8);
         } catch (IllegalArgumentException e) {
-            throw malformed(url, "'" + mask(s) + "' is not URL-encoded correctly");
+            throw malformed(
+                    url, "the name of query parameter " + position + " is not URL-encoded correctly" + ENCODING_RULE);
+        }
+    }
+
+    private static String decodeValue(String url, String key, String s) throws SQLException {
+        try {
+            return URLDecoder.decode(s, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            throw malformed(url, "parameter '" + key + "' is not URL-encoded correctly" + ENCODING_RULE);
         }
     }
 
@@ -142,13 +170,17 @@ record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
         return props;
     }
 
-    /** The URL with the value of any {@code password} query parameter replaced by {@code ****}. */
-    static String mask(String url) {
-        return url.replaceAll("(?i)(password=)[^&]*", "$1****");
+    /**
+     * The URL for messages and logs: up to its query, which is shown as {@code ?...} because any parameter's value
+     * may be a secret (password, sslpassword, a key).
+     */
+    static String withoutQuery(String url) {
+        int query = url.indexOf('?');
+        return query < 0 ? url : url.substring(0, query) + "?...";
     }
 
     private static SQLException malformed(String url, String problem) {
-        return new SQLException("malformed Baton URL '" + mask(url) + "': " + problem, "08001");
+        return new SQLException("malformed Baton URL '" + withoutQuery(url) + "': " + problem, "08001");
     }
 
     @Override

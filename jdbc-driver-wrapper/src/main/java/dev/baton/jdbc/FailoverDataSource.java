@@ -9,6 +9,7 @@ import java.io.PrintWriter;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
 import java.time.Duration;
 import java.util.List;
@@ -41,7 +42,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Build with {@link #builder()}; {@link Builder#build()} returns a started data source. Pools are created
  * with {@code initializationFailTimeout = -1}: a pool never fails at creation, a borrow fails after HikariCP's
- * {@code connectionTimeout} if its node is down.
+ * {@code connectionTimeout} if its node is down. A borrow the driver refuses (a wrong password or user, a database
+ * that does not exist, a driver property it does not accept: see {@link DriverFlavor#isRefusal}) fails at once with
+ * the driver's SQLState and vendor code, the driver's exception as its cause.
  */
 public final class FailoverDataSource implements DataSource, Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(FailoverDataSource.class);
@@ -64,11 +67,15 @@ public final class FailoverDataSource implements DataSource, Closeable {
     private final ExecutorService retirer;
 
     private volatile PrimaryPool current;
+    /** Why no pool could be created for the first primary (no driver for its URL, a setting HikariCP refuses). */
+    private volatile RuntimeException noPool;
+
     private volatile long newestEpoch;
     private final AtomicLong ignoredRecords = new AtomicLong();
     /** Epoch the hold applies to: borrows wait while the hold node exists and the current epoch is not newer. */
     private volatile long holdEpoch = NO_HOLD;
 
+    private volatile boolean handedOut;
     private volatile PrimaryWatch watch;
     private volatile PrintWriter logWriter;
     private volatile int loginTimeoutSeconds;
@@ -90,17 +97,22 @@ public final class FailoverDataSource implements DataSource, Closeable {
         if (!state.compareAndSet(State.LATENT, State.STARTED)) {
             throw new IllegalStateException("cannot start a FailoverDataSource twice");
         }
-        watch = new PrimaryWatch(config, new PrimaryWatch.Events() {
-            @Override
-            public void primary(PrimaryRecord record) {
-                accept(record);
-            }
+        try {
+            watch = new PrimaryWatch(config, new PrimaryWatch.Events() {
+                @Override
+                public void primary(PrimaryRecord record) {
+                    accept(record);
+                }
 
-            @Override
-            public void hold(boolean present) {
-                onHold(present);
-            }
-        });
+                @Override
+                public void hold(boolean present) {
+                    onHold(present);
+                }
+            });
+        } catch (RuntimeException e) {
+            close(); // a pool may already have been created for a record that arrived during the start
+            throw e;
+        }
     }
 
     @Override
@@ -164,6 +176,9 @@ public final class FailoverDataSource implements DataSource, Closeable {
                 newestEpoch = record.epoch();
                 if (old != null) {
                     old.retire(record);
+                } else {
+                    noPool = e;
+                    changed.signalAll();
                 }
                 LOG.error(
                         "cluster {}: cannot create a pool for {}; connections to the older primary fail from now on",
@@ -173,6 +188,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
                 return;
             }
             current = fresh;
+            noPool = null;
             newestEpoch = record.epoch();
             if (holdEpoch == HOLD_UNBOUND) {
                 holdEpoch = record.epoch();
@@ -278,14 +294,20 @@ public final class FailoverDataSource implements DataSource, Closeable {
                     pool = current; // retired (and maybe closed) while we were borrowing
                     continue;
                 }
+                long waited = System.nanoTime() - start;
+                // A rejected password or driver setting does not fix itself: fail now. Unless a switchover
+                // holds this pool's epoch: its node is being fenced, and the borrow moves on once it is retired.
+                SQLException refusal = pool.refusal(e);
+                if (refusal != null && !isHeld(pool)) {
+                    throw pool.refused(refusal, TimeUnit.NANOSECONDS.toMillis(waited));
+                }
                 // HikariCP waits one short slice at a time, so that a borrow stuck on a dead primary moves to
                 // the new one as soon as it is published instead of waiting out the whole connectionTimeout.
                 // A slice that timed out before the pool's connection attempt failed carries no cause: report
-                // the last slice that knew why (a rejected password, a refused connection).
+                // the last slice that knew why (a refused connection, a timeout).
                 if (e.getCause() != null || explained == null) {
                     explained = e;
                 }
-                long waited = System.nanoTime() - start;
                 if (e instanceof SQLTransientConnectionException && waited < pool.borrowTimeoutNanos()) {
                     attempt = 0;
                     continue;
@@ -296,6 +318,9 @@ public final class FailoverDataSource implements DataSource, Closeable {
                 pooled.close();
                 pool = current;
                 continue;
+            }
+            if (!handedOut) {
+                handedOut = true;
             }
             // a pool still retired here has no successor pool: the connection fails on first use with 08006
             return FailoverConnection.wrap(pooled, pool);
@@ -314,6 +339,15 @@ public final class FailoverDataSource implements DataSource, Closeable {
             long deadline = start + config.initialPrimaryTimeout().toNanos();
             while (current == null) {
                 checkOpen();
+                RuntimeException whyNoPool = noPool;
+                if (whyNoPool != null) {
+                    throw new SQLNonTransientConnectionException(
+                            "cannot create a connection pool for the primary of cluster '" + config.cluster() + "' ("
+                                    + whyNoPool.getClass().getName()
+                                    + "): is the JDBC driver for its dialect on the class path? The cause says why",
+                            "08001",
+                            whyNoPool);
+                }
                 long remaining = deadline - System.nanoTime();
                 if (remaining <= 0) {
                     throw noPrimary(start);
@@ -375,6 +409,15 @@ public final class FailoverDataSource implements DataSource, Closeable {
     public Optional<PrimaryRecord> currentPrimary() {
         PrimaryPool pool = current;
         return pool == null ? Optional.empty() : Optional.of(pool.record());
+    }
+
+    /** True once {@link #getConnection()} has succeeded. */
+    boolean hasHandedOutConnection() {
+        return handedOut;
+    }
+
+    boolean isClosed() {
+        return state.get() == State.CLOSED;
     }
 
     /** The highest epoch seen so far, 0 before the first record. */

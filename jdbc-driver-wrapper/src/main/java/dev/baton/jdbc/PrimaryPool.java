@@ -8,7 +8,12 @@ import dev.baton.registry.PrimaryRecord;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.SQLInvalidAuthorizationSpecException;
+import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLTransientConnectionException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
@@ -56,10 +61,67 @@ final class PrimaryPool {
         SQLException why = last.getCause() instanceof SQLException cause ? cause : diagnose();
         SQLTransientConnectionException failed = new SQLTransientConnectionException(
                 "no connection to " + describe(record) + " of cluster '" + record.cluster() + "' within " + waitedMs
-                        + " ms: " + last.getMessage() + (why == null ? "" : "; the driver says: " + why.getMessage()),
+                        + " ms: " + last.getMessage()
+                        + (why == null ? "" : "; the driver says: " + masked(why.getMessage())),
                 why != null ? why.getSQLState() : last.getSQLState(),
                 why != null ? why : last);
         return failed;
+    }
+
+    /**
+     * The driver's failure behind a borrow that timed out, when it is a refusal that waiting will not fix
+     * ({@link DriverFlavor#isRefusal}); null otherwise. HikariCP's timeout carries the pool's last failed
+     * connection attempt as its cause; a pool that failed once and then connected has cleared it.
+     */
+    SQLException refusal(SQLException borrowError) {
+        if (!(borrowError instanceof SQLTransientConnectionException)) {
+            return null;
+        }
+        for (Throwable t = borrowError.getCause(); t != null && t != t.getCause(); t = t.getCause()) {
+            if (t instanceof SQLException driverFailure) {
+                return flavor.isRefusal(driverFailure) ? driverFailure : null;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The error for a borrow the driver refused: the driver's SQLState and vendor code, and its exception as the
+     * cause. The message does not repeat the driver's, which may quote a setting's value; class 28 becomes
+     * {@link SQLInvalidAuthorizationSpecException}.
+     */
+    SQLException refused(SQLException driverFailure, long waitedMs) {
+        String state = driverFailure.getSQLState();
+        int code = driverFailure.getErrorCode();
+        boolean credentials = state != null && state.startsWith("28");
+        String message = "the driver refused to connect to " + describe(record) + " of cluster '" + record.cluster()
+                + "' after " + waitedMs + " ms (SQLState " + state + (code == 0 ? "" : ", error " + code) + "): "
+                + (credentials ? "the user or password was rejected" : "the database or a driver setting was refused")
+                + "; not retried, the configuration must change. The cause is the driver's exception";
+        return credentials
+                ? new SQLInvalidAuthorizationSpecException(message, state, code, driverFailure)
+                : new SQLNonTransientConnectionException(message, state, code, driverFailure);
+    }
+
+    /** {@code text} with the password and every driver property named like a password replaced by {@code ****}. */
+    private String masked(String text) {
+        if (text == null) {
+            return "";
+        }
+        String result = text;
+        List<String> secrets = new ArrayList<>();
+        secrets.add(pool.getPassword());
+        pool.getDataSourceProperties().forEach((k, v) -> {
+            if (String.valueOf(k).toLowerCase(Locale.ROOT).contains("password")) {
+                secrets.add(String.valueOf(v));
+            }
+        });
+        for (String secret : secrets) {
+            if (secret != null && !secret.isEmpty()) {
+                result = result.replace(secret, "****");
+            }
+        }
+        return result;
     }
 
     /**

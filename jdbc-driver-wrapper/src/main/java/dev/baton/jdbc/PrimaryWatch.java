@@ -45,28 +45,33 @@ final class PrimaryWatch implements Closeable {
                 config.namespace(),
                 FailoverConfig.ZK_SESSION_TIMEOUT,
                 FailoverConfig.ZK_CONNECTION_TIMEOUT);
-        client.getConnectionStateListenable().addListener(this::onConnectionState);
-        primaryCache = CuratorCache.build(
-                client, RegistryPaths.primary(config.cluster()), CuratorCache.Options.SINGLE_NODE_CACHE);
-        primaryCache
-                .listenable()
-                .addListener(CuratorCacheListener.builder()
-                        .forCreatesAndChanges((before, after) -> withMdc(() -> read(after.getData())))
-                        .forDeletes(gone -> withMdc(() -> LOG.warn(
-                                "cluster {}: primary record {} was deleted; keeping the last known primary",
-                                config.cluster(),
-                                config.primaryPath())))
-                        .build());
-        holdCache = CuratorCache.build(
-                client, RegistryPaths.hold(config.cluster()), CuratorCache.Options.SINGLE_NODE_CACHE);
-        holdCache
-                .listenable()
-                .addListener(CuratorCacheListener.builder()
-                        .forCreates(node -> withMdc(() -> events.hold(true)))
-                        .forDeletes(node -> onHoldReleased())
-                        .build());
-        holdCache.start();
-        primaryCache.start();
+        try {
+            client.getConnectionStateListenable().addListener(this::onConnectionState);
+            primaryCache = CuratorCache.build(
+                    client, RegistryPaths.primary(config.cluster()), CuratorCache.Options.SINGLE_NODE_CACHE);
+            primaryCache
+                    .listenable()
+                    .addListener(CuratorCacheListener.builder()
+                            .forCreatesAndChanges((before, after) -> withMdc(() -> read(after.getData())))
+                            .forDeletes(gone -> withMdc(() -> LOG.warn(
+                                    "cluster {}: primary record {} was deleted; keeping the last known primary",
+                                    config.cluster(),
+                                    config.primaryPath())))
+                            .build());
+            holdCache = CuratorCache.build(
+                    client, RegistryPaths.hold(config.cluster()), CuratorCache.Options.SINGLE_NODE_CACHE);
+            holdCache
+                    .listenable()
+                    .addListener(CuratorCacheListener.builder()
+                            .forCreates(node -> withMdc(() -> events.hold(true)))
+                            .forDeletes(node -> onHoldReleased())
+                            .build());
+            holdCache.start();
+            primaryCache.start();
+        } catch (RuntimeException e) {
+            client.close(); // the caches run on the client's threads and watches: closing it stops them
+            throw e;
+        }
         LOG.info("cluster {}: watching {} on ZooKeeper {}", config.cluster(), config.primaryPath(), config.zookeeper());
     }
 

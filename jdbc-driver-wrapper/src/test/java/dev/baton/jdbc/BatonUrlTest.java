@@ -34,14 +34,34 @@ class BatonUrlTest {
         assertRefused("jdbc:baton:zk://zk1:99999/orders", "port '99999' of ZooKeeper host 'zk1:99999'");
         assertRefused("jdbc:baton:zk://zk1/orders", "ZooKeeper host 'zk1' is not HOST:PORT");
         assertRefused("jdbc:baton:zk://zk1:2181/or/ders", "cluster 'or/ders' is not a valid name");
-        assertRefused("jdbc:baton:zk://zk1:2181/orders?maxPoolSize=ten", "maxPoolSize=ten is not a number");
+        assertRefused(
+                "jdbc:baton:zk://zk1:2181/orders?maxPoolSize=ten", "parameter 'maxPoolSize' is not a whole number");
+        assertRefused(
+                "jdbc:baton:zk://zk1:2181/orders?connectionTimeoutMs=100",
+                "parameter 'connectionTimeoutMs' must be between 250 and 2147483647");
+        assertRefused("jdbc:baton:zk://zk1:2181/orders?namespace=a/b", "parameter 'namespace' is not a valid name");
+        assertRefused("jdbc:baton:zk://zk1:2181/orders?=x", "query parameter 1 has no name");
     }
 
     @Test
-    void masksThePasswordInMessages() {
+    void neverEchoesAParameterValueInMessages() {
         assertThatThrownBy(() -> BatonUrl.parse("jdbc:baton:zk://zk1:x/orders?password=hunter2&user=a", null))
-                .hasMessageContaining("password=****")
+                .hasMessageContaining("jdbc:baton:zk://zk1:x/orders?...")
                 .hasMessageNotContaining("hunter2");
+        assertThatThrownBy(() -> BatonUrl.parse(
+                        "jdbc:baton:zk://zk1:2181/orders?user=app&password=%zzSECRET&sslpassword=k3y", null))
+                .isInstanceOf(SQLException.class)
+                .hasMessageContaining("parameter 'password' is not URL-encoded correctly")
+                .hasMessageNotContaining("SECRET")
+                .hasMessageNotContaining("k3y");
+        assertThatThrownBy(() -> BatonUrl.parse("jdbc:baton:zk://zk1:2181/orders?user=app&pass%zz=SECRET", null))
+                .hasMessageContaining("the name of query parameter 2 is not URL-encoded correctly")
+                .hasMessageNotContaining("SECRET");
+        Properties info = new Properties();
+        info.setProperty("maxPoolSize", "SECRET");
+        assertThatThrownBy(() -> BatonUrl.parse("jdbc:baton:zk://zk1:2181/orders", info))
+                .hasMessageContaining("parameter 'maxPoolSize' is not a whole number")
+                .hasMessageNotContaining("SECRET");
     }
 
     private static void assertRefused(String url, String problem) {

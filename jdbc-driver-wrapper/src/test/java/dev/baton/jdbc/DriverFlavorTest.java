@@ -44,4 +44,35 @@ class DriverFlavorTest {
         assertThat(DriverFlavor.POSTGRESQL.isConnectionBroken(new SQLException("syntax", "42601")))
                 .isFalse();
     }
+
+    @Test
+    void tellsRefusalsToConnectFromFailuresWorthWaitingFor() {
+        DriverFlavor pg = DriverFlavor.POSTGRESQL;
+        assertThat(pg.isRefusal(new SQLException("password authentication failed", "28P01")))
+                .isTrue();
+        assertThat(pg.isRefusal(new SQLException("no pg_hba.conf entry", "28000")))
+                .isTrue();
+        assertThat(pg.isRefusal(new SQLException("database \"x\" does not exist", "3D000")))
+                .isTrue();
+        assertThat(pg.isRefusal(new SQLException("Invalid sslmode value", "08001")))
+                .isTrue();
+        assertThat(pg.isRefusal(new SQLException("Connection refused", "08001", new java.net.ConnectException())))
+                .isFalse();
+        assertThat(pg.isRefusal(new SQLException("the database system is starting up", "57P03")))
+                .isFalse();
+        assertThat(pg.isRefusal(new SQLException("too many clients", "53300"))).isFalse();
+
+        DriverFlavor my = DriverFlavor.MYSQL;
+        assertThat(my.isRefusal(new SQLException("Access denied for user", "28000", 1045)))
+                .isTrue();
+        assertThat(my.isRefusal(new SQLException("Unknown database", "42000", 1049)))
+                .isTrue();
+        assertThat(my.isRefusal(new SQLException("sslMode: 'BOGUS' is not acceptable", "S1009")))
+                .isTrue();
+        assertThat(my.isRefusal(new SQLException("Too many connections", "08004", 1040)))
+                .isFalse();
+        assertThat(my.isRefusal(new SQLException("Communications link failure", "08S01")))
+                .isFalse();
+        assertThat(my.isRefusal(new SQLException("no cause", "08001"))).isFalse();
+    }
 }

@@ -327,6 +327,21 @@ class FailoverDataSourceTest {
     }
 
     @Test
+    void urlErrorsThroughTheDriverNameTheParameterButNeverItsValue() {
+        SQLException e = assertThrows(
+                SQLException.class,
+                () -> DriverManager.getConnection(
+                        "jdbc:baton:zk://" + zk.getConnectString() + "/" + CLUSTER
+                                + "?database=postgres&user=app&password=%zzSECRET",
+                        new Properties()));
+        assertThat(e.getSQLState()).isEqualTo("08001");
+        assertThat(e.getMessage())
+                .contains("parameter 'password' is not URL-encoded correctly")
+                .doesNotContain("SECRET");
+        assertThat(BatonDriver.cachedDataSources()).isZero();
+    }
+
+    @Test
     void passwordNeverAppearsInExceptionMessages() throws Exception {
         publish("a", pgA, 1);
         String wrong = "not-the-pw-4711";
@@ -342,7 +357,163 @@ class FailoverDataSourceTest {
         assertThat(e.getMessage() + e.getCause()).contains("password authentication failed");
     }
 
+    @Test
+    void wrongPasswordFailsAtOnceWith28P01InsteadOfWaitingOutTheConnectionTimeout() throws Exception {
+        publish("a", pgA, 1);
+        String wrong = "wrong-pw-" + Long.toHexString(System.nanoTime());
+        FailoverDataSource ds = track(FailoverDataSource.builder()
+                .zookeeper(zk.getConnectString())
+                .cluster(CLUSTER)
+                .user(USER)
+                .password(wrong)
+                .database("postgres")
+                .hikari(c -> c.setConnectionTimeout(30_000))
+                .build());
+        long start = System.nanoTime();
+        SQLException e = assertThrows(SQLException.class, ds::getConnection);
+        long tookMs = (System.nanoTime() - start) / 1_000_000;
+        LOG.info("wrong password refused after {} ms: {}", tookMs, e.toString());
+
+        assertThat(tookMs).as("well under the 30 s connectionTimeout").isLessThan(10_000);
+        assertThat((Throwable) e).isInstanceOf(java.sql.SQLInvalidAuthorizationSpecException.class);
+        assertThat(e.getSQLState()).isEqualTo("28P01");
+        assertThat(e.getMessage()).contains("node 'a'", "SQLState 28P01", "user or password was rejected");
+        assertThat(e.getCause())
+                .isInstanceOf(SQLException.class)
+                .hasMessageContaining("password authentication failed");
+        assertThat(((SQLException) e.getCause()).getSQLState()).isEqualTo("28P01");
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            assertThat(String.valueOf(t.getMessage())).doesNotContain(wrong).doesNotContain(PASSWORD);
+        }
+    }
+
+    @Test
+    void driverPropertyTheDriverRejectsFailsAtOnceWithItsSqlState() throws Exception {
+        publish("a", pgA, 1);
+        FailoverDataSource ds = track(FailoverDataSource.builder()
+                .zookeeper(zk.getConnectString())
+                .cluster(CLUSTER)
+                .user(USER)
+                .password(PASSWORD)
+                .database("postgres")
+                .property("sslmode", "bogus")
+                .hikari(c -> c.setConnectionTimeout(30_000))
+                .build());
+        long start = System.nanoTime();
+        SQLException e = assertThrows(SQLException.class, ds::getConnection);
+        long tookMs = (System.nanoTime() - start) / 1_000_000;
+        LOG.info("sslmode=bogus refused after {} ms: {}", tookMs, e.toString());
+
+        assertThat(tookMs).as("well under the 30 s connectionTimeout").isLessThan(10_000);
+        assertThat((Throwable) e).isInstanceOf(java.sql.SQLNonTransientConnectionException.class);
+        assertThat(e.getSQLState()).isEqualTo("08001");
+        assertThat(e.getMessage())
+                .contains("SQLState 08001", "a driver setting was refused")
+                .doesNotContain("bogus");
+        assertThat(e.getCause()).isInstanceOf(SQLException.class).hasMessageContaining("sslmode");
+    }
+
+    @Test
+    void refusedConnectionIsStillWaitedOnUntilANewPrimaryIsPublished() throws Exception {
+        // a node nobody listens on: connections are refused (08001 with a cause), which failover must wait out
+        int deadPort;
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+            deadPort = s.getLocalPort();
+        }
+        admin.create()
+                .creatingParentsIfNeeded()
+                .forPath(
+                        RegistryPaths.primary(CLUSTER),
+                        RegistryJson.write(new PrimaryRecord(
+                                CLUSTER, "dead", "127.0.0.1", deadPort, "postgresql", 1, Instant.now())));
+        FailoverDataSource ds = dataSource();
+        await().atMost(Duration.ofSeconds(5)).until(() -> ds.newestEpochSeen() == 1);
+        CompletableFuture<Integer> borrow = borrowPort(ds);
+        await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> !borrow.isDone());
+        publish("b", pgB, 2);
+        assertThat(borrow.get(10, TimeUnit.SECONDS)).isEqualTo(pgB.port());
+    }
+
+    @Test
+    void failsAtOnceWhenNoPoolCanBeCreatedForThePrimary() throws Exception {
+        admin.create()
+                .creatingParentsIfNeeded()
+                .forPath(
+                        RegistryPaths.primary(CLUSTER),
+                        RegistryJson.write(
+                                new PrimaryRecord(CLUSTER, "a", "127.0.0.1", pgA.port(), "oracle", 1, Instant.now())));
+        FailoverDataSource ds = track(FailoverDataSource.builder()
+                .zookeeper(zk.getConnectString())
+                .cluster(CLUSTER)
+                .user(USER)
+                .password(PASSWORD)
+                .initialPrimaryTimeout(Duration.ofSeconds(30))
+                .build());
+        await().atMost(Duration.ofSeconds(5)).until(() -> ds.newestEpochSeen() == 1);
+        long start = System.nanoTime();
+        SQLException e = assertThrows(SQLException.class, ds::getConnection);
+        assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(10_000);
+        assertThat(e.getSQLState()).isEqualTo("08001");
+        assertThat(e.getMessage()).contains("cannot create a connection pool", "'orders'");
+        assertThat(e.getCause()).hasMessageContaining("'oracle' is not supported");
+    }
+
+    @Test
+    void urlThatFailedLeavesNoCachedDataSourceAndNoThreadsBehind() throws Exception {
+        publish("a", pgA, 1);
+        String url = "jdbc:baton:zk://" + zk.getConnectString() + "/" + CLUSTER + "?database=postgres";
+        // Warm up: the first connection starts threads that stay whatever the wrapper does (pgjdbc's cleaner).
+        try (Connection c = DriverManager.getConnection(url, USER, PASSWORD)) {
+            assertThat(serverPort(c)).isEqualTo(pgA.port());
+        }
+        BatonDriver.closeAll();
+        await().pollInSameThread().atMost(Duration.ofSeconds(15)).until(() -> wrapperThreads() == 0);
+        int baseline = threadCount();
+
+        Properties wrong = new Properties();
+        wrong.setProperty("user", USER);
+        wrong.setProperty("password", "not-" + PASSWORD);
+        SQLException e = assertThrows(SQLException.class, () -> DriverManager.getConnection(url, wrong));
+        assertThat(e.getSQLState()).isEqualTo("28P01");
+
+        assertThat(BatonDriver.cachedDataSources()).isZero();
+        await().pollInSameThread().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(threadCount())
+                .as("threads (baseline %d): %s", baseline, threadNames())
+                .isLessThanOrEqualTo(baseline));
+    }
+
+    @Test
+    void urlThatNeverConnectedIsEvictedWhateverTheFailure() {
+        String url =
+                "jdbc:baton:zk://" + zk.getConnectString() + "/nobody?database=postgres&initialPrimaryTimeoutMs=300";
+        SQLException e = assertThrows(SQLException.class, () -> DriverManager.getConnection(url, USER, PASSWORD));
+        assertThat(e.getMessage()).contains("no primary published for cluster 'nobody'");
+        assertThat(BatonDriver.cachedDataSources()).isZero();
+    }
+
     // ---------------------------------------------------------------- helpers
+
+    /**
+     * Live threads, without the in-process ZooKeeper server's workers and the JDK's shared pools: those belong to
+     * the test's fixture and the JVM, and start on demand whatever the wrapper does.
+     */
+    private static int threadCount() {
+        return threadNames().size();
+    }
+
+    private static List<String> threadNames() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(Thread::isAlive)
+                .map(Thread::getName)
+                .filter(n -> !n.startsWith("NIOWorkerThread") && !n.startsWith("ForkJoinPool.commonPool"))
+                .sorted()
+                .toList();
+    }
+
+    /** Threads of a wrapper's pools (HikariCP names them after the pool, {@code baton-<cluster>-e<epoch>}). */
+    private static long wrapperThreads() {
+        return threadNames().stream().filter(n -> n.startsWith("baton-")).count();
+    }
 
     private FailoverDataSource dataSource() {
         return track(FailoverDataSource.builder()
