@@ -111,13 +111,15 @@ public final class FailoverScenario implements AutoCloseable {
     private String yaml() {
         StringBuilder nodes = new StringBuilder();
         for (SandboxNode n : cluster.nodes()) {
-            int port = proxy != null && n == cluster.nodes().get(0) ? proxy.port() : n.port();
+            boolean proxied = proxy != null && n == cluster.nodes().get(0);
             nodes.append("      - { id: ")
                     .append(n.id())
                     .append(", host: ")
                     .append(n.host())
                     .append(", port: ")
-                    .append(port)
+                    .append(proxied ? proxy.port() : n.port())
+                    // the orchestrator reaches the proxied node through the proxy, its replicas directly
+                    .append(proxied ? ", replicationAddress: \"" + n.host() + ":" + n.port() + "\"" : "")
                     .append(" }\n");
         }
         return "# written by Baton's sandbox; the password is the sandbox's own\n"

@@ -141,6 +141,51 @@ final class ClusterProbe implements AutoCloseable {
         }
     }
 
+    /**
+     * Another client that reaches {@code node} directly (not through the orchestrator's cut link) and writes a row
+     * every 20 ms until closed: a primary that applications still use keeps its replicas receiving.
+     */
+    AutoCloseable keepWriting(SandboxNode node) throws SQLException {
+        try (Connection c = connect(node);
+                Statement st = c.createStatement()) {
+            st.execute("CREATE TABLE IF NOT EXISTS baton_direct_writes (at varchar(40))");
+        }
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread writer = new Thread(
+                () -> {
+                    try (Connection c = connect(node);
+                            Statement st = c.createStatement()) {
+                        while (!stop.get()) {
+                            st.execute("INSERT INTO baton_direct_writes VALUES ('" + java.time.Instant.now() + "')");
+                            Thread.sleep(20);
+                        }
+                    } catch (Exception e) {
+                        if (!stop.get()) {
+                            throw new IllegalStateException("direct writes to " + node.id() + " failed", e);
+                        }
+                    }
+                },
+                "direct-writer-" + node.id());
+        writer.setDaemon(true);
+        writer.start();
+        return () -> {
+            stop.set(true);
+            writer.join(5000);
+        };
+    }
+
+    /** True when the node runs as a replica: in recovery, or with a replication source configured. */
+    boolean isReplica(SandboxNode node) throws SQLException {
+        if (scenario.cluster().dialect().equals("postgresql")) {
+            return inRecovery(node);
+        }
+        try (Connection c = connect(node);
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery("SHOW SLAVE STATUS")) {
+            return rs.next();
+        }
+    }
+
     /** True when the node accepts writes (not in recovery / not read_only). */
     boolean writable(SandboxNode node) throws SQLException {
         if (scenario.cluster().dialect().equals("postgresql")) {

@@ -128,7 +128,9 @@ class MariaDbFailoverTest {
             PrimaryRecord first = scenario.startOrchestratorAndApplication(events::add, Duration.ofSeconds(30));
             MariaDbProbe db = new MariaDbProbe(scenario.cluster());
             SandboxNode primary = scenario.node(first.nodeId());
-            try (ClusterProbe probe = new ClusterProbe(scenario)) {
+            try (ClusterProbe probe = new ClusterProbe(scenario);
+                    // other clients still reach the primary and write: its replicas keep receiving
+                    AutoCloseable others = probe.keepWriting(scenario.node(first.nodeId()))) {
                 scenario.proxy().blackhole();
                 // The orchestrator sees the primary as unreachable ...
                 await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(

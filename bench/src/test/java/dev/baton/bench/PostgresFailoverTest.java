@@ -117,7 +117,9 @@ class PostgresFailoverTest {
         try (FailoverScenario scenario = FailoverScenario.prepare("postgresql", step -> {}, true)) {
             List<ClusterEvent> events = new CopyOnWriteArrayList<>();
             PrimaryRecord first = scenario.startOrchestratorAndApplication(events::add, Duration.ofSeconds(30));
-            try (ClusterProbe probe = new ClusterProbe(scenario)) {
+            try (ClusterProbe probe = new ClusterProbe(scenario);
+                    // other clients still reach the primary and write: its replicas keep receiving
+                    AutoCloseable others = probe.keepWriting(scenario.node(first.nodeId()))) {
                 scenario.proxy().blackhole();
                 // The orchestrator sees the primary as unreachable ...
                 await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(

@@ -30,6 +30,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -105,6 +106,10 @@ public final class ClusterSupervisor implements Closeable {
 
     private Instant failoverNotBefore;
     private final Set<String> reportedDiverged = new HashSet<>();
+    /** Per node, settings that would make Baton faster; read off the loop now and then. */
+    private final Map<String, List<String>> advice = new ConcurrentHashMap<>();
+
+    private Instant adviceReadAt;
 
     public ClusterSupervisor(
             ClusterConfig cluster,
@@ -206,7 +211,7 @@ public final class ClusterSupervisor implements Closeable {
         Topology topology = monitor.probeAll();
         Optional<Versioned<PrimaryRecord>> record = registry.readPrimary();
         String published = record.map(r -> r.value().nodeId()).orElse(null);
-        String address = record.map(r -> r.value().address()).orElse(null);
+        String address = record.map(r -> streamAddress(r.value())).orElse(null);
         Optional<NodeObservation> primaryObs = published == null ? Optional.empty() : topology.node(published);
         if (primaryObs.isPresent() && Detector.countsAsDown(primaryObs.get())) {
             if (primaryFailures++ == 0) {
@@ -221,6 +226,7 @@ public final class ClusterSupervisor implements Closeable {
             });
         }
         trackProgress(topology);
+        readAdviceNowAndThen(topology);
         OperationRecord operation = registry.readOperation().orElse(null);
         boolean paused = registry.isPaused();
         Verdict verdict = Detector.decide(detectionInput(topology, published, address, primaryFailures, paused));
@@ -272,7 +278,7 @@ public final class ClusterSupervisor implements Closeable {
             return cluster.pollInterval();
         }
         if (action instanceof Round.Action.FailOver) {
-            String address = record.get().value().address();
+            String address = streamAddress(record.get().value());
             Position position = published.equals(lastPrimaryPositionNode) ? lastPrimaryPosition : null;
             int confirmed = primaryFailures;
             Optional<FailoverEngine.Outcome> outcome = engine.failover(
@@ -355,6 +361,11 @@ public final class ClusterSupervisor implements Closeable {
 
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
+    /** Where the replicas of the published primary stream from: its configured replication address. */
+    private String streamAddress(PrimaryRecord record) {
+        return cluster.node(record.nodeId()).map(NodeConfig::streamAddress).orElse(record.address());
+    }
+
     /** Whether the cluster is paused; when that cannot be read, as if it were (no failover on a guess). */
     private boolean paused() {
         try {
@@ -399,6 +410,30 @@ public final class ClusterSupervisor implements Closeable {
             }
         }
     }
+
+    /** Every few minutes, off the loop: which settings of the reachable nodes would make Baton faster. */
+    private void readAdviceNowAndThen(Topology topology) {
+        Instant now = clock.instant();
+        if (adviceReadAt != null && now.isBefore(adviceReadAt.plus(ADVICE_INTERVAL))) {
+            return;
+        }
+        adviceReadAt = now;
+        List<NodeConfig> reachable = topology.nodes().stream()
+                .filter(NodeObservation::reachable)
+                .map(NodeObservation::node)
+                .toList();
+        background.execute(() -> {
+            for (NodeConfig node : reachable) {
+                try (Connection c = dialect.connect(node, ADMIN_TIMEOUT)) {
+                    advice.put(node.id(), dialect.advice(c));
+                } catch (Exception e) {
+                    log.debug("reading the settings of {} failed", node.id(), e);
+                }
+            }
+        });
+    }
+
+    private static final Duration ADVICE_INTERVAL = Duration.ofMinutes(5);
 
     private void repointInBackground(NodeConfig replica, NodeConfig primary) {
         if (!repointing.add(replica.id())) {
@@ -585,10 +620,11 @@ public final class ClusterSupervisor implements Closeable {
                     n.replayDelaySeconds(),
                     n.upstream(),
                     n.streaming(),
-                    fenced.contains(n.id()) || (n.isPrimary() && n.readOnly()),
+                    n.reachable() ? n.isPrimary() && n.readOnly() : fenced.contains(n.id()),
                     needsRejoin.contains(n.id()),
                     n.error(),
-                    lastSeen(n)));
+                    lastSeen(n),
+                    advice.get(n.id())));
         }
     }
 

@@ -18,6 +18,8 @@ import java.time.Instant;
  * @param needsRejoin true when this node was primary in an older epoch and must be rebuilt or rejoined by an
  *     operator before it can serve again; Baton never publishes it as primary on its own
  * @param error the last probe error (never contains a password), or null
+ * @param advice server settings that, changed, would make Baton faster on this node (each names the setting, its
+ *     value, the recommended one and why); Baton itself never changes them. Null or empty when there is none
  */
 public record NodeState(
         String nodeId,
@@ -35,4 +37,5 @@ public record NodeState(
         boolean fenced,
         boolean needsRejoin,
         String error,
-        Instant lastSeen) {}
+        Instant lastSeen,
+        java.util.List<String> advice) {}

@@ -1,5 +1,6 @@
 package dev.baton.sandbox;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -157,10 +158,18 @@ public final class MariaDbNode implements SandboxNode {
     }
 
     void install() {
+        // Its own temp dir: parallel installs in one /tmp collide on the bootstrap's temporary tables.
+        Path tmp = sandbox.baseDir().resolve(id + "-tmp");
+        try {
+            Files.createDirectories(tmp);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot create " + tmp, e);
+        }
         List<String> cmd = new ArrayList<>(List.of(
                 sandbox.binaries().installDb().toString(),
                 "--no-defaults",
                 "--datadir=" + dataDir,
+                "--tmpdir=" + tmp,
                 "--auth-root-authentication-method=normal",
                 "--skip-test-db",
                 "--innodb-log-file-size=16M"));

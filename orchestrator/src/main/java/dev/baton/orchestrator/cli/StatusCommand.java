@@ -7,6 +7,7 @@ import dev.baton.orchestrator.config.ClusterConfig;
 import dev.baton.orchestrator.config.NodeConfig;
 import dev.baton.orchestrator.coordination.ClusterRegistry;
 import dev.baton.orchestrator.coordination.Versioned;
+import dev.baton.registry.NodeRole;
 import dev.baton.registry.NodeState;
 import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryJson;
@@ -153,6 +154,14 @@ final class StatusCommand implements Callable<Integer> {
             }
         }
         out.println(border);
+        for (NodeConfig n : cluster.nodes()) {
+            NodeState s = states.get(n.id());
+            if (s != null && s.advice() != null) {
+                for (String line : s.advice()) {
+                    out.println("  hint " + n.id() + ": " + line);
+                }
+            }
+        }
     }
 
     private static String role(NodeConfig n, Optional<PrimaryRecord> primary, NodeState s) {
@@ -174,7 +183,13 @@ final class StatusCommand implements Callable<Integer> {
             return "not observed";
         }
         if (s.needsRejoin()) {
-            return s.reachable() ? "fenced, needs rejoin" : "down, needs rejoin";
+            if (!s.reachable()) {
+                return "down, needs rejoin";
+            }
+            if (s.role() == NodeRole.PRIMARY && !s.fenced()) {
+                return "WRITABLE, not published: to be fenced";
+            }
+            return s.role() == NodeRole.REPLICA ? "diverged or demoted, needs rejoin" : "fenced, needs rejoin";
         }
         if (!s.reachable()) {
             return "unreachable" + (s.error() == null ? "" : ": " + shorten(s.error()));

@@ -149,7 +149,8 @@ public final class ConfigLoader {
                     n.integer("port", null, 1, 65535),
                     n.integer("priority", 0, -1000, 1000),
                     n.bool("noFailover", false),
-                    n.string("rejoinCommand", null, false));
+                    n.string("rejoinCommand", null, false),
+                    replicationAddress(n));
             n.finish();
             if (!ids.add(node.id())) {
                 throw new ConfigException(
@@ -183,6 +184,21 @@ public final class ConfigLoader {
                 drain,
                 rejoinTimeout,
                 silence);
+    }
+
+    /** A node's optional {@code replicationAddress}: host:port, the port a TCP port. */
+    private static String replicationAddress(Section n) {
+        String value = n.string("replicationAddress", null, false);
+        if (value == null) {
+            return null;
+        }
+        int colon = value.lastIndexOf(':');
+        String port = colon < 0 ? "" : value.substring(colon + 1);
+        if (colon < 1 || !port.matches("[0-9]{1,5}") || Integer.parseInt(port) < 1 || Integer.parseInt(port) > 65535) {
+            throw new ConfigException(
+                    n.path("replicationAddress") + ": '" + value + "' is not host:port with a TCP port (1-65535)");
+        }
+        return value;
     }
 
     /** A mapping being read: remembers which keys were used so that the rest can be reported as unknown. */

@@ -72,6 +72,14 @@ public interface Dialect extends PositionOrder {
      */
     boolean canFollow(NodeObservation replica, NodeObservation primary, String fork);
 
+    /**
+     * Server settings of this node that are at a value that makes Baton slower (never less safe), each as one line
+     * naming the setting, its value, the recommended one and why. Empty when there is nothing to say.
+     */
+    default java.util.List<String> advice(Connection node) throws SQLException {
+        return java.util.List.of();
+    }
+
     /** Undoes {@link #fence}. */
     void unfence(Connection node) throws SQLException;
 }

@@ -104,7 +104,8 @@ public final class MariaDbDialect extends GtidDialect {
     }
 
     private String changeMaster(Statement st, NodeConfig primary, String replicationUser) throws SQLException {
-        return "CHANGE MASTER TO MASTER_HOST=" + literal(st, primary.host()) + ", MASTER_PORT=" + primary.port()
+        return "CHANGE MASTER TO MASTER_HOST=" + literal(st, primary.streamHost()) + ", MASTER_PORT="
+                + primary.streamPort()
                 + ", MASTER_USER=" + literal(st, replicationUser) + ", MASTER_PASSWORD="
                 + literal(st, cluster.replicationPassword()) + ", MASTER_USE_GTID=slave_pos";
     }
@@ -112,6 +113,19 @@ public final class MariaDbDialect extends GtidDialect {
     @Override
     public void fence(Connection node, Duration drain) throws SQLException {
         MySqlFamily.fence(node, drain, List.of("SET GLOBAL read_only = ON"));
+    }
+
+    /** A replica's {@code Connect_Retry}: how long it waits between attempts to reach its primary. */
+    @Override
+    public List<String> advice(Connection node) throws SQLException {
+        try (Statement st = statement(node)) {
+            String retry = MySqlFamily.row(st, "SHOW SLAVE STATUS").get("Connect_Retry");
+            if (retry != null && retry.matches("[0-9]+") && Long.parseLong(retry) > 5) {
+                return List.of("MASTER_CONNECT_RETRY = " + retry + "s (recommended: 1-5s): a replica whose"
+                        + " connection to the primary failed waits this long before it tries again");
+            }
+            return List.of();
+        }
     }
 
     @Override

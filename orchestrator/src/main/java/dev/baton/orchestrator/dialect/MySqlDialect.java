@@ -103,8 +103,8 @@ public final class MySqlDialect extends GtidDialect {
 
     private String changeSource(Statement st, NodeConfig primary, String replicationUser) throws SQLException {
         // GET_SOURCE_PUBLIC_KEY: caching_sha2_password over a connection without TLS needs the server's RSA key.
-        return "CHANGE REPLICATION SOURCE TO SOURCE_HOST=" + literal(st, primary.host()) + ", SOURCE_PORT="
-                + primary.port() + ", SOURCE_USER=" + literal(st, replicationUser) + ", SOURCE_PASSWORD="
+        return "CHANGE REPLICATION SOURCE TO SOURCE_HOST=" + literal(st, primary.streamHost()) + ", SOURCE_PORT="
+                + primary.streamPort() + ", SOURCE_USER=" + literal(st, replicationUser) + ", SOURCE_PASSWORD="
                 + literal(st, cluster.replicationPassword())
                 + ", SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=1, GET_SOURCE_PUBLIC_KEY=1";
     }

@@ -233,7 +233,7 @@ public final class PostgresDialect implements Dialect {
     @Override
     public void repoint(Connection replica, NodeConfig node, NodeConfig primary, String replicationUser)
             throws SQLException {
-        String conninfo = "host=" + conninfoValue(primary.host()) + " port=" + primary.port() + " user="
+        String conninfo = "host=" + conninfoValue(primary.streamHost()) + " port=" + primary.streamPort() + " user="
                 + conninfoValue(replicationUser) + " application_name=" + conninfoValue(node.id());
         try (Statement st = replica.createStatement()) {
             st.execute("ALTER SYSTEM SET primary_conninfo = " + literal(conninfo));
@@ -350,6 +350,20 @@ public final class PostgresDialect implements Dialect {
                 && replica.timeline() + 1 == primary.timeline()
                 && f.timeline() == replica.timeline()
                 && Long.compareUnsigned(r.lsn(), f.lsn()) <= 0;
+    }
+
+    /** {@code wal_retrieve_retry_interval}: how long a repointed replica may wait before it streams again. */
+    @Override
+    public List<String> advice(Connection node) throws SQLException {
+        try (Statement st = node.createStatement();
+                ResultSet rs = st.executeQuery(
+                        "SELECT setting::bigint FROM pg_settings" + " WHERE name = 'wal_retrieve_retry_interval'")) {
+            if (rs.next() && rs.getLong(1) > 1000) {
+                return List.of("wal_retrieve_retry_interval = " + rs.getLong(1) + "ms (recommended: 1s or less):"
+                        + " a replica repointed after a failover waits this long before it streams again");
+            }
+            return List.of();
+        }
     }
 
     @Override
