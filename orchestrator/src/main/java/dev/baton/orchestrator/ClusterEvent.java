@@ -25,6 +25,8 @@ public record ClusterEvent(Instant at, String cluster, Kind kind, String node, S
         UNFENCED,
         /** A replica holds history the primary lacks: it is not repointed but needs a rewind (rejoin). */
         REPLICA_DIVERGED,
+        /** The primary record in ZooKeeper cannot be trusted: nothing is fenced or promoted because of it. */
+        RECORD_REJECTED,
         NODE_REJOINED
     }
 

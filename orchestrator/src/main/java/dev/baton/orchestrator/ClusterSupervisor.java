@@ -4,9 +4,11 @@ import dev.baton.orchestrator.config.ClusterConfig;
 import dev.baton.orchestrator.config.NodeConfig;
 import dev.baton.orchestrator.coordination.ClusterLock;
 import dev.baton.orchestrator.coordination.ClusterRegistry;
+import dev.baton.orchestrator.coordination.InvalidRecordException;
 import dev.baton.orchestrator.coordination.Versioned;
 import dev.baton.orchestrator.detect.DetectionInput;
 import dev.baton.orchestrator.detect.Detector;
+import dev.baton.orchestrator.detect.RecordCheck;
 import dev.baton.orchestrator.detect.Verdict;
 import dev.baton.orchestrator.dialect.Dialect;
 import dev.baton.orchestrator.dialect.SqlFailures;
@@ -106,6 +108,10 @@ public final class ClusterSupervisor implements Closeable {
 
     private Instant failoverNotBefore;
     private final Set<String> reportedDiverged = new HashSet<>();
+    /** The highest epoch seen (records and history): a record with a lower one went backwards. */
+    private long highestEpoch;
+
+    private String lastRecordProblem;
     /** Per node, settings that would make Baton faster; read off the loop now and then. */
     private final Map<String, List<String>> advice = new ConcurrentHashMap<>();
 
@@ -176,7 +182,7 @@ public final class ClusterSupervisor implements Closeable {
             Thread.currentThread().interrupt(); // close() stops the loop
         } catch (Throwable t) {
             if (state.get() == State.STARTED) {
-                log.error("[{}] supervision round failed: {}", cluster.name(), t.toString(), t);
+                roundFailed(t);
             }
         } finally {
             MDC.remove("cluster");
@@ -184,6 +190,25 @@ public final class ClusterSupervisor implements Closeable {
                 loop.schedule(this::tick, next.toMillis(), TimeUnit.MILLISECONDS);
             }
         }
+    }
+
+    private String lastRoundError;
+    private int repeatedRoundErrors;
+
+    /** A failed round is logged once per distinct error, with a count when it stops repeating; no stack per round. */
+    private void roundFailed(Throwable t) {
+        String message = SqlFailures.describe(t, cluster.password());
+        if (message.equals(lastRoundError)) {
+            repeatedRoundErrors++;
+            return;
+        }
+        if (repeatedRoundErrors > 0) {
+            log.warn("[{}] the previous error repeated {} more times", cluster.name(), repeatedRoundErrors);
+        }
+        lastRoundError = message;
+        repeatedRoundErrors = 0;
+        log.error("[{}] supervision round failed (repeats are counted, not logged): {}", cluster.name(), message);
+        log.debug("[{}] supervision round failed", cluster.name(), t);
     }
 
     private Duration round() throws Exception {
@@ -209,7 +234,29 @@ public final class ClusterSupervisor implements Closeable {
             events.emit(ClusterEvent.Kind.LEADING, null, "leading cluster " + cluster.name());
         }
         Topology topology = monitor.probeAll();
-        Optional<Versioned<PrimaryRecord>> record = registry.readPrimary();
+        Optional<Versioned<PrimaryRecord>> record;
+        String recordProblem;
+        try {
+            record = registry.readPrimary();
+            recordProblem = record.map(r -> RecordCheck.problem(cluster, dialect.key(), r.value(), highestEpoch))
+                    .orElse(null);
+        } catch (InvalidRecordException e) {
+            record = Optional.empty();
+            recordProblem = e.getMessage();
+        }
+        if (recordProblem != null) {
+            record = Optional.empty();
+            if (!recordProblem.equals(lastRecordProblem)) {
+                events.emit(
+                        ClusterEvent.Kind.RECORD_REJECTED,
+                        null,
+                        recordProblem + ". " + RecordCheck.remedy(cluster.name()));
+            }
+        } else if (lastRecordProblem != null) {
+            log.info("[{}] the primary record is valid again", cluster.name());
+        }
+        lastRecordProblem = recordProblem;
+        record.ifPresent(r -> highestEpoch = Math.max(highestEpoch, r.value().epoch()));
         String published = record.map(r -> r.value().nodeId()).orElse(null);
         String address = record.map(r -> streamAddress(r.value())).orElse(null);
         Optional<NodeObservation> primaryObs = published == null ? Optional.empty() : topology.node(published);
@@ -239,6 +286,7 @@ public final class ClusterSupervisor implements Closeable {
         publishNodeStates(topology, published);
 
         Round.Action action = Round.next(new Round.Input(
+                recordProblem,
                 mayAct(),
                 verdict,
                 topology,
@@ -583,6 +631,13 @@ public final class ClusterSupervisor implements Closeable {
                     fenced.add(s.nodeId());
                 }
             }
+            highestEpoch = Math.max(
+                    highestEpoch,
+                    registry.readHistory().stream()
+                            .filter(h -> h.outcome().startsWith("succeeded"))
+                            .mapToLong(HistoryEntry::epoch)
+                            .max()
+                            .orElse(0));
             lastFailoverAt = registry.readHistory().stream()
                     .filter(h -> h.kind().equals("failover") && h.outcome().equals("succeeded"))
                     .map(HistoryEntry::finishedAt)

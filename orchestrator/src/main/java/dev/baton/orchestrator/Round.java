@@ -28,8 +28,10 @@ final class Round {
      * @param repointing nodes with a repoint or rejoin running in the background
      * @param requestPending a switchover request waits in ZooKeeper
      * @param failoverNotBefore a failover that did not succeed is retried only from then (backoff), or null
+     * @param recordProblem why the primary record cannot be trusted (see RecordCheck), or null
      */
     record Input(
+            String recordProblem,
             boolean mayAct,
             Verdict verdict,
             Topology topology,
@@ -72,6 +74,9 @@ final class Round {
     static Action next(Input in) {
         if (!in.mayAct()) {
             return new Action.Wait("not the leader, or ZooKeeper is not connected");
+        }
+        if (in.recordProblem() != null) {
+            return new Action.Wait("primary record rejected: " + in.recordProblem());
         }
         if (in.operation() != null) {
             return new Action.Settle(in.operation());

@@ -21,7 +21,7 @@ class RoundTest {
     private static final String ADDRESS = "127.0.0.1:5000";
 
     private static Round.Input input(Verdict verdict, Topology t, OperationRecord op) {
-        return new Round.Input(true, verdict, t, "pg1", ADDRESS, op, Set.of(), Set.of(), false, null, NOW);
+        return new Round.Input(null, true, verdict, t, "pg1", ADDRESS, op, Set.of(), Set.of(), false, null, NOW);
     }
 
     private static Topology healthy() {
@@ -49,6 +49,7 @@ class RoundTest {
     @Test
     void aStandbyDoesNothing() {
         Round.Input in = new Round.Input(
+                null,
                 false,
                 new Verdict.Healthy("pg1"),
                 healthy(),
@@ -111,10 +112,10 @@ class RoundTest {
         Topology t = topology(down("pg1"), replica("pg2", 100, false));
         assertThat(Round.next(input(dead, t, null))).isEqualTo(new Round.Action.FailOver("pg1"));
         Round.Input backingOff = new Round.Input(
-                true, dead, t, "pg1", ADDRESS, null, Set.of(), Set.of(), false, NOW.plusSeconds(4), NOW);
+                null, true, dead, t, "pg1", ADDRESS, null, Set.of(), Set.of(), false, NOW.plusSeconds(4), NOW);
         assertThat(Round.next(backingOff)).isInstanceOf(Round.Action.Wait.class);
         Round.Input due = new Round.Input(
-                true, dead, t, "pg1", ADDRESS, null, Set.of(), Set.of(), false, NOW.minusMillis(1), NOW);
+                null, true, dead, t, "pg1", ADDRESS, null, Set.of(), Set.of(), false, NOW.minusMillis(1), NOW);
         assertThat(Round.next(due)).isEqualTo(new Round.Action.FailOver("pg1"));
     }
 
@@ -128,9 +129,21 @@ class RoundTest {
     @Test
     void switchoverRequestsRunOnlyWhileThePrimaryIsHealthy() {
         Round.Input pending = new Round.Input(
-                true, new Verdict.Healthy("pg1"), healthy(), "pg1", ADDRESS, null, Set.of(), Set.of(), true, null, NOW);
+                null,
+                true,
+                new Verdict.Healthy("pg1"),
+                healthy(),
+                "pg1",
+                ADDRESS,
+                null,
+                Set.of(),
+                Set.of(),
+                true,
+                null,
+                NOW);
         assertThat(Round.next(pending)).isEqualTo(new Round.Action.Switchover());
         Round.Input suspect = new Round.Input(
+                null,
                 true,
                 new Verdict.PrimarySuspect("pg1", 1, 3),
                 healthy(),
@@ -151,11 +164,53 @@ class RoundTest {
         assertThat(Round.next(input(new Verdict.Healthy("pg1"), t, null)))
                 .isEqualTo(new Round.Action.Repoint(java.util.List.of("pg3")));
         Round.Input excluded = new Round.Input(
-                true, new Verdict.Healthy("pg1"), t, "pg1", ADDRESS, null, Set.of("pg3"), Set.of(), false, null, NOW);
+                null,
+                true,
+                new Verdict.Healthy("pg1"),
+                t,
+                "pg1",
+                ADDRESS,
+                null,
+                Set.of("pg3"),
+                Set.of(),
+                false,
+                null,
+                NOW);
         assertThat(Round.next(excluded)).isInstanceOf(Round.Action.Wait.class);
         Round.Input running = new Round.Input(
-                true, new Verdict.Healthy("pg1"), t, "pg1", ADDRESS, null, Set.of(), Set.of("pg3"), false, null, NOW);
+                null,
+                true,
+                new Verdict.Healthy("pg1"),
+                t,
+                "pg1",
+                ADDRESS,
+                null,
+                Set.of(),
+                Set.of("pg3"),
+                false,
+                null,
+                NOW);
         assertThat(Round.next(running)).isInstanceOf(Round.Action.Wait.class);
+    }
+
+    @Test
+    void aRejectedPrimaryRecordStopsEveryActionFencingFirst() {
+        Topology t = topology(primary("pg1", 100), primary("pg2", 100), replica("pg3", 100, true));
+        Round.Input in = new Round.Input(
+                "the primary record names node 'ghost', which is not a node of cluster orders",
+                true,
+                new Verdict.Healthy("pg1"),
+                t,
+                "pg1",
+                ADDRESS,
+                null,
+                Set.of(),
+                Set.of(),
+                true,
+                null,
+                NOW);
+        assertThat(Round.next(in)).isInstanceOfSatisfying(Round.Action.Wait.class, w -> assertThat(w.reason())
+                .contains("ghost"));
     }
 
     @Test

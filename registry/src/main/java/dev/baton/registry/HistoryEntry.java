@@ -26,6 +26,14 @@ public record HistoryEntry(
         Instant finishedAt,
         List<Step> steps) {
 
+    public HistoryEntry {
+        java.util.Objects.requireNonNull(id, "id");
+        java.util.Objects.requireNonNull(kind, "kind");
+        java.util.Objects.requireNonNull(outcome, "outcome");
+        java.util.Objects.requireNonNull(finishedAt, "finishedAt");
+        steps = steps == null ? List.of() : List.copyOf(steps);
+    }
+
     /** One step of an operation and how long it took. */
     public record Step(String name, long millis, String detail) {}
 }

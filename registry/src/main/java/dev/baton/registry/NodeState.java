@@ -38,4 +38,9 @@ public record NodeState(
         boolean needsRejoin,
         String error,
         Instant lastSeen,
-        java.util.List<String> advice) {}
+        java.util.List<String> advice) {
+    public NodeState {
+        java.util.Objects.requireNonNull(nodeId, "nodeId");
+        java.util.Objects.requireNonNull(role, "role");
+    }
+}

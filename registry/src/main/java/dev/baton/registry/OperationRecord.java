@@ -30,6 +30,10 @@ public record OperationRecord(
     public static final String PROMOTING = "promoting";
 
     public OperationRecord {
+        java.util.Objects.requireNonNull(kind, "kind");
+        java.util.Objects.requireNonNull(id, "id");
+        java.util.Objects.requireNonNull(fromNode, "fromNode");
+        java.util.Objects.requireNonNull(startedAt, "startedAt");
         phase = phase == null ? STARTED : phase;
     }
 

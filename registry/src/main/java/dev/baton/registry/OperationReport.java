@@ -30,6 +30,10 @@ public record OperationReport(
     public static final String RUNNING = "running";
 
     public OperationReport {
+        java.util.Objects.requireNonNull(id, "id");
+        java.util.Objects.requireNonNull(kind, "kind");
+        java.util.Objects.requireNonNull(state, "state");
+        java.util.Objects.requireNonNull(requestedAt, "requestedAt");
         steps = steps == null ? List.of() : List.copyOf(steps);
     }
 

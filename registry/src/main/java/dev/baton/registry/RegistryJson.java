@@ -35,18 +35,36 @@ public final class RegistryJson {
         }
     }
 
+    /**
+     * Decodes {@code json}; a payload that is not a valid {@code type} is refused with a message quoting at most its
+     * first {@value #QUOTED} characters (a 1 MB garbage record must not end up in every log line).
+     */
     public static <T> T read(byte[] json, Class<T> type) {
         try {
-            return MAPPER.readValue(json, type);
-        } catch (IOException e) {
-            throw new IllegalArgumentException(
-                    "not a valid " + type.getSimpleName() + ": "
-                            + new String(json, StandardCharsets.UTF_8)
-                                    .lines()
-                                    .findFirst()
-                                    .orElse("(empty)"),
-                    e);
+            T value = MAPPER.readValue(json, type);
+            if (value == null) {
+                throw new IOException("empty");
+            }
+            return value;
+        } catch (IOException | RuntimeException e) {
+            throw new IllegalArgumentException("not a valid " + type.getSimpleName() + ": " + quote(json));
         }
+    }
+
+    private static final int QUOTED = 60;
+
+    /** The start of a payload, for a message: one line, at most {@value #QUOTED} characters, and its size. */
+    public static String quote(byte[] data) {
+        if (data == null || data.length == 0) {
+            return "(empty)";
+        }
+        String text = new String(data, 0, Math.min(data.length, QUOTED * 4), StandardCharsets.UTF_8)
+                .lines()
+                .findFirst()
+                .orElse("");
+        String shown = text.length() > QUOTED ? text.substring(0, QUOTED) + "..." : text;
+        return "'" + shown.replaceAll("\\p{Cntrl}", "?") + "'"
+                + (data.length > QUOTED ? " (" + data.length + " bytes)" : "");
     }
 
     /** The shared mapper, for callers that need a tree view (for example a JSON CLI output). */

@@ -43,14 +43,32 @@ public final class ClusterRegistry {
         return client;
     }
 
+    /**
+     * The published primary record and its version.
+     *
+     * @throws InvalidRecordException when the node holds something that is not a primary record of this cluster
+     */
     public Optional<Versioned<PrimaryRecord>> readPrimary() throws Exception {
         Stat stat = new Stat();
+        String path = RegistryPaths.primary(cluster);
+        byte[] data;
         try {
-            byte[] data = client.getData().storingStatIn(stat).forPath(RegistryPaths.primary(cluster));
-            return Optional.of(new Versioned<>(RegistryJson.read(data, PrimaryRecord.class), stat.getVersion()));
+            data = client.getData().storingStatIn(stat).forPath(path);
         } catch (KeeperException.NoNodeException e) {
             return Optional.empty();
         }
+        PrimaryRecord record;
+        try {
+            record = RegistryJson.read(data, PrimaryRecord.class);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidRecordException(path + " is " + e.getMessage());
+        }
+        if (!record.cluster().equals(cluster)) {
+            throw new InvalidRecordException(path + " names cluster '"
+                    + RegistryJson.quote(record.cluster().getBytes(java.nio.charset.StandardCharsets.UTF_8)) + "', not "
+                    + cluster);
+        }
+        return Optional.of(new Versioned<>(record, stat.getVersion()));
     }
 
     /** Publishes the first primary of a cluster; fails if any record exists already. */
@@ -298,7 +316,16 @@ public final class ClusterRegistry {
             return Optional.empty();
         }
         for (String child : children.stream().sorted().toList()) {
-            Optional<Request> request = readRequest(RegistryPaths.requests(cluster) + "/" + child);
+            String path = RegistryPaths.requests(cluster) + "/" + child;
+            Optional<Request> request;
+            try {
+                request = readRequest(path);
+            } catch (IllegalArgumentException e) {
+                // not a request the CLI wrote: it would block every switchover behind it
+                log.warn("{} is {}: deleted", path, e.getMessage());
+                deleteRequest(path);
+                continue;
+            }
             if (request.isEmpty() || !request.get().report().state().equals(OperationReport.PENDING)) {
                 continue;
             }
@@ -406,11 +433,18 @@ public final class ClusterRegistry {
         }
     }
 
+    /**
+     * The operation record, or empty. One that is not what Baton writes is skipped with one warning: the next
+     * operation overwrites it, settling deletes it.
+     */
     public Optional<OperationRecord> readOperation() throws Exception {
         try {
             return Optional.of(RegistryJson.read(
                     client.getData().forPath(RegistryPaths.operation(cluster)), OperationRecord.class));
         } catch (KeeperException.NoNodeException e) {
+            return Optional.empty();
+        } catch (IllegalArgumentException e) {
+            skipped(RegistryPaths.operation(cluster), "operation record");
             return Optional.empty();
         }
     }
