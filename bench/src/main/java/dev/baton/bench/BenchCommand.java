@@ -69,7 +69,7 @@ final class BenchCommand implements Callable<Integer> {
                 dialect,
                 profile.describe(dialect),
                 n,
-                scenario.equals("switchover") ? "switchovers" : "runs",
+                (scenario.equals("switchover") ? "switchover" : "run") + (n == 1 ? "" : "s"),
                 rate,
                 Runtime.getRuntime().availableProcessors());
         if (scenario.equals("switchover")) {

@@ -64,10 +64,11 @@ final class FaultBench {
         }
         FaultSummary summary = new FaultSummary(fault, DEADLINE.toMillis(), results);
         out.printf(
-                "%s to first committed write on another node, %d runs on %s: median %s ms, p90 %s ms, max %s ms"
+                "%s to first committed write on another node, %d run%s on %s: median %s ms, p90 %s ms, max %s ms"
                         + " (%d missed the %d s deadline)%n",
                 fault.verb(),
                 runs,
+                runs == 1 ? "" : "s",
                 profile.describe(dialect),
                 summary.millis(summary.median()),
                 summary.millis(summary.p90()),
