@@ -46,6 +46,10 @@ record FaultSummary(Fault fault, long deadlineMs, List<Run> runs) {
         return Percentiles.max(firstWrites());
     }
 
+    long min() {
+        return Percentiles.min(firstWrites());
+    }
+
     long misses() {
         return runs.stream().filter(r -> r.firstWriteMs() < 0).count();
     }

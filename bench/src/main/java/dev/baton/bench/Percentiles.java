@@ -37,6 +37,10 @@ final class Percentiles {
         return percentile(values, 100);
     }
 
+    static long min(List<Long> values) {
+        return sorted(values).get(0);
+    }
+
     private static List<Long> sorted(List<Long> values) {
         if (values.isEmpty()) {
             throw new IllegalArgumentException("no values");

@@ -20,6 +20,7 @@ class FaultSummaryTest {
         assertThat(s.median()).isEqualTo(700);
         assertThat(s.p90()).isEqualTo(1500);
         assertThat(s.max()).isEqualTo(1500);
+        assertThat(s.min()).isEqualTo(500);
         assertThat(s.targets())
                 .extracting(FaultSummary.Target::what, FaultSummary.Target::measured, FaultSummary.Target::verdict)
                 .containsExactly(

@@ -28,8 +28,9 @@ class PercentilesTest {
     }
 
     @Test
-    void maxIsTheLargestValue() {
+    void maxAndMinAreTheExtremes() {
         assertThat(Percentiles.max(TEN)).isEqualTo(1000);
+        assertThat(Percentiles.min(TEN)).isEqualTo(100);
     }
 
     @Test
