@@ -13,93 +13,79 @@ import picocli.CommandLine.Spec;
 
 @Command(
         name = "bench",
-        description = "Benchmarks on real local clusters. 'failover': SIGKILL the primary N times under write load and"
-                + " measure the time from the kill to the first write committed on the new primary.")
+        description = "Benchmarks on real local clusters. 'failover': SIGKILL the primary under write load and measure"
+                + " the time from the kill to the first write committed on the new primary; 'hang': the same with"
+                + " SIGSTOP, then SIGCONT and check that the old primary is fenced; 'switchover': planned"
+                + " switchovers; 'overhead': the wrapper against plain HikariCP.")
 final class BenchCommand implements Callable<Integer> {
-    @Parameters(index = "0", description = "failover, switchover or overhead")
+    private static final List<String> SCENARIOS = List.of("failover", "hang", "switchover", "overhead");
+
+    @Parameters(index = "0", description = "failover, hang, switchover or overhead")
     String scenario;
 
     @Option(names = "--dialect", defaultValue = "postgresql", description = "postgresql or mariadb")
     String dialect;
 
-    @Option(names = "--runs", defaultValue = "5", description = "how many crashes (default: ${DEFAULT-VALUE})")
-    int runs;
+    @Option(
+            names = "--runs",
+            description = "how many runs (default: 10 for failover and hang, 5 for switchover and overhead)")
+    Integer runs;
 
     @Option(names = "--rate", defaultValue = "500", description = "writes per second (default: ${DEFAULT-VALUE})")
     int rate;
+
+    @Option(
+            names = "--tuned",
+            description = "run the servers with the tuned profile (short replication receiver timeouts) instead of"
+                    + " their defaults")
+    boolean tuned;
 
     @Spec
     CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        if (!List.of("failover", "switchover", "overhead").contains(scenario)) {
+        if (!SCENARIOS.contains(scenario)) {
             throw new IllegalArgumentException(
-                    "bench: unknown scenario '" + scenario + "' (known: failover, switchover, overhead)");
+                    "bench: unknown scenario '" + scenario + "' (known: " + String.join(", ", SCENARIOS) + ")");
         }
-        if (runs < 1 || runs > 100) {
-            throw new IllegalArgumentException("--runs: " + runs + " is out of range (1-100)");
+        int n = runs != null ? runs : scenario.equals("failover") || scenario.equals("hang") ? 10 : 5;
+        if (n < 1 || n > 100) {
+            throw new IllegalArgumentException("--runs: " + n + " is out of range (1-100)");
         }
+        if (rate < 1 || rate > 5000) {
+            throw new IllegalArgumentException("--rate: " + rate + " is out of range (1-5000)");
+        }
+        ServerProfile profile = tuned ? ServerProfile.TUNED : ServerProfile.DEFAULTS;
         BatonMain.quietLogs();
         PrintWriter out = spec.commandLine().getOut();
-        if (scenario.equals("switchover")) {
-            return switchovers(out);
-        }
         if (scenario.equals("overhead")) {
-            return OverheadBench.run(out, runs, 5, 2);
+            return OverheadBench.run(out, n, 5, 2);
         }
+        Fault fault = scenario.equals("hang") ? Fault.HANG : Fault.CRASH;
         out.printf(
-                "SIGKILL failover benchmark: %s, %d runs, %d writes/s through FailoverDataSource, %d cores%n",
-                dialect, runs, rate, Runtime.getRuntime().availableProcessors());
-        out.printf(
-                "%4s %8s %8s %10s %9s %10s %12s %7s%n",
-                "run", "from", "to", "detect ms", "promote ms", "publish ms", "1st write ms", "failed");
-        List<Long> firstWrite = new ArrayList<>();
-        for (int i = 1; i <= runs; i++) {
-            try (FailoverScenario s = FailoverScenario.prepare(dialect, step -> {})) {
-                FailoverRun run = new FailoverRun(s);
-                s.startOrchestratorAndApplication(run.listener(e -> {}), Duration.ofSeconds(30));
-                try (Writer writer = new Writer(s.dataSource(), dialect, rate).start()) {
-                    // A random moment within the orchestrator's poll cycle, as a real crash would be.
-                    Thread.sleep(2000
-                            + java.util.concurrent.ThreadLocalRandom.current().nextInt(500));
-                    FailoverRun.Result r = run.crashPrimary(writer, Duration.ofSeconds(60));
-                    firstWrite.add(r.firstWriteMs());
-                    out.printf(
-                            "%4d %8s %8s %10d %9d %10d %12d %7d%n",
-                            i,
-                            r.oldPrimary(),
-                            r.newPrimary(),
-                            r.detectedMs(),
-                            r.promotedMs(),
-                            r.publishedMs(),
-                            r.firstWriteMs(),
-                            r.failedWrites());
-                    out.println("       steps: " + stepsOf(s));
-                    out.flush();
-                }
-            }
+                "%s benchmark: %s on %s, %d %s, %d writes/s through FailoverDataSource, %d cores%n",
+                scenario.equals("switchover") ? "planned switchover" : fault.signal() + " failover",
+                dialect,
+                profile.describe(dialect),
+                n,
+                (scenario.equals("switchover") ? "switchover" : "run") + (n == 1 ? "" : "s"),
+                rate,
+                Runtime.getRuntime().availableProcessors());
+        if (scenario.equals("switchover")) {
+            return switchovers(out, n, profile);
         }
-        out.printf(
-                "kill -9 to first committed write on the new primary: median %d ms, min %d ms, max %d ms (%d runs)%n",
-                FailoverRun.median(firstWrite),
-                firstWrite.stream().min(Long::compare).orElseThrow(),
-                firstWrite.stream().max(Long::compare).orElseThrow(),
-                runs);
-        return 0;
+        return new FaultBench(out, fault, dialect, profile, rate).run(n);
     }
 
     /** N planned switchovers back and forth on one cluster under write load. */
-    private int switchovers(PrintWriter out) throws Exception {
-        out.printf(
-                "planned switchover benchmark: %s, %d switchovers, %d writes/s through FailoverDataSource, %d cores%n",
-                dialect, runs, rate, Runtime.getRuntime().availableProcessors());
+    private int switchovers(PrintWriter out, int runs, ServerProfile profile) throws Exception {
         out.printf(
                 "%4s %8s %8s %6s %14s %13s %11s%n",
                 "run", "from", "to", "epoch", "write pause ms", "failed writes", "command ms");
         List<Long> pauses = new ArrayList<>();
         long failed = 0;
-        try (FailoverScenario s = FailoverScenario.prepare(dialect, step -> {})) {
+        try (FailoverScenario s = FailoverScenario.prepare(dialect, profile, step -> {})) {
             s.startOrchestratorAndApplication(e -> {}, Duration.ofSeconds(30));
             try (Writer writer = new Writer(s.dataSource(), dialect, rate).start()) {
                 Thread.sleep(2000);
@@ -143,7 +129,7 @@ final class BenchCommand implements Callable<Integer> {
                 out.printf(
                         "write pause: median %d ms, max %d ms; failed writes %d; acknowledged writes lost %d of %d"
                                 + " (%d switchovers)%n",
-                        FailoverRun.median(pauses),
+                        Percentiles.median(pauses),
                         pauses.stream().max(Long::compare).orElseThrow(),
                         failed,
                         lost,
@@ -152,20 +138,5 @@ final class BenchCommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    /** Where the orchestrator's time went in the last failover, from its history entry. */
-    private static String stepsOf(FailoverScenario s) throws Exception {
-        long deadline = System.nanoTime() + 5_000_000_000L;
-        while (s.history().isEmpty() && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        var history = s.history();
-        if (history.isEmpty()) {
-            return "(no history entry)";
-        }
-        return history.get(history.size() - 1).steps().stream()
-                .map(step -> step.name() + " " + step.millis())
-                .collect(java.util.stream.Collectors.joining(", ", "", " ms"));
     }
 }

@@ -46,7 +46,13 @@ public final class FailoverScenario implements AutoCloseable {
 
     /** Starts the cluster and ZooKeeper, writes the orchestrator's configuration, but starts no orchestrator yet. */
     public static FailoverScenario prepare(String dialect, Consumer<String> progress) throws Exception {
-        return prepare(dialect, progress, false);
+        return prepare(dialect, ServerProfile.DEFAULTS, progress);
+    }
+
+    /** Like {@link #prepare(String, Consumer)}, on servers with the given settings. */
+    public static FailoverScenario prepare(String dialect, ServerProfile profile, Consumer<String> progress)
+            throws Exception {
+        return prepare(dialect, profile, progress, false);
     }
 
     /**
@@ -56,10 +62,16 @@ public final class FailoverScenario implements AutoCloseable {
      */
     public static FailoverScenario prepare(String dialect, Consumer<String> progress, boolean proxyPrimary)
             throws Exception {
+        return prepare(dialect, ServerProfile.DEFAULTS, progress, proxyPrimary);
+    }
+
+    private static FailoverScenario prepare(
+            String dialect, ServerProfile profile, Consumer<String> progress, boolean proxyPrimary) throws Exception {
         FailoverScenario s = new FailoverScenario();
         try {
-            progress.accept("starting a " + dialect + " primary and two replicas ...");
-            s.cluster = LocalCluster.start(dialect, 2);
+            progress.accept(
+                    "starting a " + dialect + " primary and two replicas (" + profile.describe(dialect) + ") ...");
+            s.cluster = LocalCluster.start(dialect, 2, profile);
             s.resources.add(s.cluster);
             if (proxyPrimary) {
                 SandboxNode first = s.cluster.nodes().get(0);

@@ -11,6 +11,7 @@ import java.util.List;
  *
  * @param rejoinCommand the shell command template that turns a former primary into a replica, or null when SQL
  *     does it (MySQL family)
+ * @param profile the server settings the cluster runs with
  */
 public record LocalCluster(
         String dialect,
@@ -19,18 +20,26 @@ public record LocalCluster(
         String password,
         String database,
         String rejoinCommand,
+        ServerProfile profile,
         AutoCloseable sandbox)
         implements AutoCloseable {
 
-    public static LocalCluster start(String dialect, int replicas) throws IOException {
+    /** A primary and {@code replicas} replicas; {@code profile} says whether the servers run at their defaults. */
+    public static LocalCluster start(String dialect, int replicas, ServerProfile profile) throws IOException {
+        boolean tuned = profile == ServerProfile.TUNED;
         return switch (dialect) {
             case "postgresql" -> {
-                PostgresSandbox s = PostgresSandbox.start(replicas);
-                yield new LocalCluster(dialect, s.nodes(), s.user(), s.password(), "postgres", s.rejoinCommand(), s);
+                PostgresSandbox s = PostgresSandbox.builder()
+                        .replicas(replicas)
+                        .tuned(tuned)
+                        .start();
+                yield new LocalCluster(
+                        dialect, s.nodes(), s.user(), s.password(), "postgres", s.rejoinCommand(), profile, s);
             }
             case "mariadb" -> {
-                MariaDbSandbox s = MariaDbSandbox.start(replicas);
-                yield new LocalCluster(dialect, s.nodes(), s.user(), s.password(), "baton", null, s);
+                MariaDbSandbox s =
+                        MariaDbSandbox.builder().replicas(replicas).tuned(tuned).start();
+                yield new LocalCluster(dialect, s.nodes(), s.user(), s.password(), "baton", null, profile, s);
             }
             default -> throw new IllegalArgumentException(
                     "--dialect: '" + dialect + "' is not one of postgresql, mariadb");
