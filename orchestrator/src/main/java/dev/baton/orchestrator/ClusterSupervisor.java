@@ -364,6 +364,12 @@ public final class ClusterSupervisor implements Closeable {
             Optional<ClusterRegistry.Request> request = registry.nextPendingRequest();
             if (request.isPresent()) {
                 SwitchoverEngine.Outcome outcome = switchover.run(request.get(), Set.copyOf(needsRejoin));
+                String ran = request.get().report().id();
+                int refused = registry.refusePending("refused: switchover " + ran
+                        + " was queued or running when this one was asked for; ask again if it is still wanted");
+                if (refused > 0) {
+                    log.info("[{}] refused {} switchover request(s) queued behind {}", cluster.name(), refused, ran);
+                }
                 if (outcome.promoted()) {
                     lastPrimaryPosition = null;
                     needsRejoin.addAll(outcome.toRejoin());

@@ -345,6 +345,22 @@ public final class ClusterRegistry {
         return Optional.empty();
     }
 
+    /**
+     * Refuses every request still pending, saying why: requests queued while another operation ran are not carried
+     * out after it (two operators' switchovers must not run one after the other). Returns how many were refused.
+     */
+    public int refusePending(String reason) throws Exception {
+        int refused = 0;
+        Optional<Request> next;
+        for (int i = 0; i < 1000 && (next = nextPendingRequest()).isPresent(); i++) {
+            Request r = next.get();
+            if (claim(r, r.report().with("refused", reason, r.report().steps()))) {
+                refused++;
+            }
+        }
+        return refused;
+    }
+
     /** True when a switchover request waits to be carried out. */
     public boolean hasPendingRequest() throws Exception {
         return nextPendingRequest().isPresent();
