@@ -25,6 +25,10 @@ class ConfigLoaderTest {
 
     private final ConfigLoader loader = new ConfigLoader(Map.of("BATON_PASSWORD", "s3cret-value")::get);
 
+    private static String withClusterKey(String line) {
+        return VALID.replace("user: baton", "user: baton\n    " + line);
+    }
+
     @Test
     void readsTheDocumentedShapeWithDefaults() {
         BatonConfig config = loader.parse(VALID, "test.yml");
@@ -86,5 +90,24 @@ class ConfigLoaderTest {
     void requiresZooKeeperConnect() {
         assertThatThrownBy(() -> loader.parse(VALID.replace("connect: \"127.0.0.1:2181\", ", ""), "t"))
                 .hasMessage("zookeeper.connect: is required");
+    }
+
+    @Test
+    void refusesADurationTooLargeForAnyClockNamingTheKeyAndTheBound() {
+        assertThatThrownBy(() -> loader.parse(withClusterKey("catchUpTimeout: 999999999999999999m"), "t"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("clusters[0].catchUpTimeout: 999999999999999999m is out of range (100ms-10m)");
+        assertThatThrownBy(() -> loader.parse(withClusterKey("catchUpTimeout: 99999999999999999999"), "t"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("clusters[0].catchUpTimeout: 99999999999999999999 is out of range (100ms-10m)");
+        assertThatThrownBy(() -> loader.parse(withClusterKey("pollInterval: 99999999999999999999s"), "t"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("clusters[0].pollInterval: 99999999999999999999s is out of range (50ms-1m)");
+    }
+
+    @Test
+    void refusesAWholeNumberTooLargeForItsTypeAsOutOfRange() {
+        assertThatThrownBy(() -> loader.parse(withClusterKey("failureThreshold: 99999999999999999999"), "t"))
+                .hasMessage("clusters[0].failureThreshold: 99999999999999999999 is out of range (1-100)");
     }
 }
