@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.baton.registry.RegistryPaths;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,16 +37,9 @@ public final class ConfigLoader {
         return new ConfigLoader(System::getenv).read(file);
     }
 
+    /** Reads at most 1 MiB of UTF-8 text from {@code file}; see {@link ConfigFile}. */
     public BatonConfig read(Path file) {
-        String text;
-        try {
-            text = Files.readString(file);
-        } catch (NoSuchFileException e) {
-            throw new ConfigException("config file " + file + " does not exist");
-        } catch (IOException e) {
-            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage(), e);
-        }
-        return parse(text, file.toString());
+        return parse(ConfigFile.read(file), file.toString());
     }
 
     public BatonConfig parse(String yaml, String source) {
