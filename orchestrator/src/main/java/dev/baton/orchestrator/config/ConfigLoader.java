@@ -3,7 +3,6 @@ package dev.baton.orchestrator.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.baton.registry.RegistryPaths;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -43,15 +42,7 @@ public final class ConfigLoader {
     }
 
     public BatonConfig parse(String yaml, String source) {
-        JsonNode root;
-        try {
-            root = new YAMLMapper().readTree(yaml);
-        } catch (IOException e) {
-            throw new ConfigException(
-                    source + ": not valid YAML: "
-                            + e.getMessage().lines().findFirst().orElse(""),
-                    e);
-        }
+        JsonNode root = ConfigYaml.parse(yaml, source);
         if (root == null || !root.isObject()) {
             throw new ConfigException(source + ": must be a YAML mapping with 'zookeeper' and 'clusters'");
         }

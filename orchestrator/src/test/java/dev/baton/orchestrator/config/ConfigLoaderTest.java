@@ -138,6 +138,36 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> loader.read(big))
                 .hasMessage("config file " + big + ": larger than 1 MiB (1048576 bytes), the limit for a configuration"
                         + " file");
+        assertThatThrownBy(() -> loader.parse(Files.readString(big), "big.yml"))
+                .hasMessage("big.yml: larger than 1 MiB (1048576 bytes), the limit for a configuration file");
+    }
+
+    @Test
+    void refusesYamlNestedDeeperThanAConfigurationNeeds() {
+        String deep = "zookeeper: " + "[".repeat(200) + "]".repeat(200) + "\n";
+        assertThatThrownBy(() -> loader.parse(deep, "t"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("t line 1, column 28: nested deeper than 16 levels, the limit for a configuration file");
+    }
+
+    @Test
+    void refusesAYamlAliasNamingWhereItIs() {
+        String alias = VALID.replace("host: 127.0.0.1, port: 5432", "host: &h 127.0.0.1, port: 5432")
+                .replace("host: 127.0.0.1, port: 5433", "host: *h, port: 5433");
+        assertThatThrownBy(() -> loader.parse(alias, "test.yml"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("test.yml line 9, column 26: YAML alias *h is not supported (anchors and aliases are"
+                        + " refused): write the value out");
+        String merge = VALID.replace("clusters:", "defaults: &d { user: baton }\nclusters:")
+                .replace("user: baton\n    password", "<<: *d\n    password");
+        assertThatThrownBy(() -> loader.parse(merge, "test.yml"))
+                .hasMessageStartingWith("test.yml line 6, column 9: YAML alias *d is not supported");
+    }
+
+    @Test
+    void aYamlSyntaxErrorNamesTheLine() {
+        assertThatThrownBy(() -> loader.parse(VALID.replace("user: baton", "user: baton: x"), "test.yml"))
+                .hasMessage("test.yml line 5, column 16: not valid YAML: mapping values are not allowed here");
     }
 
     @Test
