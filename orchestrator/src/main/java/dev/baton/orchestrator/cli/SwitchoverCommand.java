@@ -66,7 +66,7 @@ final class SwitchoverCommand implements Callable<Integer> {
                     + " (nodes: " + target.nodes().stream().map(n -> n.id()).toList() + ")");
         }
         PrintWriter out = spec.commandLine().getOut();
-        try (CuratorFramework client = ClusterOptions.connect(loaded)) {
+        return ClusterOptions.withZooKeeper(loaded, client -> {
             ClusterRegistry registry = new ClusterRegistry(client, target.name());
             if (!dryRun && !yes) {
                 OperationReport plan = submit(registry, client, true, out, false);
@@ -89,7 +89,7 @@ final class SwitchoverCommand implements Callable<Integer> {
                 }
             }
             return finish(submit(registry, client, dryRun, out, !json), out);
-        }
+        });
     }
 
     private OperationReport submit(
