@@ -1,9 +1,11 @@
 package dev.baton.orchestrator.cli;
 
 import dev.baton.orchestrator.config.ConfigException;
+import dev.baton.registry.RegistryJson;
 import org.apache.zookeeper.KeeperException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.ParseResult;
 
 /** The {@code baton} command. */
 @Command(
@@ -28,7 +30,8 @@ public final class BatonCli {
 
     /**
      * Runs a command line with Baton's error handling: configuration, usage and ZooKeeper access errors are one
-     * clear line and exit code 2; anything else is a bug and keeps its stack trace.
+     * clear line on stderr and exit code 2; anything else is a bug and keeps its stack trace. Under {@code --json}
+     * the error is also printed on stdout as {@code {"error": "..."}}, so that stdout is always JSON.
      */
     public static int execute(CommandLine cli, String[] args) {
         cli.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
@@ -36,10 +39,25 @@ public final class BatonCli {
             if (message == null) {
                 throw e;
             }
+            if (asksForJson(parseResult)) {
+                commandLine
+                        .getOut()
+                        .println(RegistryJson.mapper().createObjectNode().put("error", message));
+                commandLine.getOut().flush();
+            }
             commandLine.getErr().println("baton: " + message);
             return 2;
         });
         return cli.execute(args);
+    }
+
+    private static boolean asksForJson(ParseResult parsed) {
+        for (ParseResult p = parsed; p != null; p = p.subcommand()) {
+            if (p.hasMatchedOption("--json")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static String oneLine(Exception e) {

@@ -39,7 +39,11 @@ final class SwitchoverCommand implements Callable<Integer> {
     @Option(names = "--yes", description = "do not ask for confirmation")
     boolean yes;
 
-    @Option(names = "--json", description = "print the final report as JSON")
+    @Option(
+            names = "--json",
+            description = "print the final report (with --dry-run: the plan) as JSON on stdout, and nothing else there;"
+                    + " errors too, as {\"error\": \"...\"}. Needs --yes or --dry-run: JSON output cannot ask for"
+                    + " confirmation, so without either the command is refused and nothing changes.")
     boolean json;
 
     @Option(
@@ -56,6 +60,10 @@ final class SwitchoverCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (json && !yes && !dryRun) {
+            throw new IllegalArgumentException("--json: needs --yes (switch over without asking) or --dry-run (print"
+                    + " the plan): JSON output cannot ask for confirmation; nothing changed");
+        }
         if (timeoutSeconds < 1) {
             throw new IllegalArgumentException("--timeout: " + timeoutSeconds + " must be at least 1 second");
         }
