@@ -7,6 +7,7 @@ import dev.baton.registry.RegistryClient;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.KeeperException;
 import picocli.CommandLine.Option;
 
 /**
@@ -40,6 +41,32 @@ final class ClusterOptions {
                 .orElseThrow(() -> new IllegalArgumentException("--cluster: '" + cluster
                         + "' is not configured (clusters: "
                         + loaded.clusters().stream().map(ClusterConfig::name).toList() + ")"));
+    }
+
+    /** What a command does with a connected client; returns the exit code. */
+    interface ZooKeeperWork {
+        int run(CuratorFramework client) throws Exception;
+    }
+
+    /**
+     * Connects, runs {@code work} and closes the client. ZooKeeper refusing access (NoAuth) becomes one line that
+     * names the digest problem, reported like any other bad input (exit code 2).
+     */
+    static int withZooKeeper(BatonConfig config, ZooKeeperWork work) throws Exception {
+        try (CuratorFramework client = connect(config)) {
+            try {
+                return work.run(client);
+            } catch (Exception e) {
+                KeeperException.NoAuthException noAuth = ZooKeeperAccess.noAuthIn(e);
+                if (noAuth == null) {
+                    throw e;
+                }
+                throw new IllegalStateException(
+                        ZooKeeperAccess.explain(
+                                noAuth, client, config.zookeeper().digest()),
+                        e);
+            }
+        }
     }
 
     /** A connected client; the caller closes it. */

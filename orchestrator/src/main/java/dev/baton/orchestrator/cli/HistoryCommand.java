@@ -9,7 +9,6 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.apache.curator.framework.CuratorFramework;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -34,7 +33,7 @@ final class HistoryCommand implements Callable<Integer> {
         BatonConfig loaded = options.load();
         ClusterConfig target = options.cluster(loaded);
         PrintWriter out = spec.commandLine().getOut();
-        try (CuratorFramework client = ClusterOptions.connect(loaded)) {
+        return ClusterOptions.withZooKeeper(loaded, client -> {
             List<HistoryEntry> entries = new ClusterRegistry(client, target.name()).readHistory();
             if (json) {
                 out.println(RegistryJson.writePretty(entries));
@@ -60,8 +59,8 @@ final class HistoryCommand implements Callable<Integer> {
                     }
                 }
             }
-        }
-        out.flush();
-        return 0;
+            out.flush();
+            return 0;
+        });
     }
 }

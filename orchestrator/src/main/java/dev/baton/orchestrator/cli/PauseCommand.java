@@ -5,7 +5,6 @@ import dev.baton.orchestrator.config.ClusterConfig;
 import dev.baton.orchestrator.coordination.ClusterRegistry;
 import java.time.Instant;
 import java.util.concurrent.Callable;
-import org.apache.curator.framework.CuratorFramework;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -27,7 +26,7 @@ final class PauseCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         BatonConfig loaded = options.load();
         ClusterConfig target = options.cluster(loaded);
-        try (CuratorFramework client = ClusterOptions.connect(loaded)) {
+        return ClusterOptions.withZooKeeper(loaded, client -> {
             boolean changed = new ClusterRegistry(client, target.name()).pause(reason + " (" + Instant.now() + ")");
             spec.commandLine()
                     .getOut()
@@ -35,7 +34,7 @@ final class PauseCommand implements Callable<Integer> {
                             changed
                                     ? "cluster " + target.name() + " paused: no automatic failover until 'baton resume'"
                                     : "cluster " + target.name() + " was paused already");
-        }
-        return 0;
+            return 0;
+        });
     }
 }

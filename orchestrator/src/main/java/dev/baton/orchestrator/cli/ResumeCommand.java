@@ -4,7 +4,6 @@ import dev.baton.orchestrator.config.BatonConfig;
 import dev.baton.orchestrator.config.ClusterConfig;
 import dev.baton.orchestrator.coordination.ClusterRegistry;
 import java.util.concurrent.Callable;
-import org.apache.curator.framework.CuratorFramework;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -22,7 +21,7 @@ final class ResumeCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         BatonConfig loaded = options.load();
         ClusterConfig target = options.cluster(loaded);
-        try (CuratorFramework client = ClusterOptions.connect(loaded)) {
+        return ClusterOptions.withZooKeeper(loaded, client -> {
             boolean changed = new ClusterRegistry(client, target.name()).resume();
             spec.commandLine()
                     .getOut()
@@ -30,7 +29,7 @@ final class ResumeCommand implements Callable<Integer> {
                             changed
                                     ? "cluster " + target.name() + " resumed: automatic failover is on"
                                     : "cluster " + target.name() + " was not paused");
-        }
-        return 0;
+            return 0;
+        });
     }
 }

@@ -21,7 +21,6 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import java.util.stream.Collectors;
-import org.apache.curator.framework.CuratorFramework;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -46,7 +45,7 @@ final class StatusCommand implements Callable<Integer> {
         BatonConfig loaded = options.load();
         String only = options.cluster == null ? null : options.cluster(loaded).name();
         PrintWriter out = spec.commandLine().getOut();
-        try (CuratorFramework client = ClusterOptions.connect(loaded)) {
+        return ClusterOptions.withZooKeeper(loaded, client -> {
             ArrayNode all = RegistryJson.mapper().createArrayNode();
             for (ClusterConfig cluster : loaded.clusters()) {
                 if (only != null && !only.equals(cluster.name())) {
@@ -67,9 +66,9 @@ final class StatusCommand implements Callable<Integer> {
                 out.println(
                         RegistryJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(all));
             }
-        }
-        out.flush();
-        return 0;
+            out.flush();
+            return 0;
+        });
     }
 
     private static ObjectNode toJson(

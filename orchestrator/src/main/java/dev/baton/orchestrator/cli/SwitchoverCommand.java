@@ -39,7 +39,11 @@ final class SwitchoverCommand implements Callable<Integer> {
     @Option(names = "--yes", description = "do not ask for confirmation")
     boolean yes;
 
-    @Option(names = "--json", description = "print the final report as JSON")
+    @Option(
+            names = "--json",
+            description = "print the final report (with --dry-run: the plan) as JSON on stdout, and nothing else there;"
+                    + " errors too, as {\"error\": \"...\"}. Needs --yes or --dry-run: JSON output cannot ask for"
+                    + " confirmation, so without either the command is refused and nothing changes.")
     boolean json;
 
     @Option(
@@ -56,6 +60,10 @@ final class SwitchoverCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (json && !yes && !dryRun) {
+            throw new IllegalArgumentException("--json: needs --yes (switch over without asking) or --dry-run (print"
+                    + " the plan): JSON output cannot ask for confirmation; nothing changed");
+        }
         if (timeoutSeconds < 1) {
             throw new IllegalArgumentException("--timeout: " + timeoutSeconds + " must be at least 1 second");
         }
@@ -66,7 +74,7 @@ final class SwitchoverCommand implements Callable<Integer> {
                     + " (nodes: " + target.nodes().stream().map(n -> n.id()).toList() + ")");
         }
         PrintWriter out = spec.commandLine().getOut();
-        try (CuratorFramework client = ClusterOptions.connect(loaded)) {
+        return ClusterOptions.withZooKeeper(loaded, client -> {
             ClusterRegistry registry = new ClusterRegistry(client, target.name());
             if (!dryRun && !yes) {
                 OperationReport plan = submit(registry, client, true, out, false);
@@ -89,7 +97,7 @@ final class SwitchoverCommand implements Callable<Integer> {
                 }
             }
             return finish(submit(registry, client, dryRun, out, !json), out);
-        }
+        });
     }
 
     private OperationReport submit(

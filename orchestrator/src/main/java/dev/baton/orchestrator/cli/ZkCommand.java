@@ -35,7 +35,7 @@ public final class ZkCommand {
         public Integer call() throws Exception {
             BatonConfig loaded = options.load();
             PrintWriter out = spec.commandLine().getOut();
-            try (CuratorFramework client = ClusterOptions.connect(loaded)) {
+            return ClusterOptions.withZooKeeper(loaded, client -> {
                 ensure(client, RegistryPaths.members(), out);
                 for (ClusterConfig cluster : loaded.clusters()) {
                     for (String path : List.of(
@@ -49,9 +49,9 @@ public final class ZkCommand {
                 List<ACL> acl = client.getACL().forPath(RegistryPaths.clusters());
                 out.println(
                         "namespace /" + loaded.zookeeper().namespace() + " ready; ACL of /clusters: " + describe(acl));
-            }
-            out.flush();
-            return 0;
+                out.flush();
+                return 0;
+            });
         }
 
         private static void ensure(CuratorFramework client, String path, PrintWriter out) throws Exception {
@@ -94,12 +94,12 @@ public final class ZkCommand {
         public Integer call() throws Exception {
             BatonConfig loaded = options.load();
             PrintWriter out = spec.commandLine().getOut();
-            try (CuratorFramework client = ClusterOptions.connect(loaded)) {
+            return ClusterOptions.withZooKeeper(loaded, client -> {
                 out.println("/" + loaded.zookeeper().namespace());
                 walk(client, "/", 1, out);
-            }
-            out.flush();
-            return 0;
+                out.flush();
+                return 0;
+            });
         }
 
         private static void walk(CuratorFramework client, String path, int depth, PrintWriter out) throws Exception {

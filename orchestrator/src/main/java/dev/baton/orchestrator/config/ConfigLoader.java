@@ -3,9 +3,6 @@ package dev.baton.orchestrator.config;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import dev.baton.registry.RegistryPaths;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -27,6 +24,7 @@ import java.util.regex.Pattern;
 public final class ConfigLoader {
     private static final Pattern ENV = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)}");
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m)?");
+    private static final Pattern WHOLE_NUMBER = Pattern.compile("[+-]?\\d+");
 
     private final Function<String, String> environment;
 
@@ -38,28 +36,13 @@ public final class ConfigLoader {
         return new ConfigLoader(System::getenv).read(file);
     }
 
+    /** Reads at most 1 MiB of UTF-8 text from {@code file}; see {@link ConfigFile}. */
     public BatonConfig read(Path file) {
-        String text;
-        try {
-            text = Files.readString(file);
-        } catch (NoSuchFileException e) {
-            throw new ConfigException("config file " + file + " does not exist");
-        } catch (IOException e) {
-            throw new ConfigException("cannot read config file " + file + ": " + e.getMessage(), e);
-        }
-        return parse(text, file.toString());
+        return parse(ConfigFile.read(file), file.toString());
     }
 
     public BatonConfig parse(String yaml, String source) {
-        JsonNode root;
-        try {
-            root = new YAMLMapper().readTree(yaml);
-        } catch (IOException e) {
-            throw new ConfigException(
-                    source + ": not valid YAML: "
-                            + e.getMessage().lines().findFirst().orElse(""),
-                    e);
-        }
+        JsonNode root = ConfigYaml.parse(yaml, source);
         if (root == null || !root.isObject()) {
             throw new ConfigException(source + ": must be a YAML mapping with 'zookeeper' and 'clusters'");
         }
@@ -201,6 +184,18 @@ public final class ConfigLoader {
         return value;
     }
 
+    /** A bound as an operator would write it: {@code 10m} rather than {@code 600000ms}. */
+    private static String format(Duration d) {
+        long ms = d.toMillis();
+        if (ms != 0 && ms % 60_000 == 0) {
+            return ms / 60_000 + "m";
+        }
+        if (ms != 0 && ms % 1000 == 0) {
+            return ms / 1000 + "s";
+        }
+        return ms + "ms";
+    }
+
     /** A mapping being read: remembers which keys were used so that the rest can be reported as unknown. */
     private final class Section {
         private final String prefix;
@@ -311,15 +306,18 @@ public final class ConfigLoader {
                 return fallback;
             }
             String text = substitute(key, value.asText()).strip();
+            String rule = (key.equals("port") ? " is not a TCP port (" : " is out of range (") + min + "-" + max + ")";
             long parsed;
             try {
                 parsed = Long.parseLong(text);
             } catch (NumberFormatException e) {
+                if (WHOLE_NUMBER.matcher(text).matches()) { // a whole number, beyond a long
+                    throw new ConfigException(path(key) + ": " + text + rule);
+                }
                 throw new ConfigException(path(key) + ": '" + text + "' is not a whole number");
             }
             if (parsed < min || parsed > max) {
-                String rule = key.equals("port") ? " is not a TCP port (" : " is out of range (";
-                throw new ConfigException(path(key) + ": " + parsed + rule + min + "-" + max + ")");
+                throw new ConfigException(path(key) + ": " + parsed + rule);
             }
             return parsed;
         }
@@ -347,19 +345,24 @@ public final class ConfigLoader {
                 throw new ConfigException(
                         path(key) + ": '" + text + "' is not a duration (a number of milliseconds, or 500ms, 2s, 1m)");
             }
-            long amount = Long.parseLong(m.group(1));
-            String unit = m.group(2) == null ? "ms" : m.group(2);
-            Duration d =
-                    switch (unit) {
-                        case "s" -> Duration.ofSeconds(amount);
-                        case "m" -> Duration.ofMinutes(amount);
-                        default -> Duration.ofMillis(amount);
+            long unitMillis =
+                    switch (m.group(2) == null ? "ms" : m.group(2)) {
+                        case "s" -> 1000;
+                        case "m" -> 60_000;
+                        default -> 1;
                     };
-            if (d.compareTo(min) < 0 || d.compareTo(max) > 0) {
-                throw new ConfigException(path(key) + ": " + text + " is out of range (" + min.toMillis() + "ms-"
-                        + max.toMillis() + "ms)");
+            long amount;
+            try {
+                amount = Long.parseLong(m.group(1));
+            } catch (NumberFormatException e) { // digits only: beyond a long, so beyond any maximum
+                amount = Long.MAX_VALUE;
             }
-            return d;
+            long millis = amount > Long.MAX_VALUE / unitMillis ? Long.MAX_VALUE : amount * unitMillis;
+            if (millis < min.toMillis() || millis > max.toMillis()) {
+                throw new ConfigException(
+                        path(key) + ": " + text + " is out of range (" + format(min) + "-" + format(max) + ")");
+            }
+            return Duration.ofMillis(millis);
         }
 
         private String substitute(String key, String text) {

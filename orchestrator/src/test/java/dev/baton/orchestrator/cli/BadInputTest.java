@@ -9,6 +9,7 @@ import dev.baton.orchestrator.config.ConfigLoader;
 import dev.baton.orchestrator.coordination.ClusterRegistry;
 import dev.baton.registry.NodeState;
 import dev.baton.registry.RegistryClient;
+import dev.baton.registry.RegistryJson;
 import dev.baton.sandbox.EmbeddedZooKeeper;
 import dev.baton.sandbox.PgNode;
 import dev.baton.sandbox.PostgresSandbox;
@@ -52,6 +53,46 @@ class BadInputTest {
         cli.setOut(new PrintWriter(text, true));
         cli.setErr(new PrintWriter(text, true));
         return new Result(BatonCli.execute(cli, args), text.toString());
+    }
+
+    private record Streams(int exit, String out, String err) {}
+
+    private static Streams batonSeparately(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = new CommandLine(new BatonCli());
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        return new Streams(BatonCli.execute(cli, args), out.toString(), err.toString());
+    }
+
+    @Test
+    void switchoverWithJsonButWithoutYesAnswersInJsonAndChangesNothing() throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        Path config = dir.resolve("baton.yml");
+        Files.writeString(
+                config,
+                "zookeeper: { connect: \"127.0.0.1:" + closedPort + "\", connectionTimeout: 1s }\n"
+                        + "clusters:\n  - name: orders\n    dialect: postgresql\n    user: baton\n    password: x\n"
+                        + "    nodes:\n      - { id: pg1, host: 127.0.0.1, port: 5 }\n      - { id: pg2, host: 127.0.0.1, port: 6 }\n");
+        Streams switchover = batonSeparately("switchover", "--config", config.toString(), "--json");
+        assertThat(switchover.exit()).isEqualTo(2);
+        assertThat(RegistryJson.mapper()
+                        .readTree(switchover.out())
+                        .path("error")
+                        .asText())
+                .startsWith("--json: needs --yes")
+                .contains("--dry-run");
+        assertThat(switchover.err()).startsWith("baton: --json: needs --yes");
+
+        // Whatever goes wrong, --json keeps stdout JSON; the line for people goes to stderr.
+        Streams status = batonSeparately("status", "--config", config.toString(), "--json");
+        assertThat(status.exit()).isEqualTo(2);
+        assertThat(RegistryJson.mapper().readTree(status.out()).path("error").asText())
+                .startsWith("zookeeper.connect: cannot reach ZooKeeper");
     }
 
     @Test

@@ -87,4 +87,40 @@ class ZkCommandTest {
         assertThatThrownBy(() -> new ConfigLoader(name -> null).parse(yaml, "t"))
                 .hasMessage("zookeeper.digest: must be user:password");
     }
+
+    private static String config(EmbeddedZooKeeper zk, String digest) {
+        return "zookeeper: { connect: \"" + zk.connectString() + "\""
+                + (digest == null ? "" : ", digest: \"" + digest + "\"")
+                + " }\nclusters:\n  - name: orders\n    dialect: postgresql\n    user: u\n    password: p\n"
+                + "    nodes:\n      - { id: pg1, host: h, port: 1 }\n      - { id: pg2, host: h, port: 2 }\n";
+    }
+
+    @Test
+    void aMissingOrWrongDigestIsOneLineNamingTheProblem() throws Exception {
+        try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start()) {
+            Path config = dir.resolve("baton.yml");
+            Files.writeString(config, config(zk, "baton:right-s3cret"));
+            assertThat(baton("zk", "init", "--config", config.toString())).startsWith("0|");
+            String refused = "ZooKeeper refused access to /baton/clusters/orders/paused (NoAuth)";
+
+            Files.writeString(config, config(zk, "baton:wrong-s3cret"));
+            assertThat(baton("pause", "--config", config.toString()))
+                    .isEqualTo("2|baton: zookeeper.digest: wrong password for user 'baton': " + refused + "\n");
+
+            Files.writeString(config, config(zk, null));
+            assertThat(baton("pause", "--config", config.toString()))
+                    .isEqualTo("2|baton: zookeeper.digest: not set, but only digest user baton may do this: " + refused
+                            + "\n");
+
+            Files.writeString(config, config(zk, "ops:right-s3cret"));
+            assertThat(baton("pause", "--config", config.toString()))
+                    .isEqualTo("2|baton: zookeeper.digest: user 'ops' is not in the ACL (digest users: baton): "
+                            + refused + "\n");
+
+            // Reading needs no digest, and the right one still works.
+            assertThat(baton("status", "--config", config.toString())).startsWith("0|");
+            Files.writeString(config, config(zk, "baton:right-s3cret"));
+            assertThat(baton("pause", "--config", config.toString())).startsWith("0|cluster orders paused");
+        }
+    }
 }
