@@ -81,8 +81,8 @@ public final class MariaDbDialect extends GtidDialect {
             st.execute("RESET SLAVE ALL");
             st.execute("SET GLOBAL read_only = OFF");
         } catch (SQLException e) {
-            throw new SQLException(
-                    "promotion of " + node.id() + " failed: " + e.getMessage(), e.getSQLState(), e.getErrorCode(), e);
+            // read_only = OFF is the last statement: whatever failed, the node does not take writes
+            throw new PromotionRefusedException("promotion of " + node.id() + " failed: " + e.getMessage(), e);
         }
     }
 

@@ -181,7 +181,16 @@ public final class PostgresDialect implements Dialect {
                     return;
                 }
                 if (!Instant.now().isBefore(nextRequest)) {
-                    requestPromotion(st);
+                    try {
+                        requestPromotion(st);
+                    } catch (SQLException e) {
+                        // class 42 (insufficient privilege): pg_promote did not run, nothing is under way
+                        if (e.getSQLState() != null && e.getSQLState().startsWith("42")) {
+                            throw new PromotionRefusedException(
+                                    node.id() + " refused to promote: " + e.getMessage(), e);
+                        }
+                        throw e;
+                    }
                     nextRequest = Instant.now().plusMillis(PROMOTE_REPEAT_MS);
                 }
                 if (Instant.now().isAfter(deadline)) {

@@ -10,6 +10,7 @@ import dev.baton.orchestrator.coordination.LostLockException;
 import dev.baton.orchestrator.coordination.Versioned;
 import dev.baton.orchestrator.detect.Verdict;
 import dev.baton.orchestrator.dialect.Dialect;
+import dev.baton.orchestrator.dialect.PromotionRefusedException;
 import dev.baton.orchestrator.dialect.SqlFailures;
 import dev.baton.orchestrator.monitor.ClusterMonitor;
 import dev.baton.orchestrator.select.CandidateSelector;
@@ -133,7 +134,7 @@ public final class FailoverEngine {
                             cluster.allowErrantPromotion());
             if (selection.chosen().isEmpty()) {
                 steps.done("select", selection.explain());
-                if (!selection.explain().equals(lastRefusal)) {
+                if (!("refused: " + selection.explain()).equals(lastRefusal)) {
                     emit(ClusterEvent.Kind.FAILOVER_REFUSED, dead, "failover refused: " + selection.explain());
                 }
                 end(op, guard, null, epoch, "refused", selection.explain(), started, steps);
@@ -176,6 +177,11 @@ public final class FailoverEngine {
                 registry.writeOperation(op.promoting(candidate.id(), forkText), guard);
                 try {
                     dialect.promote(c, candidate.node(), PROMOTE_WAIT);
+                } catch (PromotionRefusedException e) {
+                    String why = SqlFailures.describe(e, cluster.password());
+                    steps.done("promote", "refused: " + why);
+                    end(op, guard, candidate.id(), epoch, "failed", why, started, steps);
+                    return Optional.empty();
                 } catch (Exception e) {
                     String why = SqlFailures.describe(e, cluster.password());
                     steps.done("promote", "requested, not confirmed: " + why);
@@ -253,7 +259,9 @@ public final class FailoverEngine {
                 Thread.currentThread().interrupt();
             }
             String why = SqlFailures.describe(e, cluster.password());
-            log.error("failover of {} failed at step after '{}': {}", dead, steps.last(), why);
+            if (!("failed: " + why).equals(lastRefusal)) {
+                log.error("failover of {} failed at step after '{}': {}", dead, steps.last(), why);
+            }
             // A failure before the promotion was recorded leaves nothing behind; after it, the record stays.
             try {
                 Optional<OperationRecord> left = registry.readOperation();
@@ -261,7 +269,10 @@ public final class FailoverEngine {
                         && left.get().id().equals(op.id())
                         && !left.get().promoting()) {
                     end(op, guard, null, epoch, "failed", why, started, steps);
-                } else {
+                } else if (left.isPresent() && left.get().id().equals(op.id())) {
+                    history(op.id(), dead, null, epoch, "failed", why, -1, started, steps); // left to the settler
+                } else if (!("failed: " + why).equals(lastRefusal)) {
+                    lastRefusal = "failed: " + why;
                     history(op.id(), dead, null, epoch, "failed", why, -1, started, steps);
                 }
             } catch (Exception again) {
@@ -290,10 +301,15 @@ public final class FailoverEngine {
             StepLog steps)
             throws Exception {
         registry.clearOperation(guard);
-        boolean repeated = outcome.equals("refused") && reason.equals(lastRefusal);
-        lastRefusal = outcome.equals("refused") ? reason : null;
+        // the same refusal or failure, round after round, is recorded once
+        String said = outcome + ": " + reason;
+        boolean repeated = said.equals(lastRefusal);
+        lastRefusal = outcome.equals("refused") || outcome.equals("failed") ? said : null;
         if (!repeated) {
             history(op.id(), op.fromNode(), to, epoch, outcome, reason, -1, started, steps);
+            if (outcome.equals("failed")) {
+                log.warn("failover of {} failed: {} (retried with a growing delay; said once)", op.fromNode(), reason);
+            }
         }
     }
 

@@ -35,6 +35,8 @@ final class FakeDialect implements Dialect {
     volatile Runnable onFence = () -> {};
     /** Repoints that fail (once each) before they work. */
     final java.util.Set<String> failRepointOnce = ConcurrentHashMap.newKeySet();
+    /** Nodes whose server refuses to promote (the orchestrator's user lacks the privilege). */
+    final java.util.Set<String> refusePromotion = ConcurrentHashMap.newKeySet();
     /** Nodes whose promotion is requested but does not finish (as a server stuck in recovery would). */
     final java.util.Set<String> slowPromotion = ConcurrentHashMap.newKeySet();
     /** Replicas that hold history their primary lacks. */
@@ -104,6 +106,11 @@ final class FakeDialect implements Dialect {
     @Override
     public void promote(Connection replica, NodeConfig node, Duration timeout) throws SQLException {
         actions.add("promote " + node.id());
+        if (refusePromotion.contains(node.id())) {
+            throw new dev.baton.orchestrator.dialect.PromotionRefusedException(
+                    node.id() + " refused to promote: permission denied to execute pg_promote",
+                    new SQLException("permission denied for function pg_promote", "42501"));
+        }
         if (slowPromotion.contains(node.id())) {
             throw new SQLException("promotion of " + node.id() + " was requested but had not finished after "
                     + timeout.toMillis() + " ms; it may still finish");

@@ -71,4 +71,33 @@ class SupervisorRepairTest {
                 .anyMatch(s -> s.nodeId().equals("pg3") && s.needsRejoin()));
         assertThat(dialect.actions).noneMatch(a -> a.startsWith("repoint pg3"));
     }
+
+    @Test
+    void aFailoverTheServersRefuseBacksOffAndIsRecordedOnce() throws Exception {
+        dialect.nodes.put("pg3", new FakeDialect.Node(true, NodeRole.REPLICA, 90, true, true, "h:1"));
+        dialect.refusePromotion.add("pg2");
+        dialect.refusePromotion.add("pg3");
+        supervise();
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> fixture.registry.readNodeStates().size() == 3);
+        dialect.nodes.put("pg1", new FakeDialect.Node(false, NodeRole.UNKNOWN, 100, false, false));
+        dialect.nodes.put("pg2", new FakeDialect.Node(true, NodeRole.REPLICA, 100, false, true, "h:1"));
+        dialect.nodes.put("pg3", new FakeDialect.Node(true, NodeRole.REPLICA, 90, false, true, "h:1"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> dialect.actions.contains("promote pg2"));
+        Thread.sleep(12_000); // a while of a dead primary whose failover the servers refuse: measure, not wait
+        long attempts =
+                dialect.actions.stream().filter(a -> a.startsWith("promote")).count();
+        assertThat(attempts)
+                .as("attempts in ~12 s with a delay doubling from 500 ms (0.5, 1, 2, 4, 8 s)")
+                .isBetween(2L, 6L);
+        assertThat(fixture.registry.readHistory())
+                .as("one history entry for one reason")
+                .hasSize(1)
+                .allSatisfy(h -> assertThat(h.outcome()).isEqualTo("failed"));
+        assertThat(fixture.registry.readOperation())
+                .as("a refused promotion is not waited for")
+                .isEmpty();
+        assertThat(fixture.registry.readPrimary().orElseThrow().value().nodeId())
+                .isEqualTo("pg1");
+    }
 }
