@@ -6,6 +6,7 @@ import dev.baton.orchestrator.config.BatonConfig;
 import dev.baton.orchestrator.config.ClusterConfig;
 import dev.baton.orchestrator.config.NodeConfig;
 import dev.baton.orchestrator.coordination.ClusterRegistry;
+import dev.baton.orchestrator.coordination.InvalidRecordException;
 import dev.baton.orchestrator.coordination.Versioned;
 import dev.baton.registry.NodeRole;
 import dev.baton.registry.NodeState;
@@ -37,6 +38,13 @@ final class StatusCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print JSON instead of a table")
     boolean json;
 
+    @Option(
+            names = "--check",
+            description = "exit 1 when a cluster has a problem: no orchestrator running, node states older than a few"
+                    + " polls, a primary record Baton rejects, or a published primary that is not running (for scripts"
+                    + " and monitoring)")
+    boolean check;
+
     @Spec
     CommandSpec spec;
 
@@ -47,19 +55,42 @@ final class StatusCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         return ClusterOptions.withZooKeeper(loaded, client -> {
             ArrayNode all = RegistryJson.mapper().createArrayNode();
+            boolean problems = false;
             for (ClusterConfig cluster : loaded.clusters()) {
                 if (only != null && !only.equals(cluster.name())) {
                     continue;
                 }
                 ClusterRegistry registry = new ClusterRegistry(client, cluster.name());
-                Optional<PrimaryRecord> primary = registry.readPrimary().map(Versioned::value);
+                List<String> found = new ArrayList<>();
+                Optional<PrimaryRecord> primary;
+                try {
+                    primary = registry.readPrimary().map(Versioned::value);
+                } catch (InvalidRecordException e) {
+                    primary = Optional.empty();
+                    found.add(e.getMessage());
+                }
                 Map<String, NodeState> states = registry.readNodeStates().stream()
+                        .filter(st -> cluster.node(st.nodeId()).isPresent())
                         .collect(Collectors.toMap(NodeState::nodeId, Function.identity()));
                 boolean paused = registry.isPaused();
+                String leader = ClusterHealth.leader(client, cluster.name());
+                found.addAll(ClusterHealth.problems(client, cluster, registry, primary, states, leader));
+                problems |= !found.isEmpty();
+                List<String> warnings = loaded.zookeeper().digest() == null
+                        ? List.of("zookeeper.digest is not set: any ZooKeeper client can rewrite the primary record"
+                                + " (see docs/configuration.md, ZooKeeper ACLs)")
+                        : List.of();
                 if (json) {
-                    all.add(toJson(cluster, primary, states, paused));
+                    ObjectNode node = toJson(cluster, primary, states, paused);
+                    node.put("orchestrator", leader);
+                    found.forEach(node.putArray("problems")::add);
+                    warnings.forEach(node.putArray("warnings")::add);
+                    all.add(node);
                 } else {
                     printTable(out, cluster, primary, states, paused);
+                    out.println("Orchestrator: " + (leader == null ? "NONE RUNNING" : leader + " leads"));
+                    found.forEach(p -> out.println("PROBLEM: " + p));
+                    warnings.forEach(w -> out.println("warning: " + w));
                 }
             }
             if (json) {
@@ -67,7 +98,7 @@ final class StatusCommand implements Callable<Integer> {
                         RegistryJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsString(all));
             }
             out.flush();
-            return 0;
+            return check && problems ? 1 : 0;
         });
     }
 
