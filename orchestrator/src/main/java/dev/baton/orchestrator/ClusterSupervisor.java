@@ -15,12 +15,15 @@ import dev.baton.orchestrator.dialect.SqlFailures;
 import dev.baton.orchestrator.monitor.ClusterMonitor;
 import dev.baton.orchestrator.recover.ClusterContext;
 import dev.baton.orchestrator.recover.FailoverEngine;
+import dev.baton.orchestrator.recover.Hooks;
 import dev.baton.orchestrator.recover.OperationSettler;
 import dev.baton.orchestrator.recover.SwitchoverEngine;
+import dev.baton.orchestrator.shell.ShellCommand;
 import dev.baton.orchestrator.topology.NodeObservation;
 import dev.baton.orchestrator.topology.Position;
 import dev.baton.orchestrator.topology.Topology;
 import dev.baton.registry.HistoryEntry;
+import dev.baton.registry.HoldRecord;
 import dev.baton.registry.NodeState;
 import dev.baton.registry.OperationRecord;
 import dev.baton.registry.PrimaryRecord;
@@ -36,9 +39,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -73,6 +78,7 @@ public final class ClusterSupervisor implements Closeable {
     private final SwitchoverEngine switchover;
     private final OperationSettler settler;
     private final ClusterLock lock;
+    private final Hooks hooks;
     private final EventSink events;
     private final Clock clock;
     private final ScheduledExecutorService loop;
@@ -133,8 +139,9 @@ public final class ClusterSupervisor implements Closeable {
         this.monitor = new ClusterMonitor(cluster, dialect, clock);
         this.events = new EventSink(cluster.name(), listener, clock);
         this.lock = new ClusterLock(client, RegistryPaths.lock(cluster.name()));
+        this.hooks = new Hooks(cluster, registry, clock);
         ClusterContext context =
-                new ClusterContext(cluster, dialect, registry, monitor, lock, this::mayAct, events, clock);
+                new ClusterContext(cluster, dialect, registry, monitor, lock, this::mayAct, events, clock, hooks);
         this.engine = new FailoverEngine(context);
         this.switchover = new SwitchoverEngine(context);
         this.settler = new OperationSettler(context);
@@ -281,6 +288,7 @@ public final class ClusterSupervisor implements Closeable {
         if (!(verdict instanceof Verdict.PrimaryDead)) {
             failedFailovers = 0;
             failoverNotBefore = null;
+            releaseUnconfirmed();
         }
         updateRejoinState(topology, published, address, operation);
         publishNodeStates(topology, published);
@@ -297,6 +305,7 @@ public final class ClusterSupervisor implements Closeable {
                 Set.copyOf(repointing),
                 operation == null && verdict instanceof Verdict.Healthy && registry.hasPendingRequest(),
                 failoverNotBefore,
+                unconfirmedCleared(),
                 clock.instant()));
         return execute(action, topology, record, verdict);
     }
@@ -339,6 +348,7 @@ public final class ClusterSupervisor implements Closeable {
                     },
                     firstFailureAt);
             if (outcome.isPresent()) {
+                releaseUnconfirmed();
                 needsRejoin.add(outcome.get().oldPrimary());
                 lastFailoverAt = clock.instant();
                 primaryFailures = 0;
@@ -353,6 +363,10 @@ public final class ClusterSupervisor implements Closeable {
                 failoverNotBefore = clock.instant().plus(wait.compareTo(MAX_BACKOFF) > 0 ? MAX_BACKOFF : wait);
             }
             return cluster.pollInterval();
+        }
+        if (action instanceof Round.Action.SecureUnconfirmed u) {
+            secureUnconfirmed(record.get().value());
+            return cluster.recheckInterval();
         }
         if (action instanceof Round.Action.Fence f) {
             for (String node : f.nodes()) {
@@ -414,6 +428,106 @@ public final class ClusterSupervisor implements Closeable {
     }
 
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+    // ---------------------------------------------------------------- a primary that is silent, not gone
+
+    /** When the wrappers were told to stop using the unconfirmed primary (the hold node), or null. */
+    private Instant unconfirmedHoldAt;
+    /** The fence command run for the unconfirmed primary, or null. */
+    private Future<ShellCommand.Result> fenceRun;
+
+    private boolean fencedByCommand;
+
+    /** True once a silent primary may be replaced: the fence command succeeded, or the wrappers' lease ran out. */
+    private boolean unconfirmedCleared() {
+        if (fencedByCommand || cluster.clientLeaseTimeout().isZero()) {
+            return true;
+        }
+        return unconfirmedHoldAt != null
+                && !clock.instant()
+                        .isBefore(unconfirmedHoldAt
+                                .plus(cluster.clientLeaseTimeout())
+                                .plus(LEASE_MARGIN));
+    }
+
+    /** Watch events reach every connected wrapper within this: the hold's margin over the lease. */
+    private static final Duration LEASE_MARGIN = Duration.ofMillis(200);
+
+    /**
+     * A primary that is only silent may still commit for clients cut off with it. Before replacing it: run the fence
+     * command (STONITH) if there is one; failing that, tell the wrappers to stop using it (the hold node, kind
+     * unconfirmed-primary: connected wrappers abort what they lent to it) and wait out their lease, after which no
+     * wrapper cut off from ZooKeeper still lends a connection to it.
+     */
+    private void secureUnconfirmed(PrimaryRecord record) throws Exception {
+        NodeConfig node = cluster.node(record.nodeId()).orElseThrow();
+        if (cluster.fenceCommand() != null && !fencedByCommand) {
+            if (fenceRun == null) {
+                String command = ShellCommand.render(
+                        cluster.fenceCommand(),
+                        Map.of("node", node.id(), "host", node.host(), "port", Integer.toString(node.port())));
+                fenceRun = background.submit(() -> ShellCommand.run(
+                        command,
+                        Map.of("BATON_CLUSTER", cluster.name(), "BATON_NODE", node.id()),
+                        cluster.fenceCommandTimeout(),
+                        "baton-fence-" + node.id()));
+                events.emit(
+                        ClusterEvent.Kind.FENCED,
+                        node.id(),
+                        "primary " + node.id() + " is silent, not confirmed gone: running the fence command");
+            } else if (fenceRun.isDone()) {
+                ShellCommand.Result result = fenceRun.get();
+                if (result.succeeded()) {
+                    fencedByCommand = true;
+                    events.emit(
+                            ClusterEvent.Kind.FENCED,
+                            node.id(),
+                            "fence command for " + node.id() + ": " + result.describe()
+                                    + "; it can take no writes: failing over without the lease wait");
+                    return;
+                }
+                events.emit(
+                        ClusterEvent.Kind.FENCED,
+                        node.id(),
+                        "fence command for " + node.id() + " failed: " + result.describe()
+                                + "; waiting out the wrappers' lease instead");
+                fenceRun = CompletableFuture.completedFuture(result); // not run again for this suspicion
+            }
+        }
+        if (unconfirmedHoldAt == null && !cluster.clientLeaseTimeout().isZero()) {
+            registry.createHold(new HoldRecord(
+                    "unconfirmed-" + record.epoch(),
+                    node.id(),
+                    null,
+                    record.epoch(),
+                    clock.instant(),
+                    HoldRecord.UNCONFIRMED_PRIMARY));
+            unconfirmedHoldAt = clock.instant();
+            events.emit(
+                    ClusterEvent.Kind.PRIMARY_DEAD,
+                    node.id(),
+                    "primary " + node.id()
+                            + " is silent, not confirmed gone: wrappers told to stop using it; failing over once their lease of "
+                            + cluster.clientLeaseTimeout().toMillis() + " ms has run out");
+        }
+    }
+
+    /** The primary answers again, or was replaced: wrappers may use the published primary again. */
+    private void releaseUnconfirmed() {
+        if (unconfirmedHoldAt != null) {
+            try {
+                registry.deleteHold();
+            } catch (Exception e) {
+                log.warn(
+                        "[{}] could not delete the hold node; it goes with this session: {}",
+                        cluster.name(),
+                        e.toString());
+            }
+        }
+        unconfirmedHoldAt = null;
+        fenceRun = null;
+        fencedByCommand = false;
+    }
 
     /** Where the replicas of the published primary stream from: its configured replication address. */
     private String streamAddress(PrimaryRecord record) {
@@ -705,6 +819,7 @@ public final class ClusterSupervisor implements Closeable {
         }
         loop.shutdownNow();
         background.shutdownNow();
+        hooks.close();
         try {
             loop.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {

@@ -29,6 +29,8 @@ final class Round {
      * @param requestPending a switchover request waits in ZooKeeper
      * @param failoverNotBefore a failover that did not succeed is retried only from then (backoff), or null
      * @param recordProblem why the primary record cannot be trusted (see RecordCheck), or null
+     * @param unconfirmedCleared a primary that is only silent may be replaced: the fence command succeeded, or the
+     *     wrappers' lease ran out since they were told to stop using it
      */
     record Input(
             String recordProblem,
@@ -42,6 +44,7 @@ final class Round {
             Set<String> repointing,
             boolean requestPending,
             Instant failoverNotBefore,
+            boolean unconfirmedCleared,
             Instant now) {}
 
     /** What the supervisor does this round. */
@@ -60,6 +63,12 @@ final class Round {
 
         /** The published primary is dead and nothing forbids acting. */
         record FailOver(String dead) implements Action {}
+
+        /**
+         * The published primary is dead but only silent: it may still commit for clients cut off with it. Fence it
+         * with the fence command, or hold the wrappers and wait out their lease, before failing over.
+         */
+        record SecureUnconfirmed(String primary) implements Action {}
 
         /** Writable primaries other than the published one: fence them. */
         record Fence(List<String> nodes) implements Action {}
@@ -95,6 +104,9 @@ final class Round {
             if (in.failoverNotBefore() != null && in.now().isBefore(in.failoverNotBefore())) {
                 return new Action.Wait(dead.describe() + "; the last failover attempt did not succeed: retrying at "
                         + in.failoverNotBefore());
+            }
+            if (!dead.confirmed() && !in.unconfirmedCleared()) {
+                return new Action.SecureUnconfirmed(dead.primary());
             }
             return new Action.FailOver(dead.primary());
         }

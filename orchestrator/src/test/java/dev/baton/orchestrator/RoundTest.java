@@ -21,7 +21,7 @@ class RoundTest {
     private static final String ADDRESS = "127.0.0.1:5000";
 
     private static Round.Input input(Verdict verdict, Topology t, OperationRecord op) {
-        return new Round.Input(null, true, verdict, t, "pg1", ADDRESS, op, Set.of(), Set.of(), false, null, NOW);
+        return new Round.Input(null, true, verdict, t, "pg1", ADDRESS, op, Set.of(), Set.of(), false, null, false, NOW);
     }
 
     private static Topology healthy() {
@@ -60,6 +60,7 @@ class RoundTest {
                 Set.of(),
                 true,
                 null,
+                false,
                 NOW);
         assertThat(Round.next(in)).isInstanceOf(Round.Action.Wait.class);
     }
@@ -112,11 +113,21 @@ class RoundTest {
         Topology t = topology(down("pg1"), replica("pg2", 100, false));
         assertThat(Round.next(input(dead, t, null))).isEqualTo(new Round.Action.FailOver("pg1"));
         Round.Input backingOff = new Round.Input(
-                null, true, dead, t, "pg1", ADDRESS, null, Set.of(), Set.of(), false, NOW.plusSeconds(4), NOW);
+                null, true, dead, t, "pg1", ADDRESS, null, Set.of(), Set.of(), false, NOW.plusSeconds(4), false, NOW);
         assertThat(Round.next(backingOff)).isInstanceOf(Round.Action.Wait.class);
         Round.Input due = new Round.Input(
-                null, true, dead, t, "pg1", ADDRESS, null, Set.of(), Set.of(), false, NOW.minusMillis(1), NOW);
+                null, true, dead, t, "pg1", ADDRESS, null, Set.of(), Set.of(), false, NOW.minusMillis(1), false, NOW);
         assertThat(Round.next(due)).isEqualTo(new Round.Action.FailOver("pg1"));
+    }
+
+    @Test
+    void aPrimaryThatIsOnlySilentIsSecuredBeforeItIsReplaced() {
+        Verdict silent = new Verdict.PrimaryDead("pg1", "silent", null, false);
+        Topology t = topology(down("pg1"), replica("pg2", 100, true));
+        assertThat(Round.next(input(silent, t, null))).isEqualTo(new Round.Action.SecureUnconfirmed("pg1"));
+        Round.Input cleared = new Round.Input(
+                null, true, silent, t, "pg1", ADDRESS, null, Set.of(), Set.of(), false, null, true, NOW);
+        assertThat(Round.next(cleared)).isEqualTo(new Round.Action.FailOver("pg1"));
     }
 
     @Test
@@ -140,6 +151,7 @@ class RoundTest {
                 Set.of(),
                 true,
                 null,
+                false,
                 NOW);
         assertThat(Round.next(pending)).isEqualTo(new Round.Action.Switchover());
         Round.Input suspect = new Round.Input(
@@ -154,6 +166,7 @@ class RoundTest {
                 Set.of(),
                 true,
                 null,
+                false,
                 NOW);
         assertThat(Round.next(suspect)).isInstanceOf(Round.Action.Wait.class);
     }
@@ -175,6 +188,7 @@ class RoundTest {
                 Set.of(),
                 false,
                 null,
+                false,
                 NOW);
         assertThat(Round.next(excluded)).isInstanceOf(Round.Action.Wait.class);
         Round.Input running = new Round.Input(
@@ -189,6 +203,7 @@ class RoundTest {
                 Set.of("pg3"),
                 false,
                 null,
+                false,
                 NOW);
         assertThat(Round.next(running)).isInstanceOf(Round.Action.Wait.class);
     }
@@ -208,6 +223,7 @@ class RoundTest {
                 Set.of(),
                 true,
                 null,
+                false,
                 NOW);
         assertThat(Round.next(in)).isInstanceOfSatisfying(Round.Action.Wait.class, w -> assertThat(w.reason())
                 .contains("ghost"));

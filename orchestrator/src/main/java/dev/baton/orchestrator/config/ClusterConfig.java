@@ -27,6 +27,13 @@ import java.util.Optional;
  * @param primarySilence how long the replicas that follow an unreachable primary may receive nothing, although their
  *     receivers still claim to be connected, before the primary counts as hung or isolated (the receivers' own
  *     timeouts are 60 s by default)
+ * @param clientLeaseTimeout the longest lease of any wrapper of this cluster: before promoting in place of a primary
+ *     that is only silent (not confirmed gone), the orchestrator tells the wrappers to stop using it and waits this
+ *     long, so that no wrapper cut off from ZooKeeper can still commit on it; 0 disables the wait
+ * @param fenceCommand shell command that makes sure an unconfirmed old primary can take no writes (STONITH:
+ *     power off, firewall), placeholders {@code {node} {host} {port}}; its success replaces the lease wait; or null
+ * @param fenceCommandTimeout how long the fence command may run
+ * @param hooks commands run around failovers and switchovers
  */
 public record ClusterConfig(
         String name,
@@ -48,7 +55,11 @@ public record ClusterConfig(
         String rejoinCommand,
         Duration drainTimeout,
         Duration rejoinTimeout,
-        Duration primarySilence) {
+        Duration primarySilence,
+        Duration clientLeaseTimeout,
+        String fenceCommand,
+        Duration fenceCommandTimeout,
+        HooksConfig hooks) {
 
     public enum Dialect {
         POSTGRESQL("postgresql"),

@@ -115,7 +115,20 @@ public final class ConfigLoader {
         Duration rejoinTimeout =
                 c.duration("rejoinTimeout", Duration.ofSeconds(60), Duration.ofSeconds(1), Duration.ofHours(1));
         Duration silence =
-                c.duration("primarySilence", Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofMinutes(10));
+                c.duration("primarySilence", Duration.ofMillis(1500), Duration.ofMillis(100), Duration.ofMinutes(10));
+        Duration lease =
+                c.duration("clientLeaseTimeout", Duration.ofMillis(2500), Duration.ZERO, Duration.ofMinutes(10));
+        String fenceCommand = c.string("fenceCommand", null, false);
+        Duration fenceTimeout = c.duration(
+                "fenceCommandTimeout", Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofMinutes(10));
+        Section h = c.section("hooks", false);
+        HooksConfig hooks = new HooksConfig(
+                h.string("preFailover", null, false),
+                h.string("postFailover", null, false),
+                h.string("postSwitchover", null, false),
+                h.string("onFailoverRefused", null, false),
+                h.duration("timeout", Duration.ofSeconds(10), Duration.ofMillis(100), Duration.ofMinutes(10)));
+        h.finish();
 
         List<NodeConfig> nodes = new ArrayList<>();
         Set<String> ids = new HashSet<>();
@@ -166,7 +179,11 @@ public final class ConfigLoader {
                 rejoinCommand,
                 drain,
                 rejoinTimeout,
-                silence);
+                silence,
+                lease,
+                fenceCommand,
+                fenceTimeout,
+                hooks);
     }
 
     /** A node's optional {@code replicationAddress}: host:port, the port a TCP port. */

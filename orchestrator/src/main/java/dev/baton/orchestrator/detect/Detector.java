@@ -74,7 +74,15 @@ public final class Detector {
                     .append("receiving nothing although connected: ")
                     .append(String.join(", ", silent));
         }
-        return new Verdict.PrimaryDead(primary, evidence.toString(), blocker(in));
+        // Gone for sure only when it refused or closed every connection: its probe failed with a connection error (not
+        // a
+        // timeout) and no follower is merely silent.
+        boolean refused = observed == null || observed.failure() != FailureKind.TIMEOUT;
+        boolean confirmed = refused && silent.isEmpty();
+        if (!confirmed) {
+            evidence.append("; unconfirmed: ").append(refused ? "replicas are only silent" : "probes time out");
+        }
+        return new Verdict.PrimaryDead(primary, evidence.toString(), blocker(in), confirmed);
     }
 
     /** How long {@code f} has received nothing new, counted from no earlier than the primary's last answer. */

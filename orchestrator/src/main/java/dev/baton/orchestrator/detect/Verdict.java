@@ -49,8 +49,16 @@ public sealed interface Verdict {
         }
     }
 
-    /** The primary is dead and the replicas confirm it. {@code blockedBy} is non-null when a rule forbids acting. */
-    record PrimaryDead(String primary, String evidence, String blockedBy) implements Verdict {
+    /**
+     * The primary is dead and the replicas confirm it. {@code blockedBy} is non-null when a rule forbids acting.
+     * {@code confirmed}: its connections were refused or closed, for the orchestrator and every follower (the process
+     * is gone); otherwise it is only silent (hung, or cut off with some clients) and may still take writes from them.
+     */
+    record PrimaryDead(String primary, String evidence, String blockedBy, boolean confirmed) implements Verdict {
+        public PrimaryDead(String primary, String evidence, String blockedBy) {
+            this(primary, evidence, blockedBy, true);
+        }
+
         public String describe() {
             return "primary " + primary + " is dead (" + evidence + ")"
                     + (blockedBy == null ? "" : "; automatic failover blocked: " + blockedBy);

@@ -21,4 +21,5 @@ public record ClusterContext(
         ClusterLock lock,
         BooleanSupplier mayAct,
         EventSink events,
-        Clock clock) {}
+        Clock clock,
+        Hooks hooks) {}

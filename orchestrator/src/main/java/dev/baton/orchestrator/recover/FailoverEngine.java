@@ -56,6 +56,7 @@ public final class FailoverEngine {
     private final BooleanSupplier mayAct;
     private final EventSink events;
     private final Clock clock;
+    private final Hooks hooks;
     /** The reason of the last refusal, recorded once: a refused failover is retried every round. */
     private String lastRefusal;
 
@@ -68,6 +69,7 @@ public final class FailoverEngine {
         this.mayAct = context.mayAct();
         this.events = context.events();
         this.clock = context.clock();
+        this.hooks = context.hooks();
     }
 
     /** What a finished failover changed; empty when it did nothing. */
@@ -136,12 +138,21 @@ public final class FailoverEngine {
                 steps.done("select", selection.explain());
                 if (!("refused: " + selection.explain()).equals(lastRefusal)) {
                     emit(ClusterEvent.Kind.FAILOVER_REFUSED, dead, "failover refused: " + selection.explain());
+                    hooks.onFailoverRefused(new Hooks.Event(op.id(), dead, null, epoch, -1, selection.explain()));
                 }
                 end(op, guard, null, epoch, "refused", selection.explain(), started, steps);
                 return Optional.empty();
             }
             NodeObservation candidate = selection.chosen().get();
             steps.done("select", selection.explain() + "; estimated loss " + selection.estimatedLoss());
+            String veto = hooks.preFailover(
+                    new Hooks.Event(
+                            op.id(), dead, candidate.id(), epoch + 1, selection.estimatedLoss(), verdict.describe()),
+                    steps);
+            if (veto != null) {
+                end(op, guard, candidate.id(), epoch, "cancelled", veto, started, steps);
+                return Optional.empty();
+            }
 
             PrimaryRecord next;
             try (Connection c = dialect.connect(candidate.node(), ADMIN_TIMEOUT)) {
@@ -250,6 +261,13 @@ public final class FailoverEngine {
                     "failover finished in "
                             + Duration.between(started, clock.instant()).toMillis() + " ms; estimated data loss "
                             + selection.estimatedLoss() + " " + dialect.distanceUnit());
+            hooks.postFailover(new Hooks.Event(
+                    op.id(),
+                    dead,
+                    candidate.id(),
+                    next.epoch(),
+                    selection.estimatedLoss(),
+                    "primary " + dead + " died"));
             return Optional.of(new Outcome(next, dead, selection.estimatedLoss()));
         } catch (LostLockException e) {
             log.warn("failover of {} stopped after step '{}': {}", dead, steps.last(), e.getMessage());

@@ -55,6 +55,7 @@ public final class SwitchoverEngine {
     private final BooleanSupplier mayAct;
     private final EventSink events;
     private final Clock clock;
+    private final Hooks hooks;
 
     public SwitchoverEngine(ClusterContext context) {
         this.cluster = context.cluster();
@@ -65,6 +66,7 @@ public final class SwitchoverEngine {
         this.mayAct = context.mayAct();
         this.events = context.events();
         this.clock = context.clock();
+        this.hooks = context.hooks();
     }
 
     /**
@@ -334,6 +336,7 @@ public final class SwitchoverEngine {
             progress.leaving(leftToDo.isEmpty() ? null : leftToDo.toString().strip());
             progress.finish(
                     "succeeded", "switched over from " + from.id() + " to " + to.id() + ", epoch " + next.epoch());
+            hooks.postSwitchover(new Hooks.Event(id, from.id(), to.id(), next.epoch(), 0, "planned switchover"));
             return new Outcome(true, to.id(), List.copyOf(toRejoin), null);
         }
     }

@@ -195,4 +195,22 @@ class DetectorTest {
         assertThat(Detector.countsAsDown(auth)).isFalse();
         assertThat(Detector.countsAsDown(down("pg1"))).isTrue();
     }
+
+    @Test
+    void aPrimaryIsConfirmedGoneOnlyWhenItRefusedAndEveryFollowerLostIt() {
+        Topology refused = topology(down("pg1"), replica("pg2", 100, false), replica("pg3", 90, false));
+        assertThat(((Verdict.PrimaryDead) Detector.decide(input(refused, 3))).confirmed())
+                .isTrue();
+        NodeObservation timedOut =
+                NodeObservation.unreachable(Fixtures.node("pg1"), NOW, FailureKind.TIMEOUT, "no answer within 400 ms");
+        Topology hung = topology(timedOut, replica("pg2", 100, false), replica("pg3", 90, false));
+        Verdict.PrimaryDead d = (Verdict.PrimaryDead) Detector.decide(input(hung, 3));
+        assertThat(d.confirmed()).isFalse();
+        assertThat(d.evidence()).contains("unconfirmed: probes time out");
+        Topology silentFollower = topology(down("pg1"), replica("pg2", 100, false), replica("pg3", 90, true));
+        Verdict.PrimaryDead s = (Verdict.PrimaryDead)
+                Detector.decide(silent(silentFollower, Map.of("pg3", NOW.minusSeconds(30)), Duration.ofSeconds(5)));
+        assertThat(s.confirmed()).isFalse();
+        assertThat(s.evidence()).contains("replicas are only silent");
+    }
 }

@@ -29,6 +29,11 @@ final class EngineFixture implements AutoCloseable {
     final ClusterContext context;
 
     EngineFixture() throws Exception {
+        this("");
+    }
+
+    /** {@code extra}: more cluster keys, each line indented by four spaces (hooks, fenceCommand, ...). */
+    EngineFixture(String extra) throws Exception {
         zk = new TestingServer(true);
         client = RegistryClient.start(zk.getConnectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3));
         ClusterConfig cluster = new ConfigLoader(name -> null)
@@ -39,6 +44,9 @@ final class EngineFixture implements AutoCloseable {
                           - name: orders
                             dialect: postgresql
                             user: baton
+                        """
+                                + extra
+                                + """
                             nodes:
                               - { id: pg1, host: h, port: 1 }
                               - { id: pg2, host: h, port: 2 }
@@ -57,7 +65,8 @@ final class EngineFixture implements AutoCloseable {
                 new ClusterLock(client, RegistryPaths.lock("orders")),
                 () -> true,
                 new EventSink("orders", e -> {}, Clock.systemUTC()),
-                Clock.systemUTC());
+                Clock.systemUTC(),
+                new Hooks(cluster, registry, Clock.systemUTC()));
         dialect.nodes.put("pg1", new FakeDialect.Node(false, NodeRole.UNKNOWN, 0, false, false));
         dialect.nodes.put("pg2", new FakeDialect.Node(true, NodeRole.REPLICA, 100, false, true));
         dialect.nodes.put("pg3", new FakeDialect.Node(true, NodeRole.REPLICA, 90, false, true));

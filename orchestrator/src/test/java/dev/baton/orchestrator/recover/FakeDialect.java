@@ -35,6 +35,8 @@ final class FakeDialect implements Dialect {
     volatile Runnable onFence = () -> {};
     /** Repoints that fail (once each) before they work. */
     final java.util.Set<String> failRepointOnce = ConcurrentHashMap.newKeySet();
+    /** Down nodes that do not refuse but never answer (a hung server, a partition): their probes time out. */
+    final java.util.Set<String> hung = ConcurrentHashMap.newKeySet();
     /** Nodes whose server refuses to promote (the orchestrator's user lacks the privilege). */
     final java.util.Set<String> refusePromotion = ConcurrentHashMap.newKeySet();
     /** Nodes whose promotion is requested but does not finish (as a server stuck in recovery would). */
@@ -68,7 +70,9 @@ final class FakeDialect implements Dialect {
     public NodeObservation observe(Connection connection, NodeConfig node, Instant now) throws SQLException {
         Node n = nodes.get(node.id());
         if (!n.up()) {
-            return NodeObservation.unreachable(node, now, FailureKind.CONNECTION, "refused");
+            return hung.contains(node.id())
+                    ? NodeObservation.unreachable(node, now, FailureKind.TIMEOUT, "no answer within 400 ms")
+                    : NodeObservation.unreachable(node, now, FailureKind.CONNECTION, "refused");
         }
         Fixtures.Pos p = new Fixtures.Pos(1, n.position());
         return new NodeObservation(
