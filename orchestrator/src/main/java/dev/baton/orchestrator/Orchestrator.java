@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.nodes.PersistentNode;
+import org.apache.curator.retry.RetryUntilElapsed;
 import org.apache.zookeeper.CreateMode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +30,8 @@ public final class Orchestrator implements Closeable {
         STARTED,
         CLOSED
     }
+
+    private static final java.time.Duration CALL_BOUND = java.time.Duration.ofSeconds(1);
 
     private final BatonConfig config;
     private final ClusterEvent.Listener listener;
@@ -59,8 +62,15 @@ public final class Orchestrator implements Closeable {
             throw new IllegalStateException("orchestrator was already started");
         }
         var zk = config.zookeeper();
+        // Every ZooKeeper call of the HA loops is bounded: at most 1 s waiting for a connection, retried for at most
+        // 1 s more; a round that cannot reach ZooKeeper fails and the next one tries again.
         client = RegistryClient.start(
-                zk.connect(), zk.namespace(), zk.sessionTimeout(), zk.connectionTimeout(), zk.digest());
+                zk.connect(),
+                zk.namespace(),
+                zk.sessionTimeout(),
+                zk.connectionTimeout().compareTo(CALL_BOUND) < 0 ? zk.connectionTimeout() : CALL_BOUND,
+                zk.digest(),
+                new RetryUntilElapsed((int) CALL_BOUND.toMillis(), 100));
         if (!client.blockUntilConnected((int) zk.connectionTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
             client.close();
             throw new IllegalStateException("zookeeper.connect: cannot reach ZooKeeper at " + zk.connect() + " within "

@@ -33,6 +33,26 @@ public final class RegistryClient {
      */
     public static CuratorFramework start(
             String connect, String namespace, Duration sessionTimeout, Duration connectionTimeout, String digest) {
+        return start(
+                connect,
+                namespace,
+                sessionTimeout,
+                connectionTimeout,
+                digest,
+                new ExponentialBackoffRetry(100, 5, 1000));
+    }
+
+    /**
+     * Like {@link #start(String, String, Duration, Duration, String)} with another retry policy: an HA loop bounds
+     * every ZooKeeper call (connection timeout plus retries) so that it never waits on ZooKeeper for long.
+     */
+    public static CuratorFramework start(
+            String connect,
+            String namespace,
+            Duration sessionTimeout,
+            Duration connectionTimeout,
+            String digest,
+            org.apache.curator.RetryPolicy retryPolicy) {
         if (connect == null || connect.isBlank()) {
             throw new IllegalArgumentException("zookeeper.connect: must not be empty (host:port[,host:port...])");
         }
@@ -41,7 +61,7 @@ public final class RegistryClient {
                 .namespace(namespace == null || namespace.isBlank() ? RegistryPaths.DEFAULT_NAMESPACE : namespace)
                 .sessionTimeoutMs((int) sessionTimeout.toMillis())
                 .connectionTimeoutMs((int) connectionTimeout.toMillis())
-                .retryPolicy(new ExponentialBackoffRetry(100, 5, 1000));
+                .retryPolicy(retryPolicy);
         if (digest != null) {
             if (digest.indexOf(':') < 1 || digest.indexOf(':') == digest.length() - 1) {
                 throw new IllegalArgumentException("zookeeper.digest: must be user:password");
