@@ -19,6 +19,7 @@ import dev.baton.orchestrator.recover.Hooks;
 import dev.baton.orchestrator.recover.OperationSettler;
 import dev.baton.orchestrator.recover.SwitchoverEngine;
 import dev.baton.orchestrator.shell.ShellCommand;
+import dev.baton.orchestrator.topology.FailureKind;
 import dev.baton.orchestrator.topology.NodeObservation;
 import dev.baton.orchestrator.topology.Position;
 import dev.baton.orchestrator.topology.Topology;
@@ -280,6 +281,7 @@ public final class ClusterSupervisor implements Closeable {
             });
         }
         trackProgress(topology);
+        reportProbeFailures(topology);
         readAdviceNowAndThen(topology);
         OperationRecord operation = registry.readOperation().orElse(null);
         boolean paused = registry.isPaused();
@@ -575,6 +577,34 @@ public final class ClusterSupervisor implements Closeable {
                     || dialect.compare(n.received(), before) != 0
                     || !lastProgress.containsKey(n.id())) {
                 lastProgress.put(n.id(), n.at());
+            }
+        }
+    }
+
+    /** The last probe failure said per node: each node's failures are logged once per kind, not every round. */
+    private final Map<String, FailureKind> saidFailure = new HashMap<>();
+
+    private void reportProbeFailures(Topology topology) {
+        for (NodeObservation n : topology.nodes()) {
+            FailureKind said = saidFailure.get(n.id());
+            if (n.reachable()) {
+                if (said != null) {
+                    log.info("[{}] {} answers probes again", cluster.name(), n.id());
+                    saidFailure.remove(n.id());
+                }
+            } else if (n.failure() != said) {
+                saidFailure.put(n.id(), n.failure());
+                if (n.failure() == FailureKind.AUTHENTICATION) {
+                    log.warn(
+                            "[{}] {} refuses Baton's credentials (clusters[{}].user/password): {}; it is not counted"
+                                    + " as down",
+                            cluster.name(),
+                            n.id(),
+                            cluster.name(),
+                            n.error());
+                } else {
+                    log.info("[{}] probes of {} fail ({}): {}", cluster.name(), n.id(), n.failure(), n.error());
+                }
             }
         }
     }

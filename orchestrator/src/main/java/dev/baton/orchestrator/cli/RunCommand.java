@@ -22,6 +22,21 @@ final class RunCommand implements Callable<Integer> {
             loaded = new BatonConfig(
                     loaded.zookeeper(), loaded.orchestratorId(), java.util.List.of(options.cluster(loaded)));
         }
+        // Refused writes (a wrong or missing zookeeper.digest) are said now, in one line, not found out by a leader
+        // that never leads.
+        BatonConfig supervised = loaded;
+        ClusterOptions.withZooKeeper(supervised, client -> {
+            for (var cluster : supervised.clusters()) {
+                try {
+                    client.create()
+                            .creatingParentContainersIfNeeded()
+                            .forPath(dev.baton.registry.RegistryPaths.leader(cluster.name()));
+                } catch (org.apache.zookeeper.KeeperException.NodeExistsException e) {
+                    // as expected after the first run; ZooKeeper checks the right to create before that
+                }
+            }
+            return 0;
+        });
         Orchestrator orchestrator = new Orchestrator(loaded, event -> {}, Clock.systemUTC());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime()

@@ -117,6 +117,12 @@ class ZkCommandTest {
                     .isEqualTo("2|baton: zookeeper.digest: user 'ops' is not in the ACL (digest users: baton): "
                             + refused + "\n");
 
+            // An orchestrator with the wrong digest says so at once instead of never leading.
+            Files.writeString(config, config(zk, "baton:wrong-s3cret"));
+            assertThat(baton("run", "--config", config.toString()))
+                    .isEqualTo("2|baton: zookeeper.digest: wrong password for user 'baton': "
+                            + "ZooKeeper refused access to /baton/clusters/orders/leader (NoAuth)\n");
+
             // Reading needs no digest, and the right one still works.
             assertThat(baton("status", "--config", config.toString())).startsWith("0|");
             Files.writeString(config, config(zk, "baton:right-s3cret"));
