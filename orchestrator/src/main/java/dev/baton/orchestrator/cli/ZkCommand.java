@@ -21,8 +21,76 @@ import picocli.CommandLine.Spec;
         name = "zk",
         description = "ZooKeeper housekeeping: 'init' creates the namespace and the clusters' nodes (with digest ACLs"
                 + " when zookeeper.digest is set), 'dump' prints the whole registry.",
-        subcommands = {ZkCommand.Init.class, ZkCommand.Dump.class})
+        subcommands = {ZkCommand.Init.class, ZkCommand.Dump.class, ZkCommand.Watch.class})
 public final class ZkCommand {
+    /** A znode's content on one line, at most 1000 characters. */
+    static String printable(byte[] data) {
+        String text = new String(data, StandardCharsets.UTF_8).replaceAll("\\s+", " ");
+        return text.length() > 1000 ? text.substring(0, 1000) + "... (" + data.length + " bytes)" : text;
+    }
+
+    /** Prints a cluster's primary record (and hold node) every time it changes, until interrupted or --count. */
+    @Command(
+            name = "watch",
+            description = "Print the primary record of each cluster (or --cluster) and the hold node whenever they"
+                    + " change, one line each with the time, until Ctrl-C.")
+    static final class Watch implements Callable<Integer> {
+        @Mixin
+        ClusterOptions options;
+
+        @picocli.CommandLine.Option(
+                names = "--count",
+                defaultValue = "0",
+                description = "stop after this many lines (0: never)")
+        int count;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            BatonConfig loaded = options.load();
+            String only =
+                    options.cluster == null ? null : options.cluster(loaded).name();
+            PrintWriter out = spec.commandLine().getOut();
+            java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
+            return ClusterOptions.withZooKeeper(loaded, client -> {
+                List<org.apache.curator.framework.recipes.cache.CuratorCache> caches = new java.util.ArrayList<>();
+                try {
+                    for (ClusterConfig cluster : loaded.clusters()) {
+                        if (only != null && !only.equals(cluster.name())) {
+                            continue;
+                        }
+                        for (String path :
+                                List.of(RegistryPaths.primary(cluster.name()), RegistryPaths.hold(cluster.name()))) {
+                            var cache = org.apache.curator.framework.recipes.cache.CuratorCache.build(
+                                    client,
+                                    path,
+                                    org.apache.curator.framework.recipes.cache.CuratorCache.Options.SINGLE_NODE_CACHE);
+                            cache.listenable()
+                                    .addListener((type, before, after) -> lines.add(java.time.Instant.now() + " "
+                                            + cluster.name() + " " + path.substring(path.lastIndexOf('/') + 1) + " "
+                                            + switch (type) {
+                                                case NODE_DELETED -> "deleted";
+                                                default -> printable(after.getData()) + " (version "
+                                                        + after.getStat().getVersion() + ")";
+                                            }));
+                            cache.start();
+                            caches.add(cache);
+                        }
+                    }
+                    for (int n = 0; count == 0 || n < count; n++) {
+                        out.println(lines.take());
+                        out.flush();
+                    }
+                    return 0;
+                } finally {
+                    caches.forEach(org.apache.curator.framework.recipes.cache.CuratorCache::close);
+                }
+            });
+        }
+    }
+
     @Command(name = "init", description = "Create the namespace and every configured cluster's nodes; idempotent.")
     static final class Init implements Callable<Integer> {
         @Mixin

@@ -129,4 +129,33 @@ class ZkCommandTest {
             assertThat(baton("pause", "--config", config.toString())).startsWith("0|cluster orders paused");
         }
     }
+
+    @Test
+    void watchPrintsThePrimaryRecordAsItChanges() throws Exception {
+        try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start()) {
+            Path config = dir.resolve("baton.yml");
+            Files.writeString(config, config(zk, null));
+            java.util.concurrent.CompletableFuture<String> watched = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> baton("zk", "watch", "--config", config.toString(), "--count", "2"));
+            try (CuratorFramework client =
+                    RegistryClient.start(zk.connectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3))) {
+                var registry = new dev.baton.orchestrator.coordination.ClusterRegistry(client, "orders");
+                Thread.sleep(1000); // the watch starts its cache
+                registry.publishFirst(new dev.baton.registry.PrimaryRecord(
+                        "orders", "pg1", "h", 1, "postgresql", 1, java.time.Instant.EPOCH));
+                client.setData()
+                        .forPath(
+                                RegistryPaths.primary("orders"),
+                                dev.baton.registry.RegistryJson.write(new dev.baton.registry.PrimaryRecord(
+                                        "orders", "pg2", "h", 2, "postgresql", 2, java.time.Instant.EPOCH)));
+            }
+            String out = watched.get(20, java.util.concurrent.TimeUnit.SECONDS);
+            assertThat(out).startsWith("0|");
+            assertThat(out.substring(2).lines().toList())
+                    .hasSize(2)
+                    .satisfiesExactly(
+                            first -> assertThat(first).contains("orders primary", "\"nodeId\":\"pg1\"", "\"epoch\":1"),
+                            second -> assertThat(second).contains("\"nodeId\":\"pg2\"", "\"epoch\":2", "(version 1)"));
+        }
+    }
 }
