@@ -70,7 +70,8 @@ public final class Orchestrator implements Closeable {
                 zk.sessionTimeout(),
                 zk.connectionTimeout().compareTo(CALL_BOUND) < 0 ? zk.connectionTimeout() : CALL_BOUND,
                 zk.digest(),
-                new RetryUntilElapsed((int) CALL_BOUND.toMillis(), 100));
+                new RetryUntilElapsed((int) CALL_BOUND.toMillis(), 100),
+                zk.clientProperties());
         if (!client.blockUntilConnected((int) zk.connectionTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
             client.close();
             throw new IllegalStateException("zookeeper.connect: cannot reach ZooKeeper at " + zk.connect() + " within "

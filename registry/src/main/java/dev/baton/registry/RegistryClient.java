@@ -53,6 +53,21 @@ public final class RegistryClient {
             Duration connectionTimeout,
             String digest,
             org.apache.curator.RetryPolicy retryPolicy) {
+        return start(connect, namespace, sessionTimeout, connectionTimeout, digest, retryPolicy, java.util.Map.of());
+    }
+
+    /**
+     * Like the others, with ZooKeeper client properties (TLS: {@code zookeeper.client.secure}, key and trust stores;
+     * SASL: {@code zookeeper.sasl.client}, the JAAS file) given to this client only.
+     */
+    public static CuratorFramework start(
+            String connect,
+            String namespace,
+            Duration sessionTimeout,
+            Duration connectionTimeout,
+            String digest,
+            org.apache.curator.RetryPolicy retryPolicy,
+            java.util.Map<String, String> clientProperties) {
         if (connect == null || connect.isBlank()) {
             throw new IllegalArgumentException("zookeeper.connect: must not be empty (host:port[,host:port...])");
         }
@@ -62,6 +77,11 @@ public final class RegistryClient {
                 .sessionTimeoutMs((int) sessionTimeout.toMillis())
                 .connectionTimeoutMs((int) connectionTimeout.toMillis())
                 .retryPolicy(retryPolicy);
+        if (!clientProperties.isEmpty()) {
+            org.apache.zookeeper.client.ZKClientConfig zkConfig = new org.apache.zookeeper.client.ZKClientConfig();
+            clientProperties.forEach(zkConfig::setProperty);
+            builder.zkClientConfig(zkConfig);
+        }
         if (digest != null) {
             if (digest.indexOf(':') < 1 || digest.indexOf(':') == digest.length() - 1) {
                 throw new IllegalArgumentException("zookeeper.digest: must be user:password");

@@ -73,7 +73,13 @@ final class ClusterOptions {
     static CuratorFramework connect(BatonConfig config) throws InterruptedException {
         var zk = config.zookeeper();
         CuratorFramework client = RegistryClient.start(
-                zk.connect(), zk.namespace(), zk.sessionTimeout(), zk.connectionTimeout(), zk.digest());
+                zk.connect(),
+                zk.namespace(),
+                zk.sessionTimeout(),
+                zk.connectionTimeout(),
+                zk.digest(),
+                new org.apache.curator.retry.ExponentialBackoffRetry(100, 5, 1000),
+                zk.clientProperties());
         if (!client.blockUntilConnected((int) zk.connectionTimeout().toMillis(), TimeUnit.MILLISECONDS)) {
             client.close();
             throw new IllegalStateException("zookeeper.connect: cannot reach ZooKeeper at " + zk.connect() + " within "

@@ -53,7 +53,8 @@ public final class ConfigLoader {
                 zk.name("namespace", RegistryPaths.DEFAULT_NAMESPACE),
                 zk.duration("sessionTimeout", Duration.ofSeconds(6), Duration.ofSeconds(2), Duration.ofMinutes(5)),
                 zk.duration("connectionTimeout", Duration.ofSeconds(3), Duration.ofMillis(500), Duration.ofMinutes(1)),
-                zk.has("digest") ? zk.secret("digest") : null);
+                zk.has("digest") ? zk.secret("digest") : null,
+                zooKeeperClientProperties(zk));
         if (zookeeper.digest() != null
                 && (zookeeper.digest().indexOf(':') < 1 || zookeeper.digest().endsWith(":"))) {
             throw new ConfigException("zookeeper.digest: must be user:password");
@@ -184,6 +185,47 @@ public final class ConfigLoader {
                 fenceCommand,
                 fenceTimeout,
                 hooks);
+    }
+
+    /**
+     * ZooKeeper's own client properties for {@code zookeeper.tls} (a secure client port over Netty, key and trust
+     * stores) and {@code zookeeper.sasl} (a JAAS file and its login context, the server's principal).
+     */
+    private static Map<String, String> zooKeeperClientProperties(Section zk) {
+        Map<String, String> props = new java.util.LinkedHashMap<>();
+        if (zk.has("tls")) {
+            Section tls = zk.section("tls", true);
+            props.put("zookeeper.client.secure", "true");
+            props.put("zookeeper.clientCnxnSocket", "org.apache.zookeeper.ClientCnxnSocketNetty");
+            props.put("zookeeper.ssl.trustStore.location", readableFile(tls, "trustStore", true));
+            props.put("zookeeper.ssl.trustStore.password", tls.secret("trustStorePassword"));
+            String keyStore = readableFile(tls, "keyStore", false);
+            if (keyStore != null) {
+                props.put("zookeeper.ssl.keyStore.location", keyStore);
+                props.put("zookeeper.ssl.keyStore.password", tls.secret("keyStorePassword"));
+            }
+            tls.finish();
+        }
+        if (zk.has("sasl")) {
+            Section sasl = zk.section("sasl", true);
+            props.put("zookeeper.sasl.client", "true");
+            props.put("java.security.auth.login.config", readableFile(sasl, "jaasConfig", true));
+            props.put("zookeeper.sasl.clientconfig", sasl.string("loginContext", "Client", false));
+            String principal = sasl.string("serverPrincipal", null, false);
+            if (principal != null) {
+                props.put("zookeeper.server.principal", principal);
+            }
+            sasl.finish();
+        }
+        return props;
+    }
+
+    private static String readableFile(Section s, String key, boolean required) {
+        String path = s.string(key, null, required);
+        if (path != null && !java.nio.file.Files.isReadable(java.nio.file.Path.of(path))) {
+            throw new ConfigException(s.path(key) + ": " + path + " is not a readable file");
+        }
+        return path;
     }
 
     /** A node's optional {@code replicationAddress}: host:port, the port a TCP port. */
