@@ -13,6 +13,7 @@ import dev.baton.orchestrator.topology.Topology;
 import dev.baton.registry.NodeRole;
 import dev.baton.registry.OperationRecord;
 import java.time.Instant;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -20,8 +21,40 @@ import org.junit.jupiter.api.Test;
 class RoundTest {
     private static final String ADDRESS = "127.0.0.1:5000";
 
-    private static Round.Input input(Verdict verdict, Topology t, OperationRecord op) {
-        return new Round.Input(null, true, verdict, t, "pg1", ADDRESS, op, Set.of(), Set.of(), false, null, false, NOW);
+    /** A round's input, the leader's view by default: set what a test is about, then {@link #next()}. */
+    private static final class In {
+        String recordProblem;
+        boolean mayAct = true;
+        final Verdict verdict;
+        final Topology topology;
+        OperationRecord operation;
+        Set<String> excluded = Set.of();
+        Set<String> repointing = Set.of();
+        boolean requestPending;
+        Instant failoverNotBefore;
+        boolean unconfirmedCleared;
+
+        In(Verdict verdict, Topology topology) {
+            this.verdict = verdict;
+            this.topology = topology;
+        }
+
+        Round.Action next() {
+            return Round.next(new Round.Input(
+                    recordProblem,
+                    mayAct,
+                    verdict,
+                    topology,
+                    "pg1",
+                    ADDRESS,
+                    operation,
+                    excluded,
+                    repointing,
+                    requestPending,
+                    failoverNotBefore,
+                    unconfirmedCleared,
+                    NOW));
+        }
     }
 
     private static Topology healthy() {
@@ -48,30 +81,21 @@ class RoundTest {
 
     @Test
     void aStandbyDoesNothing() {
-        Round.Input in = new Round.Input(
-                null,
-                false,
-                new Verdict.Healthy("pg1"),
-                healthy(),
-                "pg1",
-                ADDRESS,
-                null,
-                Set.of(),
-                Set.of(),
-                true,
-                null,
-                false,
-                NOW);
-        assertThat(Round.next(in)).isInstanceOf(Round.Action.Wait.class);
+        In in = new In(new Verdict.Healthy("pg1"), healthy());
+        in.mayAct = false;
+        in.requestPending = true;
+        assertThat(in.next()).isInstanceOf(Round.Action.Wait.class);
     }
 
     @Test
     void anOperationLeftBehindIsSettledBeforeAnythingElseEvenAFailover() {
         OperationRecord op =
                 OperationRecord.start("failover", "op", "pg1", 1, NOW).promoting("pg2", null);
-        Topology t = topology(down("pg1"), primary("pg2", 100), replica("pg3", 100, false));
-        Round.Action a = Round.next(input(new Verdict.PrimaryDead("pg1", "dead", null), t, op));
-        assertThat(a).isEqualTo(new Round.Action.Settle(op));
+        In in = new In(
+                new Verdict.PrimaryDead("pg1", "dead", null),
+                topology(down("pg1"), primary("pg2", 100), replica("pg3", 100, false)));
+        in.operation = op;
+        assertThat(in.next()).isEqualTo(new Round.Action.Settle(op));
     }
 
     @Test
@@ -79,9 +103,10 @@ class RoundTest {
         OperationRecord op =
                 OperationRecord.start("failover", "op", "pg1", 1, NOW).promoting("pg2", null);
         Topology t = topology(primary("pg1", 100), primary("pg2", 100), replica("pg3", 100, true));
-        assertThat(Round.next(input(new Verdict.Healthy("pg1"), t, op))).isInstanceOf(Round.Action.Settle.class);
-        assertThat(Round.next(input(new Verdict.Healthy("pg1"), t, null)))
-                .isEqualTo(new Round.Action.Fence(java.util.List.of("pg2")));
+        In promoting = new In(new Verdict.Healthy("pg1"), t);
+        promoting.operation = op;
+        assertThat(promoting.next()).isInstanceOf(Round.Action.Settle.class);
+        assertThat(new In(new Verdict.Healthy("pg1"), t).next()).isEqualTo(new Round.Action.Fence(List.of("pg2")));
     }
 
     @Test
@@ -101,139 +126,78 @@ class RoundTest {
                 0,
                 true,
                 true);
-        Topology t = topology(fenced, replica("pg2", 1, true));
-        assertThat(Round.next(input(new Verdict.Healthy("pg1"), t, null))).isEqualTo(new Round.Action.Settle(null));
+        In in = new In(new Verdict.Healthy("pg1"), topology(fenced, replica("pg2", 1, true)));
+        assertThat(in.next()).isEqualTo(new Round.Action.Settle(null));
     }
 
     @Test
     void bootstrapsFailsOverAndBacksOff() {
-        assertThat(Round.next(input(new Verdict.Bootstrap("pg1"), healthy(), null)))
-                .isEqualTo(new Round.Action.Bootstrap("pg1"));
+        assertThat(new In(new Verdict.Bootstrap("pg1"), healthy()).next()).isEqualTo(new Round.Action.Bootstrap("pg1"));
         Verdict dead = new Verdict.PrimaryDead("pg1", "dead", null);
         Topology t = topology(down("pg1"), replica("pg2", 100, false));
-        assertThat(Round.next(input(dead, t, null))).isEqualTo(new Round.Action.FailOver("pg1"));
-        Round.Input backingOff = new Round.Input(
-                null, true, dead, t, "pg1", ADDRESS, null, Set.of(), Set.of(), false, NOW.plusSeconds(4), false, NOW);
-        assertThat(Round.next(backingOff)).isInstanceOf(Round.Action.Wait.class);
-        Round.Input due = new Round.Input(
-                null, true, dead, t, "pg1", ADDRESS, null, Set.of(), Set.of(), false, NOW.minusMillis(1), false, NOW);
-        assertThat(Round.next(due)).isEqualTo(new Round.Action.FailOver("pg1"));
+        assertThat(new In(dead, t).next()).isEqualTo(new Round.Action.FailOver("pg1"));
+        In backingOff = new In(dead, t);
+        backingOff.failoverNotBefore = NOW.plusSeconds(4);
+        assertThat(backingOff.next()).isInstanceOf(Round.Action.Wait.class);
+        In due = new In(dead, t);
+        due.failoverNotBefore = NOW.minusMillis(1);
+        assertThat(due.next()).isEqualTo(new Round.Action.FailOver("pg1"));
     }
 
     @Test
     void aPrimaryThatIsOnlySilentIsSecuredBeforeItIsReplaced() {
         Verdict silent = new Verdict.PrimaryDead("pg1", "silent", null, false);
         Topology t = topology(down("pg1"), replica("pg2", 100, true));
-        assertThat(Round.next(input(silent, t, null))).isEqualTo(new Round.Action.SecureUnconfirmed("pg1"));
-        Round.Input cleared = new Round.Input(
-                null, true, silent, t, "pg1", ADDRESS, null, Set.of(), Set.of(), false, null, true, NOW);
-        assertThat(Round.next(cleared)).isEqualTo(new Round.Action.FailOver("pg1"));
+        assertThat(new In(silent, t).next()).isEqualTo(new Round.Action.SecureUnconfirmed("pg1"));
+        In cleared = new In(silent, t);
+        cleared.unconfirmedCleared = true;
+        assertThat(cleared.next()).isEqualTo(new Round.Action.FailOver("pg1"));
     }
 
     @Test
     void aBlockedDeadPrimaryOnlyWaits() {
         Verdict paused = new Verdict.PrimaryDead("pg1", "dead", "cluster is paused");
-        assertThat(Round.next(input(paused, topology(down("pg1"), replica("pg2", 100, false)), null)))
+        assertThat(new In(paused, topology(down("pg1"), replica("pg2", 100, false))).next())
                 .isInstanceOf(Round.Action.Wait.class);
     }
 
     @Test
     void switchoverRequestsRunOnlyWhileThePrimaryIsHealthy() {
-        Round.Input pending = new Round.Input(
-                null,
-                true,
-                new Verdict.Healthy("pg1"),
-                healthy(),
-                "pg1",
-                ADDRESS,
-                null,
-                Set.of(),
-                Set.of(),
-                true,
-                null,
-                false,
-                NOW);
-        assertThat(Round.next(pending)).isEqualTo(new Round.Action.Switchover());
-        Round.Input suspect = new Round.Input(
-                null,
-                true,
-                new Verdict.PrimarySuspect("pg1", 1, 3),
-                healthy(),
-                "pg1",
-                ADDRESS,
-                null,
-                Set.of(),
-                Set.of(),
-                true,
-                null,
-                false,
-                NOW);
-        assertThat(Round.next(suspect)).isInstanceOf(Round.Action.Wait.class);
+        In pending = new In(new Verdict.Healthy("pg1"), healthy());
+        pending.requestPending = true;
+        assertThat(pending.next()).isEqualTo(new Round.Action.Switchover());
+        In suspect = new In(new Verdict.PrimarySuspect("pg1", 1, 3), healthy());
+        suspect.requestPending = true;
+        assertThat(suspect.next()).isInstanceOf(Round.Action.Wait.class);
     }
 
     @Test
     void aReplicaFollowingAnotherNodeIsRepointedUnlessItNeedsRejoinOrIsBeingRepointed() {
         Topology t = topology(primary("pg1", 100), replicaOf("pg2", ADDRESS), replicaOf("pg3", "127.0.0.1:6000"));
-        assertThat(Round.next(input(new Verdict.Healthy("pg1"), t, null)))
-                .isEqualTo(new Round.Action.Repoint(java.util.List.of("pg3")));
-        Round.Input excluded = new Round.Input(
-                null,
-                true,
-                new Verdict.Healthy("pg1"),
-                t,
-                "pg1",
-                ADDRESS,
-                null,
-                Set.of("pg3"),
-                Set.of(),
-                false,
-                null,
-                false,
-                NOW);
-        assertThat(Round.next(excluded)).isInstanceOf(Round.Action.Wait.class);
-        Round.Input running = new Round.Input(
-                null,
-                true,
-                new Verdict.Healthy("pg1"),
-                t,
-                "pg1",
-                ADDRESS,
-                null,
-                Set.of(),
-                Set.of("pg3"),
-                false,
-                null,
-                false,
-                NOW);
-        assertThat(Round.next(running)).isInstanceOf(Round.Action.Wait.class);
+        assertThat(new In(new Verdict.Healthy("pg1"), t).next()).isEqualTo(new Round.Action.Repoint(List.of("pg3")));
+        In excluded = new In(new Verdict.Healthy("pg1"), t);
+        excluded.excluded = Set.of("pg3");
+        assertThat(excluded.next()).isInstanceOf(Round.Action.Wait.class);
+        In running = new In(new Verdict.Healthy("pg1"), t);
+        running.repointing = Set.of("pg3");
+        assertThat(running.next()).isInstanceOf(Round.Action.Wait.class);
     }
 
     @Test
     void aRejectedPrimaryRecordStopsEveryActionFencingFirst() {
-        Topology t = topology(primary("pg1", 100), primary("pg2", 100), replica("pg3", 100, true));
-        Round.Input in = new Round.Input(
-                "the primary record names node 'ghost', which is not a node of cluster orders",
-                true,
+        In in = new In(
                 new Verdict.Healthy("pg1"),
-                t,
-                "pg1",
-                ADDRESS,
-                null,
-                Set.of(),
-                Set.of(),
-                true,
-                null,
-                false,
-                NOW);
-        assertThat(Round.next(in)).isInstanceOfSatisfying(Round.Action.Wait.class, w -> assertThat(w.reason())
+                topology(primary("pg1", 100), primary("pg2", 100), replica("pg3", 100, true)));
+        in.recordProblem = "the primary record names node 'ghost', which is not a node of cluster orders";
+        in.requestPending = true;
+        assertThat(in.next()).isInstanceOfSatisfying(Round.Action.Wait.class, w -> assertThat(w.reason())
                 .contains("ghost"));
     }
 
     @Test
     void aHealthyClusterWaits() {
         Topology t = topology(primary("pg1", 100), replicaOf("pg2", ADDRESS), replicaOf("pg3", ADDRESS));
-        assertThat(Round.next(input(new Verdict.Healthy("pg1"), t, null)))
+        assertThat(new In(new Verdict.Healthy("pg1"), t).next())
                 .isEqualTo(new Round.Action.Wait("primary pg1 is healthy"));
-        assertThat(Instant.EPOCH).isBefore(NOW);
     }
 }

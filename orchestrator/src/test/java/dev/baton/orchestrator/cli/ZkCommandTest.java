@@ -132,26 +132,30 @@ class ZkCommandTest {
 
     @Test
     void watchPrintsThePrimaryRecordAsItChanges() throws Exception {
-        try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start()) {
+        try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start();
+                CuratorFramework client = RegistryClient.start(
+                        zk.connectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3))) {
             Path config = dir.resolve("baton.yml");
             Files.writeString(config, config(zk, null));
-            java.util.concurrent.CompletableFuture<String> watched = java.util.concurrent.CompletableFuture.supplyAsync(
-                    () -> baton("zk", "watch", "--config", config.toString(), "--count", "2"));
-            try (CuratorFramework client =
-                    RegistryClient.start(zk.connectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3))) {
-                var registry = new dev.baton.orchestrator.coordination.ClusterRegistry(client, "orders");
-                Thread.sleep(1000); // the watch starts its cache
-                registry.publishFirst(new dev.baton.registry.PrimaryRecord(
-                        "orders", "pg1", "h", 1, "postgresql", 1, java.time.Instant.EPOCH));
-                client.setData()
-                        .forPath(
-                                RegistryPaths.primary("orders"),
-                                dev.baton.registry.RegistryJson.write(new dev.baton.registry.PrimaryRecord(
-                                        "orders", "pg2", "h", 2, "postgresql", 2, java.time.Instant.EPOCH)));
-            }
-            String out = watched.get(20, java.util.concurrent.TimeUnit.SECONDS);
-            assertThat(out).startsWith("0|");
-            assertThat(out.substring(2).lines().toList())
+            var registry = new dev.baton.orchestrator.coordination.ClusterRegistry(client, "orders");
+            registry.publishFirst(new dev.baton.registry.PrimaryRecord(
+                    "orders", "pg1", "h", 1, "postgresql", 1, java.time.Instant.EPOCH));
+            StringWriter text = new StringWriter();
+            CommandLine cli = new CommandLine(new BatonCli());
+            cli.setOut(new PrintWriter(text, true));
+            cli.setErr(new PrintWriter(text, true));
+            var watched = java.util.concurrent.CompletableFuture.supplyAsync(() ->
+                    BatonCli.execute(cli, new String[] {"zk", "watch", "--config", config.toString(), "--count", "2"}));
+            org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> text.toString()
+                    .contains("\"nodeId\":\"pg1\""));
+            client.setData()
+                    .forPath(
+                            RegistryPaths.primary("orders"),
+                            dev.baton.registry.RegistryJson.write(new dev.baton.registry.PrimaryRecord(
+                                    "orders", "pg2", "h", 2, "postgresql", 2, java.time.Instant.EPOCH)));
+            assertThat(watched.get(20, java.util.concurrent.TimeUnit.SECONDS).intValue())
+                    .isZero();
+            assertThat(text.toString().lines().toList())
                     .hasSize(2)
                     .satisfiesExactly(
                             first -> assertThat(first).contains("orders primary", "\"nodeId\":\"pg1\"", "\"epoch\":1"),

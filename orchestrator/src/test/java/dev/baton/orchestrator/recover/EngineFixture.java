@@ -73,6 +73,29 @@ final class EngineFixture implements AutoCloseable {
         registry.publishFirst(new PrimaryRecord("orders", "pg1", "h", 1, "postgresql", 1, Instant.EPOCH));
     }
 
+    /** pg1 a healthy primary at h:1, pg2 (at 100) and pg3 (at 90) replicas streaming from it. */
+    void healthyCluster() {
+        dialect.nodes.put("pg1", new FakeDialect.Node(true, NodeRole.PRIMARY, 100, false, false));
+        dialect.nodes.put("pg2", new FakeDialect.Node(true, NodeRole.REPLICA, 100, true, true, "h:1"));
+        dialect.nodes.put("pg3", new FakeDialect.Node(true, NodeRole.REPLICA, 90, true, true, "h:1"));
+    }
+
+    /** A started supervisor of this cluster (id {@code o1}) reporting its events to {@code events}. */
+    dev.baton.orchestrator.ClusterSupervisor supervise(java.util.List<dev.baton.orchestrator.ClusterEvent> events)
+            throws Exception {
+        var supervisor = new dev.baton.orchestrator.ClusterSupervisor(
+                context.cluster(), dialect, client, "o1", events::add, Clock.systemUTC());
+        supervisor.start();
+        return supervisor;
+    }
+
+    /** Waits until the supervisor published a state for every node: it leads and has probed. */
+    void awaitNodeStates() {
+        org.awaitility.Awaitility.await()
+                .atMost(Duration.ofSeconds(10))
+                .until(() -> registry.readNodeStates().size() == 3);
+    }
+
     /** Writes an operation record as a leader holding the cluster lock would (the lock is released after). */
     void writeOperation(dev.baton.registry.OperationRecord op) throws Exception {
         context.lock().acquire();

@@ -37,14 +37,9 @@ class RegistryFuzzTest {
     void start() throws Exception {
         fixture = new EngineFixture();
         dialect = fixture.dialect;
-        dialect.nodes.put("pg1", new FakeDialect.Node(true, NodeRole.PRIMARY, 100, false, false));
-        dialect.nodes.put("pg2", new FakeDialect.Node(true, NodeRole.REPLICA, 100, true, true, "h:1"));
-        dialect.nodes.put("pg3", new FakeDialect.Node(true, NodeRole.REPLICA, 90, true, true, "h:1"));
-        supervisor = new ClusterSupervisor(
-                fixture.context.cluster(), dialect, fixture.client, "o1", events::add, Clock.systemUTC());
-        supervisor.start();
-        await().atMost(Duration.ofSeconds(10))
-                .until(() -> fixture.registry.readNodeStates().size() == 3);
+        fixture.healthyCluster();
+        supervisor = fixture.supervise(events);
+        fixture.awaitNodeStates();
     }
 
     @AfterEach

@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import dev.baton.orchestrator.ClusterEvent;
 import dev.baton.orchestrator.ClusterSupervisor;
 import dev.baton.registry.NodeRole;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -38,9 +37,7 @@ class SupervisorRepairTest {
     }
 
     private void supervise() throws Exception {
-        supervisor = new ClusterSupervisor(
-                fixture.context.cluster(), dialect, fixture.client, "o1", events::add, Clock.systemUTC());
-        supervisor.start();
+        supervisor = fixture.supervise(events);
     }
 
     @Test

@@ -10,7 +10,6 @@ import dev.baton.registry.HoldRecord;
 import dev.baton.registry.NodeRole;
 import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -39,14 +38,9 @@ class UnconfirmedPrimaryTest {
     private void start(String extra) throws Exception {
         fixture = new EngineFixture(extra);
         dialect = fixture.dialect;
-        dialect.nodes.put("pg1", new FakeDialect.Node(true, NodeRole.PRIMARY, 100, false, false));
-        dialect.nodes.put("pg2", new FakeDialect.Node(true, NodeRole.REPLICA, 100, true, true, "h:1"));
-        dialect.nodes.put("pg3", new FakeDialect.Node(true, NodeRole.REPLICA, 90, true, true, "h:1"));
-        supervisor = new ClusterSupervisor(
-                fixture.context.cluster(), dialect, fixture.client, "o1", events::add, Clock.systemUTC());
-        supervisor.start();
-        await().atMost(Duration.ofSeconds(10))
-                .until(() -> fixture.registry.readNodeStates().size() == 3);
+        fixture.healthyCluster();
+        supervisor = fixture.supervise(events);
+        fixture.awaitNodeStates();
     }
 
     /** The primary stops answering and its replicas, still connected, stop receiving: a hang or a partition. */
