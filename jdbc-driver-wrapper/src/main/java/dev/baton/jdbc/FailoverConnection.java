@@ -139,6 +139,9 @@ final class FailoverConnection implements InvocationHandler {
                 if (name.startsWith("set") && setSession(method, args)) {
                     return null;
                 }
+                if (isLocal(name)) {
+                    return local(method, args);
+                }
                 break;
         }
         boolean hadWork = begin();
@@ -147,6 +150,29 @@ final class FailoverConnection implements InvocationHandler {
         } catch (InvocationTargetException e) {
             if (e.getCause() instanceof SQLException cause) {
                 throw fail(cause, Kind.OTHER, hadWork).exception();
+            }
+            throw e.getCause();
+        }
+    }
+
+    /** Getters and warnings: no transaction starts, no hold applies; a stale connection moves first. */
+    private static boolean isLocal(String name) {
+        return name.startsWith("get")
+                || name.startsWith("is")
+                || name.equals("clearWarnings")
+                || name.equals("nativeSQL");
+    }
+
+    private Object local(Method method, Object[] args) throws Throwable {
+        checkUsable();
+        if (!inTransaction && needsMove()) {
+            gate();
+        }
+        try {
+            return method.invoke(pooled, args);
+        } catch (InvocationTargetException e) {
+            if (e.getCause() instanceof SQLException cause) {
+                throw fail(cause, Kind.OTHER, inTransaction).exception();
             }
             throw e.getCause();
         }

@@ -35,10 +35,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It watches {@code /<namespace>/clusters/<cluster>/primary} and keeps one HikariCP pool for the current
  * primary. When a record with a higher epoch arrives, new borrows go to the new primary at once, the old pool
- * is closed, and connections still borrowed from it fail on their next use with SQLState 08006. A record
- * whose epoch is not higher than the newest seen is ignored. While ZooKeeper is unreachable the last known
- * primary keeps serving. While the hold node of a planned switchover exists, {@link #getConnection()} waits
- * (up to {@code holdTimeout}) for it to go away or for the new primary, instead of failing.
+ * is closed, and connections still borrowed from it move to the new primary at their next statement between
+ * transactions ({@link FailoverConnection}). A record whose epoch is not higher than the newest seen is ignored.
+ * While ZooKeeper is unreachable the last known primary keeps serving for {@code leaseTimeout}, then connections are
+ * refused and aborted until ZooKeeper answers ({@link Builder#lease(boolean)}). While the hold node of a planned
+ * switchover exists, {@link #getConnection()} and a kept connection's next transaction wait (up to
+ * {@code holdTimeout}) for it to go away or for the new primary, instead of failing.
  *
  * <p>Build with {@link #builder()}; {@link Builder#build()} returns a started data source. Pools are created
  * with {@code initializationFailTimeout = -1}: a pool never fails at creation, a borrow fails after HikariCP's

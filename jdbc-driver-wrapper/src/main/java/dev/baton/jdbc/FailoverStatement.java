@@ -43,6 +43,9 @@ final class FailoverStatement implements InvocationHandler {
     private final List<List<Call>> batch = new ArrayList<>();
     private final List<String> sqlBatch = new ArrayList<>();
 
+    /** What the creation SQL leaves in the session that cannot be carried ("" for nothing), computed once. */
+    private String createdState;
+
     private Statement physical;
     private int physicalSerial;
     private boolean closed;
@@ -162,7 +165,17 @@ final class FailoverStatement implements InvocationHandler {
                 Statement target = current();
                 try {
                     Object result = method.invoke(target, args);
-                    connection.executed(text);
+                    if (text == sql) {
+                        if (createdState == null) {
+                            String found = SessionState.untracked(sql);
+                            createdState = found == null ? "" : found;
+                        }
+                        if (!createdState.isEmpty()) {
+                            connection.executed(sql);
+                        }
+                    } else {
+                        connection.executed(text);
+                    }
                     if (isBatch) {
                         for (String s : sqlBatch) {
                             connection.executed(s);

@@ -18,8 +18,8 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The HikariCP pool of one primary in one epoch. When a newer epoch is published the pool is retired: every
- * connection borrowed from it fails on its next use with SQLState 08006, and the pool is closed (idle
+ * The HikariCP pool of one primary in one epoch. When a newer epoch is published the pool is retired: logical
+ * connections move off it at their next statement (or lose their open transaction), and the pool is closed (idle
  * connections closed, borrowed ones aborted).
  */
 final class PrimaryPool {

@@ -5,6 +5,8 @@ import java.sql.SQLException;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.concurrent.Executor;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The session state of a logical connection that Baton carries to a new server when the connection moves: what
@@ -13,6 +15,12 @@ import java.util.concurrent.Executor;
  * statements that create it, so that a connection holding such state fails instead of silently losing it.
  */
 final class SessionState {
+    /** The leading keywords are looked for in this many characters (after comments). */
+    private static final int HEAD_CHARS = 64;
+
+    private static final Pattern WITH_HOLD = Pattern.compile("\\bWITH\\s+HOLD\\b", Pattern.CASE_INSENSITIVE);
+    private static final Pattern SESSION_FUNCTIONS = Pattern.compile(
+            "\\b(set_config|pg_advisory_lock|pg_advisory_lock_shared|get_lock)\\s*\\(", Pattern.CASE_INSENSITIVE);
     private boolean autoCommit;
     private Integer isolation;
     private Boolean readOnly;
@@ -113,7 +121,8 @@ final class SessionState {
         if (sql == null) {
             return null;
         }
-        String s = stripLeadingComments(sql).toUpperCase(Locale.ROOT);
+        String head = stripLeadingComments(sql);
+        String s = head.substring(0, Math.min(head.length(), HEAD_CHARS)).toUpperCase(Locale.ROOT);
         String[] words = s.split("\\s+", 4);
         String first = words[0];
         String second = words.length > 1 ? words[1] : "";
@@ -135,7 +144,7 @@ final class SessionState {
         if (first.equals("PREPARE")) {
             return "a server-side prepared statement (PREPARE)";
         }
-        if (first.equals("DECLARE") && s.contains("WITH HOLD")) {
+        if (first.equals("DECLARE") && WITH_HOLD.matcher(head).find()) {
             return "a holdable cursor";
         }
         if (first.equals("LISTEN")) {
@@ -144,11 +153,11 @@ final class SessionState {
         if (first.equals("LOCK") && second.startsWith("TABLE")) {
             return "table locks (LOCK TABLES)";
         }
-        if (s.contains("SET_CONFIG(")) {
-            return "a session setting (set_config)";
-        }
-        if (s.contains("PG_ADVISORY_LOCK(") || s.contains("PG_ADVISORY_LOCK_SHARED(") || s.contains("GET_LOCK(")) {
-            return "a session-level lock";
+        Matcher function = SESSION_FUNCTIONS.matcher(head);
+        if (function.find()) {
+            return function.group(1).equalsIgnoreCase("set_config")
+                    ? "a session setting (set_config)"
+                    : "a session-level lock (" + function.group(1).toLowerCase(Locale.ROOT) + ")";
         }
         return null;
     }
