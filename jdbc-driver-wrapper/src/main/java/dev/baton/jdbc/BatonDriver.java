@@ -97,7 +97,9 @@ public final class BatonDriver implements Driver {
                 .database(url.get("database"))
                 .properties(url.driverProperties())
                 .initialPrimaryTimeout(url.millis("initialPrimaryTimeoutMs", Duration.ofSeconds(10)))
-                .holdTimeout(url.millis("holdTimeoutMs", Duration.ofSeconds(10)));
+                .holdTimeout(url.millis("holdTimeoutMs", Duration.ofSeconds(10)))
+                .lease(url.flag("lease", true))
+                .leaseTimeout(url.millis("leaseTimeoutMs", FailoverConfig.DEFAULT_LEASE_TIMEOUT));
         if (url.get("namespace") != null) {
             builder.namespace(url.get("namespace"));
         }
@@ -124,6 +126,11 @@ public final class BatonDriver implements Driver {
         return INSTANCE.dataSources.size();
     }
 
+    /** The data sources the registered driver holds, for tests. */
+    static java.util.Collection<FailoverDataSource> cached() {
+        return java.util.List.copyOf(INSTANCE.dataSources.values());
+    }
+
     private void closeDataSources() {
         for (Key key : dataSources.keySet()) {
             FailoverDataSource ds = dataSources.remove(key);
@@ -144,6 +151,8 @@ public final class BatonDriver implements Driver {
             {"initialPrimaryTimeoutMs", "how long a borrow waits for the first primary record, default 10000"},
             {"maxPoolSize", "HikariCP maximumPoolSize, default 10"},
             {"connectionTimeoutMs", "HikariCP connectionTimeout, default 30000"},
+            {"lease", "refuse and abort connections after leaseTimeoutMs without ZooKeeper, default true"},
+            {"leaseTimeoutMs", "how long the last known primary is used without ZooKeeper, default 4000"},
         };
         DriverPropertyInfo[] result = new DriverPropertyInfo[keys.length];
         for (int i = 0; i < keys.length; i++) {

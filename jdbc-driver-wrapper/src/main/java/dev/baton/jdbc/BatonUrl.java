@@ -16,7 +16,7 @@ import java.util.TreeMap;
  *
  * <p>Baton's own keys (from the query or the connect properties; the query wins): {@code namespace},
  * {@code database}, {@code holdTimeoutMs}, {@code initialPrimaryTimeoutMs}, {@code maxPoolSize},
- * {@code connectionTimeoutMs}. {@code user} and {@code password} are the database credentials. Every other
+ * {@code connectionTimeoutMs}, {@code lease} ({@code true}/{@code false}), {@code leaseTimeoutMs}. {@code user} and {@code password} are the database credentials. Every other
  * key is passed to the underlying driver.
  */
 record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
@@ -29,7 +29,14 @@ record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
     private static final String ENCODING_RULE = " (a '%' must be followed by two hex digits; write '%' itself as %25)";
 
     static final Set<String> BATON_KEYS = Set.of(
-            "namespace", "database", "holdTimeoutMs", "initialPrimaryTimeoutMs", "maxPoolSize", "connectionTimeoutMs");
+            "namespace",
+            "database",
+            "holdTimeoutMs",
+            "initialPrimaryTimeoutMs",
+            "maxPoolSize",
+            "connectionTimeoutMs",
+            "lease",
+            "leaseTimeoutMs");
 
     static boolean accepts(String url) {
         return url != null && url.startsWith(PREFIX);
@@ -111,6 +118,13 @@ record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
         checkRange(url, "initialPrimaryTimeoutMs", 1);
         checkRange(url, "maxPoolSize", 1);
         checkRange(url, "connectionTimeoutMs", CONNECTION_TIMEOUT_FLOOR_MS);
+        checkRange(url, "leaseTimeoutMs", FailoverConfig.MIN_LEASE_TIMEOUT.toMillis());
+        String lease = params.get("lease");
+        if (lease != null
+                && !lease.trim().equalsIgnoreCase("true")
+                && !lease.trim().equalsIgnoreCase("false")) {
+            throw malformed(url, "parameter 'lease' must be true or false");
+        }
         String namespace = params.get("namespace");
         if (namespace != null && !namespace.isBlank() && !RegistryPaths.isValidName(namespace)) {
             throw malformed(url, "parameter 'namespace' is not a valid name (1-64 characters of A-Z a-z 0-9 _ . -)");
@@ -152,6 +166,11 @@ record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
 
     String get(String key) {
         return params.get(key);
+    }
+
+    boolean flag(String key, boolean fallback) {
+        String value = params.get(key);
+        return value == null ? fallback : Boolean.parseBoolean(value.trim());
     }
 
     Duration millis(String key, Duration fallback) {

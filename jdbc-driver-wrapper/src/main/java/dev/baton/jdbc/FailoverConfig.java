@@ -17,10 +17,15 @@ record FailoverConfig(
         Properties driverProperties,
         Consumer<HikariConfig> hikari,
         Duration initialPrimaryTimeout,
-        Duration holdTimeout) {
+        Duration holdTimeout,
+        boolean lease,
+        Duration leaseTimeout) {
 
     static final Duration ZK_SESSION_TIMEOUT = Duration.ofSeconds(10);
     static final Duration ZK_CONNECTION_TIMEOUT = Duration.ofSeconds(3);
+    static final Duration DEFAULT_LEASE_TIMEOUT = Duration.ofSeconds(4);
+    /** Below this, the lease would expire between two ZooKeeper round trips on a busy machine. */
+    static final Duration MIN_LEASE_TIMEOUT = Duration.ofMillis(200);
 
     FailoverConfig {
         if (zookeeper == null || zookeeper.isBlank()) {
@@ -38,6 +43,10 @@ record FailoverConfig(
         }
         checkPositive("initialPrimaryTimeout", initialPrimaryTimeout);
         checkPositive("holdTimeout", holdTimeout);
+        if (leaseTimeout == null || leaseTimeout.compareTo(MIN_LEASE_TIMEOUT) < 0) {
+            throw new IllegalArgumentException(
+                    "leaseTimeout: " + leaseTimeout + " must be at least " + MIN_LEASE_TIMEOUT.toMillis() + " ms");
+        }
         Properties copy = new Properties();
         if (driverProperties != null) {
             copy.putAll(driverProperties);
@@ -66,6 +75,7 @@ record FailoverConfig(
         return "FailoverConfig[zookeeper=" + zookeeper + ", namespace=" + namespace + ", cluster=" + cluster
                 + ", user=" + user + ", password=" + (password == null ? "null" : "****") + ", database="
                 + database + ", driverProperties=" + driverProperties.stringPropertyNames()
-                + ", initialPrimaryTimeout=" + initialPrimaryTimeout + ", holdTimeout=" + holdTimeout + "]";
+                + ", initialPrimaryTimeout=" + initialPrimaryTimeout + ", holdTimeout=" + holdTimeout + ", lease="
+                + lease + ", leaseTimeout=" + leaseTimeout + "]";
     }
 }

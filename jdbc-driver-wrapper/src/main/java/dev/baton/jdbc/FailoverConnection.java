@@ -5,82 +5,102 @@ import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
-import java.sql.CallableStatement;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The connection applications get: a thin proxy over HikariCP's pooled connection (and the statements it
- * creates) that
+ * The connection applications get: a logical connection over one pooled physical connection at a time.
  *
  * <ul>
- *   <li>fails every call with SQLState 08006 once the primary it points to has been superseded by a newer
- *       epoch, so no statement runs on a node older than the newest epoch seen;
- *   <li>remembers a read-only error (the node was fenced or demoted) and evicts the connection when it is
- *       closed, so it never goes back to the pool. HikariCP 5.1's {@code SQLExceptionOverride} can only
- *       veto an eviction, not request one, hence this proxy.
+ *   <li>Between transactions (autocommit, or after commit/rollback) it moves to the current primary when its next
+ *       statement starts, if its server was superseded by a newer epoch, was fenced by a switchover that rolled
+ *       back, failed, or the ZooKeeper lease ran out. It carries the {@link SessionState} set through JDBC and
+ *       prepares its open statements again ({@link FailoverStatement}).
+ *   <li>While a switchover hold applies to its server, a statement that would start a transaction waits, as a
+ *       borrow does. Statements of a transaction already open are not held, so that it can finish before the fence.
+ *   <li>Failures caused by a failover, switchover or the lease end in one of the {@link FailoverSqlStates}, with
+ *       the driver's exception as the cause. A write refused because the server was fenced in autocommit never
+ *       ran: it is run again on the new primary once the switchover publishes it.
+ *   <li>A connection that set session state with SQL ({@link SessionState#untracked}) cannot move: it fails with
+ *       {@link FailoverSqlStates#SESSION_LOST} instead of silently losing that state.
  * </ul>
+ *
+ * <p>Like a JDBC connection, it is meant for one thread at a time; only the lease abort comes from another thread.
  */
 final class FailoverConnection implements InvocationHandler {
     private static final Logger LOG = LoggerFactory.getLogger(FailoverConnection.class);
-    private static final ClassLoader LOADER = FailoverConnection.class.getClassLoader();
-    // Proxy classes resolved once: every borrow and statement creates a proxy, and Proxy.newProxyInstance looks its
-    // class up each time, which showed in the wrapper-overhead benchmark.
-    private static final Constructor<?> CONNECTION_PROXY = proxyConstructor(Connection.class);
-    private static final Constructor<?> STATEMENT_PROXY = proxyConstructor(Statement.class);
-    private static final Constructor<?> PREPARED_PROXY = proxyConstructor(PreparedStatement.class);
-    private static final Constructor<?> CALLABLE_PROXY = proxyConstructor(CallableStatement.class);
+    private static final Constructor<?> CONNECTION_PROXY = proxyConstructor();
 
-    private static Constructor<?> proxyConstructor(Class<?> iface) {
-        try {
-            return Proxy.newProxyInstance(LOADER, new Class<?>[] {iface}, (p, m, a) -> null)
-                    .getClass()
-                    .getConstructor(InvocationHandler.class);
-        } catch (NoSuchMethodException e) {
-            throw new IllegalStateException("no proxy constructor for " + iface, e);
-        }
+    /** What a failed call was doing, which decides the contract error. */
+    enum Kind {
+        QUERY,
+        WRITE,
+        BATCH,
+        COMMIT,
+        OTHER
     }
 
-    private static Object newProxy(Constructor<?> constructor, InvocationHandler handler) {
-        try {
-            return constructor.newInstance(handler);
-        } catch (ReflectiveOperationException e) {
-            throw new IllegalStateException("cannot create a proxy", e);
-        }
-    }
+    /** A failure mapped into the contract; {@code retryAfterSwitch} when the statement never ran on a fenced node. */
+    record Failure(SQLException exception, boolean retryAfterSwitch) {}
 
-    private final Connection pooled;
-    private final PrimaryPool pool;
+    private final FailoverDataSource ds;
     private final Connection self;
-    private volatile boolean evictOnClose;
+    private final SessionState session;
 
-    private FailoverConnection(Connection pooled, PrimaryPool pool) {
-        this.pooled = pooled;
-        this.pool = pool;
-        this.self = (Connection) newProxy(CONNECTION_PROXY, this);
+    private volatile Connection pooled;
+    private volatile PrimaryPool pool;
+    private int fenceGeneration;
+    private volatile int serial;
+    /** Set (from the lease thread) when the physical connection was aborted. */
+    private volatile String abortedBecause;
+
+    private volatile boolean broken;
+    private boolean inTransaction;
+    private String transactionLostBecause;
+    private String untracked;
+    private SQLException sessionLost;
+    private volatile boolean closed;
+
+    private FailoverConnection(FailoverDataSource ds, FailoverDataSource.Lent lent) throws SQLException {
+        this.ds = ds;
+        this.pooled = lent.pooled();
+        this.pool = lent.pool();
+        this.fenceGeneration = lent.pool().fenceGeneration();
+        this.session = new SessionState(lent.pooled().getAutoCommit());
+        this.self = (Connection) FailoverStatement.newProxy(CONNECTION_PROXY, this);
     }
 
-    static Connection wrap(Connection pooled, PrimaryPool pool) {
-        return new FailoverConnection(pooled, pool).self;
+    static Connection wrap(FailoverDataSource ds, FailoverDataSource.Lent lent) throws SQLException {
+        FailoverConnection c = new FailoverConnection(ds, lent);
+        ds.lent(c);
+        return c.self;
+    }
+
+    Connection self() {
+        return self;
+    }
+
+    int serial() {
+        return serial;
+    }
+
+    boolean isClosedQuietly() {
+        return closed;
     }
 
     @Override
     public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
-        switch (method.getName()) {
+        String name = method.getName();
+        switch (name) {
             case "close":
-                if (evictOnClose && !pooled.isClosed()) {
-                    pool.evict(pooled);
-                }
-                pooled.close();
+                close();
                 return null;
             case "isClosed":
-                return pooled.isClosed();
+                return closed;
             case "isValid":
-                return !pool.isRetired() && pooled.isValid((Integer) args[0]);
+                return isValid((Integer) args[0]);
             case "equals":
                 return proxy == args[0];
             case "hashCode":
@@ -88,82 +108,489 @@ final class FailoverConnection implements InvocationHandler {
             case "toString":
                 return "BatonConnection[" + PrimaryPool.describe(pool.record()) + ", " + pooled + "]";
             case "unwrap":
-                return ((Class<?>) args[0]).isInstance(proxy) ? proxy : pooled.unwrap((Class<?>) args[0]);
+                return ((Class<?>) args[0]).isInstance(proxy)
+                        ? proxy
+                        : physical().unwrap((Class<?>) args[0]);
             case "isWrapperFor":
-                return ((Class<?>) args[0]).isInstance(proxy) || pooled.isWrapperFor((Class<?>) args[0]);
+                return ((Class<?>) args[0]).isInstance(proxy) || physical().isWrapperFor((Class<?>) args[0]);
+            case "getAutoCommit":
+                checkOpen();
+                return session.autoCommit();
+            case "commit":
+                commit();
+                return null;
+            case "rollback":
+                if (args == null || args.length == 0) {
+                    rollback();
+                    return null;
+                }
+                break;
+            case "abort":
+                closed = true;
+                ds.returned(this);
+                physical().abort((java.util.concurrent.Executor) args[0]);
+                return null;
+            case "createStatement":
+            case "prepareStatement":
+            case "prepareCall":
+                checkOpen();
+                return FailoverStatement.create(this, method, args);
             default:
-                pool.checkCurrent();
-                Object result = call(method, pooled, args);
-                return result instanceof Statement ? wrapStatement((Statement) result, method.getReturnType()) : result;
+                if (name.startsWith("set") && setSession(method, args)) {
+                    return null;
+                }
+                if (isLocal(name)) {
+                    return local(method, args);
+                }
+                break;
+        }
+        boolean hadWork = begin();
+        try {
+            return method.invoke(pooled, args);
+        } catch (InvocationTargetException e) {
+            if (e.getCause() instanceof SQLException cause) {
+                throw fail(cause, Kind.OTHER, hadWork).exception();
+            }
+            throw e.getCause();
         }
     }
 
-    private Object call(Method method, Object target, Object[] args) throws Throwable {
+    /** Getters and warnings: no transaction starts, no hold applies; a stale connection moves first. */
+    private static boolean isLocal(String name) {
+        return name.startsWith("get")
+                || name.startsWith("is")
+                || name.equals("clearWarnings")
+                || name.equals("nativeSQL");
+    }
+
+    private Object local(Method method, Object[] args) throws Throwable {
+        checkUsable();
+        if (!inTransaction && needsMove()) {
+            gate();
+        }
+        try {
+            return method.invoke(pooled, args);
+        } catch (InvocationTargetException e) {
+            if (e.getCause() instanceof SQLException cause) {
+                throw fail(cause, Kind.OTHER, inTransaction).exception();
+            }
+            throw e.getCause();
+        }
+    }
+
+    // ---------------------------------------------------------------- the gate at the start of every statement
+
+    /**
+     * Called before a statement (or any call that talks to the server) starts. Returns whether a transaction with
+     * earlier statements is open. Waits while a switchover hold applies to this connection's server, and moves the
+     * connection when it is between transactions and its server is no longer the one to use.
+     */
+    boolean begin() throws SQLException {
+        checkUsable();
+        if (inTransaction) {
+            String why = !ds.leaseValid() ? ds.leaseProblem() : needsMove() ? staleReason() : null;
+            if (why != null) {
+                inTransaction = false;
+                transactionLostBecause = why;
+                dropPhysical();
+                throw FailoverSqlStates.transactionLost(why + " (" + describe() + ")", null);
+            }
+            return true;
+        }
+        gate();
+        if (!session.autoCommit()) {
+            inTransaction = true;
+        }
+        return false;
+    }
+
+    /** The hold and the move, for a connection between transactions. */
+    private void gate() throws SQLException {
+        PrimaryPool p = pool;
+        if (p != null && ds.isHeld(p)) {
+            ds.awaitHoldLifted(p);
+        }
+        if (!ds.leaseValid() || needsMove()) {
+            move();
+        }
+    }
+
+    private void checkUsable() throws SQLException {
+        checkOpen();
+        if (sessionLost != null) {
+            throw FailoverSqlStates.sessionLost(sessionLost.getMessage(), sessionLost);
+        }
+        if (transactionLostBecause != null) {
+            throw FailoverSqlStates.transactionLost(
+                    "the transaction was lost earlier (" + transactionLostBecause + ") and rollback() was not called",
+                    null);
+        }
+    }
+
+    private void checkOpen() throws SQLException {
+        if (closed) {
+            throw new SQLException("connection is closed", "08003");
+        }
+    }
+
+    private boolean needsMove() {
+        PrimaryPool p = pool;
+        return pooled == null
+                || broken
+                || abortedBecause != null
+                || p.isRetired()
+                || p.fenceGeneration() != fenceGeneration;
+    }
+
+    private String staleReason() {
+        PrimaryPool p = pool;
+        if (abortedBecause != null) {
+            return abortedBecause;
+        }
+        if (p.isRetired()) {
+            return "the primary moved from " + PrimaryPool.describe(p.record()) + " to "
+                    + PrimaryPool.describe(p.successor());
+        }
+        if (p.fenceGeneration() != fenceGeneration) {
+            return "a switchover fenced " + PrimaryPool.describe(p.record()) + " and rolled back, ending its sessions";
+        }
+        return "the connection to " + PrimaryPool.describe(p.record()) + " failed";
+    }
+
+    private void move() throws SQLException {
+        String why = staleReason();
+        if (untracked != null) {
+            sessionLost = new SQLException(
+                    "cannot move the connection to the current primary: it holds " + untracked
+                            + ", which Baton cannot carry to another server, and " + why,
+                    FailoverSqlStates.SESSION_LOST);
+            dropPhysical();
+            throw FailoverSqlStates.sessionLost(sessionLost.getMessage(), null);
+        }
+        FailoverDataSource.Lent lent = ds.lend();
+        try {
+            session.applyTo(lent.pooled());
+        } catch (SQLException e) {
+            closeQuietly(lent.pooled());
+            throw FailoverSqlStates.notRun(
+                    "cannot restore the connection's settings on "
+                            + PrimaryPool.describe(lent.pool().record()),
+                    e);
+        }
+        PrimaryPool from = pool;
+        dropPhysical();
+        pooled = lent.pooled();
+        pool = lent.pool();
+        fenceGeneration = lent.pool().fenceGeneration();
+        broken = false;
+        abortedBecause = null;
+        serial++;
+        LOG.debug(
+                "cluster {}: connection moved from {} to {}: {}",
+                from.record().cluster(),
+                PrimaryPool.describe(from.record()),
+                PrimaryPool.describe(pool.record()),
+                why);
+    }
+
+    /** Evicts and closes the physical connection; the next statement borrows a new one. */
+    private void dropPhysical() {
+        Connection p = pooled;
+        if (p == null) {
+            return;
+        }
+        pooled = null;
+        broken = true;
+        try {
+            if (!p.isClosed()) {
+                pool.evict(p);
+            }
+        } catch (SQLException | RuntimeException e) {
+            LOG.debug("evicting {} failed", p, e);
+        }
+        closeQuietly(p);
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    /**
+     * Maps a driver failure into the contract when it says the connection or the node is lost for this session
+     * (fenced, terminated, broken, aborted by the lease); any other error is the application's and is returned as
+     * is. {@code hadWork}: a transaction with earlier statements was open.
+     */
+    Failure fail(SQLException e, Kind kind, boolean hadWork) {
+        DriverFlavor flavor = pool.flavor();
+        boolean readOnly = flavor.isReadOnly(e) && !session.readOnlyRequested();
+        String aborted = abortedBecause;
+        boolean lost = readOnly || aborted != null || flavor.isConnectionBroken(e);
+        if (!lost) {
+            return new Failure(e, false);
+        }
+        boolean wasInTransaction = inTransaction;
+        inTransaction = false;
+        broken = true;
+        if (!readOnly) {
+            // The server or the session died: the pool's idle connections to it are likely dead too, and HikariCP
+            // hands out a connection used in the last 500 ms without testing it. Replace them.
+            pool.poolBean().softEvictConnections();
+        }
+        String what = aborted != null
+                ? aborted
+                : readOnly
+                        ? "the server refused writes (it was fenced)"
+                        : "the connection failed (SQLState " + e.getSQLState() + ")";
+        String where = " on " + describe();
+        if (kind == Kind.COMMIT && wasInTransaction) {
+            return new Failure(
+                    readOnly
+                            ? FailoverSqlStates.transactionLost("commit failed: " + what + where, e)
+                            : FailoverSqlStates.outcomeUnknown("commit failed: " + what + where, e),
+                    false);
+        }
+        if (hadWork) {
+            transactionLostBecause = what;
+            return new Failure(FailoverSqlStates.transactionLost(what + where, e), false);
+        }
+        if (readOnly && kind != Kind.BATCH) {
+            return new Failure(FailoverSqlStates.notRun(what + where, e), true);
+        }
+        if (kind == Kind.QUERY || kind == Kind.OTHER || !session.autoCommit()) {
+            // a read, or the first statement of a transaction that was never committed
+            return new Failure(FailoverSqlStates.notRun(what + where, e), false);
+        }
+        return new Failure(FailoverSqlStates.outcomeUnknown("a write was in flight: " + what + where, e), false);
+    }
+
+    /**
+     * After a write refused by a fenced node: waits for the switchover (or failover) that fenced it to publish a
+     * primary. True when there is one to run the statement on.
+     */
+    boolean awaitSwitch(SQLException refused) throws SQLException {
+        return ds.awaitSwitch(pool, fenceGeneration);
+    }
+
+    /** Called after a statement ran: SQL that creates session state Baton cannot carry pins the connection. */
+    void executed(String sql) {
+        if (untracked == null) {
+            untracked = SessionState.untracked(sql);
+        }
+    }
+
+    // ---------------------------------------------------------------- transactions and session settings
+
+    private void commit() throws SQLException {
+        checkOpen();
+        if (transactionLostBecause != null) {
+            String why = transactionLostBecause;
+            transactionLostBecause = null;
+            throw FailoverSqlStates.transactionLost("commit of a lost transaction (" + why + ")", null);
+        }
+        boolean hadWork = begin();
+        try {
+            pooled.commit();
+            inTransaction = false;
+        } catch (SQLException e) {
+            throw fail(e, hadWork ? Kind.COMMIT : Kind.OTHER, hadWork).exception();
+        }
+    }
+
+    private void rollback() throws SQLException {
+        checkOpen();
+        transactionLostBecause = null;
+        inTransaction = false;
+        if (pooled == null || needsMove()) {
+            return; // the transaction ended with its connection
+        }
+        try {
+            pooled.rollback();
+        } catch (SQLException e) {
+            if (fail(e, Kind.OTHER, false).exception() == e) {
+                throw e;
+            }
+            // the connection is gone, and the transaction with it: rolled back
+        }
+    }
+
+    /**
+     * JDBC session setters: recorded, and passed to the physical connection when it is healthy; when it is not,
+     * they are applied when the connection moves. Returns false for other {@code set*} methods.
+     */
+    private boolean setSession(Method method, Object[] args) throws SQLException {
+        String name = method.getName();
+        if (!isSessionSetter(name)) {
+            return false;
+        }
+        checkOpen();
+        if (name.equals("setAutoCommit") && (Boolean) args[0] && !session.autoCommit()) {
+            if (transactionLostBecause != null) {
+                transactionLostBecause = null; // the application ends the lost transaction
+                inTransaction = false;
+            } else if (inTransaction) {
+                commit(); // JDBC: switching autocommit on commits the open transaction
+            }
+        }
+        if (pooled == null || needsMove()) {
+            session.record(name, args);
+            return true;
+        }
+        try {
+            method.invoke(pooled, args);
+            session.record(name, args);
+        } catch (InvocationTargetException e) {
+            if (!(e.getCause() instanceof SQLException cause)) {
+                throw new SQLException(e.getCause());
+            }
+            Failure f = fail(cause, Kind.OTHER, inTransaction);
+            if (f.exception() == cause || transactionLostBecause != null) {
+                throw f.exception();
+            }
+            session.record(name, args); // the connection is gone: applied where it moves
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
+        }
+        return true;
+    }
+
+    private static boolean isSessionSetter(String name) {
+        return switch (name) {
+            case "setAutoCommit",
+                    "setTransactionIsolation",
+                    "setReadOnly",
+                    "setCatalog",
+                    "setSchema",
+                    "setHoldability",
+                    "setNetworkTimeout",
+                    "setClientInfo" -> true;
+            default -> false;
+        };
+    }
+
+    private boolean isValid(int timeoutSeconds) throws SQLException {
+        if (closed || sessionLost != null) {
+            return false;
+        }
+        try {
+            if (!inTransaction) {
+                gate();
+            } else if (!ds.leaseValid() || needsMove()) {
+                return false;
+            }
+            return pooled.isValid(timeoutSeconds);
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    // ---------------------------------------------------------------- for statements
+
+    /** The physical connection when it can be used as it is, else null. */
+    Connection healthyPhysical() {
+        return needsMove() ? null : pooled;
+    }
+
+    /** The physical connection a statement is (re)created on; moves first when needed between transactions. */
+    Connection physicalForStatement() throws SQLException {
+        if (needsMove()) {
+            if (inTransaction) {
+                begin(); // throws: the transaction is lost
+            }
+            gate();
+        }
+        return pooled;
+    }
+
+    Object callPhysical(Method method, Object target, Object[] args) throws SQLException {
         try {
             return method.invoke(target, args);
         } catch (InvocationTargetException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof SQLException) {
-                throw onError((SQLException) cause);
+            if (e.getCause() instanceof SQLException cause) {
+                throw fail(cause, Kind.OTHER, inTransaction).exception();
             }
-            throw cause;
+            throw new SQLException(e.getCause());
+        } catch (IllegalAccessException e) {
+            throw new IllegalStateException(e);
         }
     }
 
-    private SQLException onError(SQLException e) {
-        if (!evictOnClose && pool.flavor().isReadOnly(e)) {
-            evictOnClose = true;
-            LOG.info(
-                    "cluster {}: {} answered read-only (SQLState {}, code {}); the connection will be evicted",
-                    pool.record().cluster(),
-                    PrimaryPool.describe(pool.record()),
-                    e.getSQLState(),
-                    e.getErrorCode());
-        }
-        return pool.translate(e);
+    /** Any other statement method (results, metadata, warnings): on the statement as it is, errors mapped. */
+    Object callOther(Method method, Object target, Object[] args) throws SQLException {
+        return callPhysical(method, target, args);
     }
 
-    private Statement wrapStatement(Statement statement, Class<?> declared) {
-        Class<?> iface = declared == CallableStatement.class
-                ? CallableStatement.class
-                : declared == PreparedStatement.class ? PreparedStatement.class : Statement.class;
-        Constructor<?> constructor = iface == PreparedStatement.class
-                ? PREPARED_PROXY
-                : iface == CallableStatement.class ? CALLABLE_PROXY : STATEMENT_PROXY;
-        return (Statement) newProxy(constructor, new StatementHandler(statement));
+    private Connection physical() throws SQLException {
+        Connection p = pooled;
+        if (p == null) {
+            gate();
+            p = pooled;
+        }
+        return p;
     }
 
-    private final class StatementHandler implements InvocationHandler {
-        private final Statement statement;
+    // ---------------------------------------------------------------- lease and close
 
-        StatementHandler(Statement statement) {
-            this.statement = statement;
+    /**
+     * Aborts the physical connection because the ZooKeeper lease ran out (called from the lease thread): its socket
+     * is closed at once, so the server ends the session and rolls back what it had not committed.
+     */
+    void abortForLease(String why) {
+        abortedBecause = why;
+        Connection p = pooled;
+        if (p == null) {
+            return;
         }
+        try {
+            p.unwrap(Connection.class).abort(Runnable::run);
+        } catch (SQLException | RuntimeException e) {
+            LOG.debug("aborting {} failed", p, e);
+        }
+    }
 
-        @Override
-        public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
-            switch (method.getName()) {
-                case "close":
-                    statement.close();
-                    return null;
-                case "isClosed":
-                    return statement.isClosed();
-                case "getConnection":
-                    return self;
-                case "equals":
-                    return proxy == args[0];
-                case "hashCode":
-                    return System.identityHashCode(proxy);
-                case "toString":
-                    return "BatonStatement[" + statement + "]";
-                case "unwrap":
-                    return ((Class<?>) args[0]).isInstance(proxy) ? proxy : statement.unwrap((Class<?>) args[0]);
-                case "isWrapperFor":
-                    return ((Class<?>) args[0]).isInstance(proxy) || statement.isWrapperFor((Class<?>) args[0]);
-                default:
-                    pool.checkCurrent();
-                    return call(method, statement, args);
+    private void close() throws SQLException {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        ds.returned(this);
+        Connection p = pooled;
+        pooled = null;
+        if (p == null) {
+            return;
+        }
+        if (broken || abortedBecause != null) {
+            try {
+                pool.evict(p);
+            } catch (RuntimeException e) {
+                LOG.debug("evicting {} failed", p, e);
             }
+            closeQuietly(p);
+            return;
+        }
+        p.close();
+    }
+
+    private String describe() {
+        return PrimaryPool.describe(pool.record()) + " of cluster '"
+                + pool.record().cluster() + "'";
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException | RuntimeException e) {
+            LOG.debug("closing {} failed", c, e);
+        }
+    }
+
+    private static Constructor<?> proxyConstructor() {
+        try {
+            return Proxy.newProxyInstance(
+                            FailoverConnection.class.getClassLoader(),
+                            new Class<?>[] {Connection.class},
+                            (p, m, a) -> null)
+                    .getClass()
+                    .getConstructor(InvocationHandler.class);
+        } catch (NoSuchMethodException e) {
+            throw new IllegalStateException("no proxy constructor for Connection", e);
         }
     }
 }

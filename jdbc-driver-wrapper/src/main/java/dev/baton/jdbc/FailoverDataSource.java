@@ -35,10 +35,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It watches {@code /<namespace>/clusters/<cluster>/primary} and keeps one HikariCP pool for the current
  * primary. When a record with a higher epoch arrives, new borrows go to the new primary at once, the old pool
- * is closed, and connections still borrowed from it fail on their next use with SQLState 08006. A record
- * whose epoch is not higher than the newest seen is ignored. While ZooKeeper is unreachable the last known
- * primary keeps serving. While the hold node of a planned switchover exists, {@link #getConnection()} waits
- * (up to {@code holdTimeout}) for it to go away or for the new primary, instead of failing.
+ * is closed, and connections still borrowed from it move to the new primary at their next statement between
+ * transactions ({@link FailoverConnection}). A record whose epoch is not higher than the newest seen is ignored.
+ * While ZooKeeper is unreachable the last known primary keeps serving for {@code leaseTimeout}, then connections are
+ * refused and aborted until ZooKeeper answers ({@link Builder#lease(boolean)}). While the hold node of a planned
+ * switchover exists, {@link #getConnection()} and a kept connection's next transaction wait (up to
+ * {@code holdTimeout}) for it to go away or for the new primary, instead of failing.
  *
  * <p>Build with {@link #builder()}; {@link Builder#build()} returns a started data source. Pools are created
  * with {@code initializationFailTimeout = -1}: a pool never fails at creation, a borrow fails after HikariCP's
@@ -52,6 +54,11 @@ public final class FailoverDataSource implements DataSource, Closeable {
     private static final long HOLD_UNBOUND = Long.MAX_VALUE;
 
     private static final long NO_HOLD = -1;
+
+    /** How long a write refused by a fenced node waits for the switchover (hold) or failover (new epoch) to show. */
+    private static final long FENCE_GRACE_NANOS = TimeUnit.SECONDS.toNanos(1);
+
+    private static final long LEASE_POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     private enum State {
         LATENT,
@@ -74,6 +81,9 @@ public final class FailoverDataSource implements DataSource, Closeable {
     private final AtomicLong ignoredRecords = new AtomicLong();
     /** Epoch the hold applies to: borrows wait while the hold node exists and the current epoch is not newer. */
     private volatile long holdEpoch = NO_HOLD;
+
+    private final java.util.Set<FailoverConnection> lentConnections =
+            java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     private volatile boolean handedOut;
     private volatile PrimaryWatch watch;
@@ -107,6 +117,11 @@ public final class FailoverDataSource implements DataSource, Closeable {
                 @Override
                 public void hold(boolean present) {
                     onHold(present);
+                }
+
+                @Override
+                public void lease(boolean valid) {
+                    onLease(valid);
                 }
             });
         } catch (RuntimeException e) {
@@ -232,6 +247,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
                 // Released without a new primary: the switchover rolled back after fencing this node, which ended
                 // its sessions. Replace the pool's connections so that no borrower gets one of those.
                 pool.poolBean().softEvictConnections();
+                pool.fenced();
             }
             holdEpoch = !present ? NO_HOLD : pool == null ? HOLD_UNBOUND : pool.epoch();
             changed.signalAll();
@@ -278,10 +294,25 @@ public final class FailoverDataSource implements DataSource, Closeable {
 
     @Override
     public Connection getConnection() throws SQLException {
+        return FailoverConnection.wrap(this, lend());
+    }
+
+    /** A pooled physical connection and the pool of the primary it belongs to. */
+    record Lent(Connection pooled, PrimaryPool pool) {}
+
+    /**
+     * Borrows a physical connection from the current primary's pool: waits for the first primary, a switchover hold
+     * and an expired lease, then borrows slice after slice until {@code connectionTimeout}.
+     */
+    Lent lend() throws SQLException {
         checkOpen();
         PrimaryPool pool = current;
         if (pool == null || isHeld(pool)) {
             pool = awaitPrimary();
+        }
+        if (!leaseValid()) {
+            awaitLease(pool);
+            pool = current;
         }
         long start = System.nanoTime();
         SQLException explained = null;
@@ -310,24 +341,167 @@ public final class FailoverDataSource implements DataSource, Closeable {
                 }
                 if (e instanceof SQLTransientConnectionException && waited < pool.borrowTimeoutNanos()) {
                     attempt = 0;
+                    if (pool.isRetired()) {
+                        pool = current;
+                    }
                     continue;
                 }
-                throw pool.borrowFailed(pool.translate(explained), TimeUnit.NANOSECONDS.toMillis(waited));
+                throw pool.borrowFailed(explained, TimeUnit.NANOSECONDS.toMillis(waited));
             }
-            if (pool.isRetired() && attempt < 3) {
+            if ((pool.isRetired() || !leaseValid()) && attempt < 3) {
                 pooled.close();
+                if (!leaseValid()) {
+                    awaitLease(pool);
+                }
                 pool = current;
                 continue;
             }
             if (!handedOut) {
                 handedOut = true;
             }
-            // a pool still retired here has no successor pool: the connection fails on first use with 08006
-            return FailoverConnection.wrap(pooled, pool);
+            return new Lent(pooled, pool);
         }
     }
 
-    private boolean isHeld(PrimaryPool pool) {
+    /** Registers a logical connection, so that an expired lease can abort it. */
+    void lent(FailoverConnection connection) {
+        lentConnections.add(connection);
+    }
+
+    void returned(FailoverConnection connection) {
+        lentConnections.remove(connection);
+    }
+
+    /** True while the ZooKeeper lease lets this data source use the primary it knows (always, without a lease). */
+    boolean leaseValid() {
+        PrimaryWatch w = watch;
+        return !config.lease() || (w != null && w.lease().valid());
+    }
+
+    /** Why connections are refused while the lease has run out, for messages. */
+    String leaseProblem() {
+        PrimaryWatch w = watch;
+        long silent = w == null ? -1 : w.lease().silentMillis();
+        return "ZooKeeper " + config.zookeeper() + " not heard from for "
+                + (silent < 0 ? "ever" : silent + " ms") + ", past leaseTimeout "
+                + config.leaseTimeout().toMillis() + " ms: connections to " + describeCurrent()
+                + " are refused and aborted, as a newer primary may have been published";
+    }
+
+    private void awaitLease(PrimaryPool pool) throws SQLException {
+        lock.lock();
+        try {
+            long start = System.nanoTime();
+            long deadline = start + pool.borrowTimeoutNanos();
+            while (!leaseValid()) {
+                checkOpen();
+                long remaining = deadline - System.nanoTime();
+                if (remaining <= 0) {
+                    throw FailoverSqlStates.noPrimary(
+                            "no primary for cluster '" + config.cluster() + "' within "
+                                    + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start) + " ms: "
+                                    + leaseProblem(),
+                            null);
+                }
+                changed.awaitNanos(Math.min(remaining, LEASE_POLL_NANOS));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw interrupted(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void onLease(boolean valid) {
+        if (valid) {
+            LOG.info("cluster {}: ZooKeeper answers again; the lease is renewed", config.cluster());
+        } else {
+            String why = leaseProblem();
+            LOG.warn("cluster {}: {}; aborting {} lent connection(s)", config.cluster(), why, lentConnections.size());
+            for (FailoverConnection c : lentConnections) {
+                c.abortForLease(why);
+            }
+        }
+        lock.lock();
+        try {
+            changed.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Waits while a switchover hold applies to {@code pool} and it has not been superseded, up to
+     * {@code holdTimeout}: a held connection's next transaction waits like a borrow does.
+     */
+    void awaitHoldLifted(PrimaryPool pool) throws SQLException {
+        lock.lock();
+        try {
+            waitOutHold(pool);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw interrupted(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Called with the lock held. */
+    private void waitOutHold(PrimaryPool pool) throws InterruptedException, SQLException {
+        long deadline = System.nanoTime() + config.holdTimeout().toNanos();
+        while (isHeld(pool) && !pool.isRetired()) {
+            checkOpen();
+            long remaining = deadline - System.nanoTime();
+            if (remaining <= 0) {
+                LOG.warn(
+                        "cluster {}: hold {} outlasted holdTimeout {} ms; proceeding",
+                        config.cluster(),
+                        config.holdPath(),
+                        config.holdTimeout().toMillis());
+                return;
+            }
+            changed.awaitNanos(remaining);
+        }
+    }
+
+    /**
+     * After {@code pool}'s node refused a write (it was fenced): waits up to {@link #FENCE_GRACE_NANOS} for the
+     * switchover hold or a newer primary, then for the hold to end. True when the connection has somewhere new to go:
+     * a newer primary, or the same node after a switchover that rolled back and made it writable again.
+     */
+    boolean awaitSwitch(PrimaryPool pool, int fenceGeneration) throws SQLException {
+        lock.lock();
+        try {
+            long deadline = System.nanoTime() + FENCE_GRACE_NANOS;
+            while (!switched(pool, fenceGeneration) && !isHeld(pool)) {
+                checkOpen();
+                long remaining = deadline - System.nanoTime();
+                if (remaining <= 0) {
+                    return false;
+                }
+                changed.awaitNanos(remaining);
+            }
+            waitOutHold(pool);
+            return switched(pool, fenceGeneration);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw interrupted(e);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static boolean switched(PrimaryPool pool, int fenceGeneration) {
+        return pool.isRetired() || pool.fenceGeneration() != fenceGeneration;
+    }
+
+    private SQLException interrupted(InterruptedException e) {
+        return FailoverSqlStates.notRun(
+                "interrupted while waiting for the primary of cluster '" + config.cluster() + "'", e);
+    }
+
+    boolean isHeld(PrimaryPool pool) {
         long hold = holdEpoch;
         return hold != NO_HOLD && pool.epoch() <= hold;
     }
@@ -373,8 +547,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
             return current;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new SQLException(
-                    "interrupted while waiting for the primary of cluster '" + config.cluster() + "'", "08001", e);
+            throw interrupted(e);
         } finally {
             lock.unlock();
         }
@@ -388,12 +561,12 @@ public final class FailoverDataSource implements DataSource, Closeable {
 
     private SQLException noPrimary(long startNanos) {
         boolean connected = watch != null && watch.isConnected();
-        return new SQLException(
+        return FailoverSqlStates.noPrimary(
                 "no primary published for cluster '" + config.cluster() + "' at " + config.primaryPath()
                         + " on ZooKeeper " + config.zookeeper() + " after waiting "
                         + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos) + " ms (ZooKeeper "
                         + (connected ? "connected" : "not connected") + ")",
-                "08001");
+                null);
     }
 
     /** Not supported: the credentials are those the data source was built with. */
@@ -509,6 +682,8 @@ public final class FailoverDataSource implements DataSource, Closeable {
         private Consumer<HikariConfig> hikari = c -> {};
         private Duration initialPrimaryTimeout = Duration.ofSeconds(10);
         private Duration holdTimeout = Duration.ofSeconds(10);
+        private boolean lease = true;
+        private Duration leaseTimeout = FailoverConfig.DEFAULT_LEASE_TIMEOUT;
 
         private Builder() {}
 
@@ -577,6 +752,26 @@ public final class FailoverDataSource implements DataSource, Closeable {
             return this;
         }
 
+        /**
+         * Partition safety, on by default: after {@link #leaseTimeout(Duration)} without an answer from ZooKeeper,
+         * refuse connections to the primary this data source knows and abort the ones it lent, because the
+         * orchestrator may have promoted another node meanwhile. {@code false} keeps using the last known primary
+         * through a ZooKeeper outage (availability over safety). See docs/wrapper.md.
+         */
+        public Builder lease(boolean enabled) {
+            this.lease = enabled;
+            return this;
+        }
+
+        /**
+         * How long this data source keeps using the primary it knows without an answer from ZooKeeper, default
+         * 4 s. Counted from the moment the last request ZooKeeper answered was sent.
+         */
+        public Builder leaseTimeout(Duration timeout) {
+            this.leaseTimeout = timeout;
+            return this;
+        }
+
         public FailoverDataSource build() {
             FailoverDataSource ds = new FailoverDataSource(new FailoverConfig(
                     zookeeper,
@@ -588,7 +783,9 @@ public final class FailoverDataSource implements DataSource, Closeable {
                     properties,
                     hikari,
                     initialPrimaryTimeout,
-                    holdTimeout));
+                    holdTimeout,
+                    lease,
+                    leaseTimeout));
             ds.start();
             return ds;
         }

@@ -18,8 +18,8 @@ import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The HikariCP pool of one primary in one epoch. When a newer epoch is published the pool is retired: every
- * connection borrowed from it fails on its next use with SQLState 08006, and the pool is closed (idle
+ * The HikariCP pool of one primary in one epoch. When a newer epoch is published the pool is retired: logical
+ * connections move off it at their next statement (or lose their open transaction), and the pool is closed (idle
  * connections closed, borrowed ones aborted).
  */
 final class PrimaryPool {
@@ -36,6 +36,7 @@ final class PrimaryPool {
 
     private final long borrowTimeoutNanos;
     private volatile PrimaryRecord successor;
+    private volatile int fenceGeneration;
 
     /**
      * The configured {@code connectionTimeout} becomes the whole time a borrow may take; HikariCP itself is given
@@ -59,13 +60,14 @@ final class PrimaryPool {
             return last;
         }
         SQLException why = last.getCause() instanceof SQLException cause ? cause : diagnose();
-        SQLTransientConnectionException failed = new SQLTransientConnectionException(
+        return FailoverSqlStates.noPrimary(
                 "no connection to " + describe(record) + " of cluster '" + record.cluster() + "' within " + waitedMs
                         + " ms: " + last.getMessage()
-                        + (why == null ? "" : "; the driver says: " + masked(why.getMessage())),
-                why != null ? why.getSQLState() : last.getSQLState(),
+                        + (why == null
+                                ? ""
+                                : "; the driver says (SQLState " + why.getSQLState() + "): "
+                                        + masked(why.getMessage())),
                 why != null ? why : last);
-        return failed;
     }
 
     /**
@@ -207,29 +209,18 @@ final class PrimaryPool {
         return pool.getHikariPoolMXBean();
     }
 
-    /** Throws SQLState 08006 when this pool's epoch has been superseded. */
-    void checkCurrent() throws SQLException {
-        PrimaryRecord newer = successor;
-        if (newer != null) {
-            throw movedException(newer, null);
-        }
+    /** The newer record that retired this pool, or null. */
+    PrimaryRecord successor() {
+        return successor;
     }
 
-    /** Translates an error on a connection of a retired pool into SQLState 08006, keeping it as the cause. */
-    SQLException translate(SQLException e) {
-        PrimaryRecord newer = successor;
-        if (newer == null || (e.getSQLState() != null && e.getSQLState().startsWith("08"))) {
-            return e;
-        }
-        return movedException(newer, e);
+    /** Changes when a switchover fenced this pool's node and rolled back: its sessions were ended. */
+    int fenceGeneration() {
+        return fenceGeneration;
     }
 
-    private SQLException movedException(PrimaryRecord newer, SQLException cause) {
-        return new SQLException(
-                "connection to " + describe(record) + " of cluster '" + record.cluster()
-                        + "' was closed: the primary moved to " + describe(newer),
-                "08006",
-                cause);
+    void fenced() {
+        fenceGeneration++;
     }
 
     static String describe(PrimaryRecord r) {

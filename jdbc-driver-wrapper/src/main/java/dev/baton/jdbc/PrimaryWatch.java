@@ -6,6 +6,9 @@ import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
 import java.io.Closeable;
 import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
@@ -28,6 +31,9 @@ final class PrimaryWatch implements Closeable {
         void primary(PrimaryRecord record);
 
         void hold(boolean present);
+
+        /** The lease ran out ({@code false}) or was renewed after running out ({@code true}). */
+        void lease(boolean valid);
     }
 
     private final FailoverConfig config;
@@ -35,11 +41,20 @@ final class PrimaryWatch implements Closeable {
     private final CuratorFramework client;
     private final CuratorCache primaryCache;
     private final CuratorCache holdCache;
+    private final ZooKeeperLease lease;
+    private final ScheduledExecutorService leaseTimer;
+    private volatile boolean expiredReported;
 
     /** Starts the client and both caches; the first events may arrive before this returns. */
     PrimaryWatch(FailoverConfig config, Events events) {
         this.config = config;
         this.events = events;
+        this.lease = new ZooKeeperLease(config.leaseTimeout(), System::nanoTime);
+        this.leaseTimer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "baton-" + config.cluster() + "-lease");
+            t.setDaemon(true);
+            return t;
+        });
         this.client = RegistryClient.start(
                 config.zookeeper(),
                 config.namespace(),
@@ -68,7 +83,14 @@ final class PrimaryWatch implements Closeable {
                             .build());
             holdCache.start();
             primaryCache.start();
+            long leaseMs = config.leaseTimeout().toMillis();
+            leaseTimer.scheduleWithFixedDelay(this::ping, 0, Math.max(50, leaseMs / 4), TimeUnit.MILLISECONDS);
+            if (config.lease()) {
+                long checkMs = Math.max(10, Math.min(100, leaseMs / 40));
+                leaseTimer.scheduleWithFixedDelay(this::checkLease, checkMs, checkMs, TimeUnit.MILLISECONDS);
+            }
         } catch (RuntimeException e) {
+            leaseTimer.shutdownNow();
             client.close(); // the caches run on the client's threads and watches: closing it stops them
             throw e;
         }
@@ -79,8 +101,59 @@ final class PrimaryWatch implements Closeable {
         return client.getZookeeperClient().isConnected();
     }
 
+    ZooKeeperLease lease() {
+        return lease;
+    }
+
+    /**
+     * Reads the primary record straight from the ZooKeeper handle (no Curator retry: a request fails at once while
+     * disconnected). An answer renews the lease from the moment the request was sent, after the record it returned
+     * has been handed on, so that a renewed lease never points to a superseded primary.
+     */
+    private void ping() {
+        long sent = System.nanoTime();
+        try {
+            client.getZookeeperClient()
+                    .getZooKeeper()
+                    .getData(
+                            config.primaryPath(),
+                            false,
+                            (rc, path, ctx, data, stat) -> withMdc(() -> {
+                                if (rc == KeeperException.Code.OK.intValue()) {
+                                    read(data);
+                                    contact(sent);
+                                } else if (rc == KeeperException.Code.NONODE.intValue()) {
+                                    contact(sent);
+                                }
+                            }),
+                            null);
+        } catch (Exception e) {
+            LOG.debug("cluster {}: lease ping not sent: {}", config.cluster(), e.toString());
+        }
+    }
+
+    private void contact(long sentNanos) {
+        lease.contact(sentNanos);
+        if (expiredReported && lease.valid()) {
+            expiredReported = false;
+            events.lease(true);
+        }
+    }
+
+    private void checkLease() {
+        try {
+            if (!expiredReported && lease.contacted() && !lease.valid()) {
+                expiredReported = true;
+                withMdc(() -> events.lease(false));
+            }
+        } catch (RuntimeException e) {
+            LOG.warn("cluster {}: lease check failed", config.cluster(), e);
+        }
+    }
+
     @Override
     public void close() {
+        leaseTimer.shutdownNow();
         holdCache.close();
         primaryCache.close();
         client.close();
@@ -128,12 +201,20 @@ final class PrimaryWatch implements Closeable {
         withMdc(() -> {
             if (newState == ConnectionState.SUSPENDED || newState == ConnectionState.LOST) {
                 LOG.warn(
-                        "cluster {}: ZooKeeper {} is {}; keeping the last known primary",
+                        "cluster {}: ZooKeeper {} is {}; keeping the last known primary"
+                                + (config.lease() ? " until the lease runs out" : ""),
                         config.cluster(),
                         config.zookeeper(),
                         newState);
             } else {
                 LOG.info("cluster {}: ZooKeeper {} is {}", config.cluster(), config.zookeeper(), newState);
+                if (newState.isConnected()) {
+                    try {
+                        leaseTimer.execute(this::ping);
+                    } catch (java.util.concurrent.RejectedExecutionException closing) {
+                        // closing
+                    }
+                }
             }
         });
     }

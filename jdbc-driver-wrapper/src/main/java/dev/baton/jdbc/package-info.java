@@ -15,8 +15,11 @@
  * {@link java.sql.DriverManager} ({@link dev.baton.jdbc.BatonDriver}).
  *
  * <p>Guarantees: a connection never runs a statement on a node whose epoch is older than the newest epoch the
- * data source has seen (it fails with SQLState 08006 instead); a connection that met a read-only error (the node
- * was fenced) never returns to the pool; while ZooKeeper is unreachable the last known primary keeps serving.
+ * data source has seen: between transactions it moves to the current primary with its JDBC session state, inside a
+ * transaction it fails with {@link dev.baton.jdbc.FailoverSqlStates#TRANSACTION_LOST}. Failures caused by a
+ * failover, switchover, fence or the lease end in one of the {@link dev.baton.jdbc.FailoverSqlStates}. After
+ * {@code leaseTimeout} without an answer from ZooKeeper no statement is sent to the primary it knows and lent
+ * connections are aborted (unless {@code lease(false)}). See docs/wrapper.md.
  * The application's JDBC driver (pgjdbc, or MySQL Connector/J for MySQL and MariaDB) must be on the class path.
  */
 package dev.baton.jdbc;

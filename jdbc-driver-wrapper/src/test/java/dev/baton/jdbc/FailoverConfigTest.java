@@ -23,6 +23,12 @@ class FailoverConfigTest {
                         .holdTimeout(Duration.ZERO)
                         .build())
                 .hasMessageStartingWith("holdTimeout: PT0S must be a positive duration");
+        assertThatThrownBy(() -> FailoverDataSource.builder()
+                        .zookeeper("zk:2181")
+                        .cluster("orders")
+                        .leaseTimeout(Duration.ofMillis(50))
+                        .build())
+                .hasMessage("leaseTimeout: PT0.05S must be at least 200 ms");
     }
 
     @Test
@@ -37,7 +43,9 @@ class FailoverConfigTest {
                 new Properties(),
                 null,
                 Duration.ofSeconds(1),
-                Duration.ofSeconds(1));
+                Duration.ofSeconds(1),
+                true,
+                Duration.ofSeconds(4));
         assertThat(config.toString())
                 .contains("password=****", "namespace=baton")
                 .doesNotContain("hunter2");

@@ -139,23 +139,23 @@ class FailoverDataSourceTest {
     }
 
     @Test
-    void connectionBorrowedFromTheOldPrimaryFailsWithSqlState08AfterTheMove() throws Exception {
+    void connectionBorrowedFromTheOldPrimaryMovesToTheNewOneAtItsNextStatement() throws Exception {
         publish("a", pgA, 1);
         FailoverDataSource ds = dataSource();
-        Connection old = ds.getConnection();
-        assertThat(serverPort(old)).isEqualTo(pgA.port());
-        PreparedStatement prepared = old.prepareStatement("SELECT 1");
+        Connection kept = ds.getConnection();
+        assertThat(serverPort(kept)).isEqualTo(pgA.port());
+        PreparedStatement prepared = kept.prepareStatement("SELECT inet_server_port()");
 
         publish("b", pgB, 2);
         await().atMost(Duration.ofSeconds(5)).until(() -> ds.newestEpochSeen() == 2);
 
-        SQLException onStatement = assertThrows(SQLException.class, prepared::executeQuery);
-        assertThat(onStatement.getSQLState()).startsWith("08");
-        assertThat(onStatement.getMessage()).contains("node 'a'", "epoch 1", "node 'b'", "epoch 2");
-        SQLException onConnection = assertThrows(SQLException.class, old::createStatement);
-        assertThat(onConnection.getSQLState()).startsWith("08");
-        assertThat(old.isValid(1)).isFalse();
-        old.close();
+        try (ResultSet rs = prepared.executeQuery()) {
+            rs.next();
+            assertThat(rs.getInt(1)).as("prepared again on the new primary").isEqualTo(pgB.port());
+        }
+        assertThat(kept.isValid(1)).isTrue();
+        assertThat(serverPort(kept)).isEqualTo(pgB.port());
+        kept.close();
         // the old pool is closed: no session of this application is left on the old primary
         await().atMost(Duration.ofSeconds(15)).until(() -> sessionsOf(pgA) == 0);
     }
@@ -182,13 +182,23 @@ class FailoverDataSourceTest {
     }
 
     @Test
-    void keepsUsingTheLastKnownPrimaryWhenZooKeeperIsDown() throws Exception {
+    void withoutTheLeaseKeepsUsingTheLastKnownPrimaryWhenZooKeeperIsDown() throws Exception {
         publish("a", pgA, 1);
-        FailoverDataSource ds = dataSource();
+        FailoverDataSource ds = track(FailoverDataSource.builder()
+                .zookeeper(zk.getConnectString())
+                .cluster(CLUSTER)
+                .user(USER)
+                .password(PASSWORD)
+                .database("postgres")
+                .lease(false)
+                .leaseTimeout(Duration.ofMillis(300))
+                .build());
         try (Connection c = ds.getConnection()) {
             assertThat(serverPort(c)).isEqualTo(pgA.port());
         }
         zk.stop();
+        // well past the lease: the data source does not care
+        await().pollDelay(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(ds::leaseValid);
         // force new physical connections while ZooKeeper is unreachable
         ds.currentPoolBean().orElseThrow().softEvictConnections();
         try (Connection c = ds.getConnection()) {
@@ -206,6 +216,59 @@ class FailoverDataSourceTest {
     }
 
     @Test
+    void refusesAndAbortsConnectionsOnceZooKeeperIsSilentPastTheLeaseAndResumesWhenItAnswers() throws Exception {
+        publish("a", pgA, 1);
+        FailoverDataSource ds = track(FailoverDataSource.builder()
+                .zookeeper(zk.getConnectString())
+                .cluster(CLUSTER)
+                .user(USER)
+                .password(PASSWORD)
+                .database("postgres")
+                .property("ApplicationName", APP)
+                .leaseTimeout(Duration.ofSeconds(1))
+                .hikari(c -> c.setConnectionTimeout(1000))
+                .build());
+        pgA.sql("CREATE TABLE IF NOT EXISTS leased (id int); GRANT ALL ON leased TO " + USER + ";");
+        Connection idle = ds.getConnection();
+        Connection inTransaction = ds.getConnection();
+        int idlePid = backendPid(idle);
+        inTransaction.setAutoCommit(false);
+        try (Statement s = inTransaction.createStatement()) {
+            s.executeUpdate("INSERT INTO leased VALUES (1)");
+        }
+        int transactionPid = backendPid(inTransaction);
+
+        long stopped = System.nanoTime();
+        zk.stop();
+        await().atMost(Duration.ofSeconds(10)).until(() -> !ds.leaseValid());
+        LOG.info("lease ran out {} ms after ZooKeeper stopped", (System.nanoTime() - stopped) / 1_000_000);
+
+        SQLException borrow = assertThrows(SQLException.class, ds::getConnection);
+        assertThat(borrow.getSQLState()).isEqualTo(FailoverSqlStates.NO_PRIMARY);
+        assertThat(borrow.getMessage()).contains("not heard from", "leaseTimeout 1000 ms");
+        // the lent connections were aborted: their server sessions are gone, the open transaction rolled back
+        await().atMost(Duration.ofSeconds(5)).until(() -> pgA.sql(
+                        "SELECT count(*) FROM pg_stat_activity WHERE pid IN (" + idlePid + ", " + transactionPid + ")")
+                .equals("0"));
+        SQLException lost = assertThrows(SQLException.class, () -> backendPid(inTransaction));
+        assertThat(lost.getSQLState()).isEqualTo(FailoverSqlStates.TRANSACTION_LOST);
+        assertThat(lost.getMessage()).contains("not heard from");
+        inTransaction.rollback();
+        SQLException refused = assertThrows(SQLException.class, () -> serverPort(idle));
+        assertThat(refused.getSQLState()).isEqualTo(FailoverSqlStates.NO_PRIMARY);
+        assertThat(pgA.sql("SELECT count(*) FROM leased")).isEqualTo("0");
+
+        zk.restart();
+        await().atMost(Duration.ofSeconds(20)).until(ds::leaseValid);
+        assertThat(serverPort(idle)).as("the kept connection works again").isEqualTo(pgA.port());
+        try (Connection c = ds.getConnection()) {
+            assertThat(serverPort(c)).isEqualTo(pgA.port());
+        }
+        idle.close();
+        inTransaction.close();
+    }
+
+    @Test
     void refusesBorrowsAfterCloseAndPerCallCredentials() throws Exception {
         publish("a", pgA, 1);
         FailoverDataSource ds = dataSource();
@@ -219,7 +282,7 @@ class FailoverDataSourceTest {
     }
 
     @Test
-    void failsWith08001NamingClusterAndPathWhenNoPrimaryIsPublished() {
+    void failsWithNoPrimaryNamingClusterAndPathWhenNoPrimaryIsPublished() {
         FailoverDataSource ds = track(FailoverDataSource.builder()
                 .zookeeper(zk.getConnectString())
                 .cluster(CLUSTER)
@@ -229,7 +292,7 @@ class FailoverDataSourceTest {
                 .initialPrimaryTimeout(Duration.ofMillis(300))
                 .build());
         SQLException e = assertThrows(SQLException.class, ds::getConnection);
-        assertThat(e.getSQLState()).isEqualTo("08001");
+        assertThat(e.getSQLState()).isEqualTo(FailoverSqlStates.NO_PRIMARY);
         assertThat(e.getMessage())
                 .contains("'orders'", "/baton/clusters/orders/primary", zk.getConnectString())
                 .doesNotContain(PASSWORD);
@@ -282,7 +345,8 @@ class FailoverDataSourceTest {
             s.execute("SET default_transaction_read_only = on"); // what fencing does to a session
             SQLException e =
                     assertThrows(SQLException.class, () -> s.executeUpdate("INSERT INTO fenced_probe VALUES (1)"));
-            assertThat(e.getSQLState()).isEqualTo("25006");
+            assertThat(e.getSQLState()).isEqualTo(FailoverSqlStates.NOT_RUN);
+            assertThat(((SQLException) e.getCause()).getSQLState()).isEqualTo("25006");
         }
         try (Connection c = ds.getConnection()) {
             assertThat(backendPid(c)).isNotEqualTo(firstPid);

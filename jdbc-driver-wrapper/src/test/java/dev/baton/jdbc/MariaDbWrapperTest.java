@@ -70,7 +70,8 @@ class MariaDbWrapperTest {
                 db.sql("SET GLOBAL read_only = ON"); // what fencing does
                 SQLException e =
                         assertThrows(SQLException.class, () -> s.executeUpdate("INSERT INTO fenced_probe VALUES (2)"));
-                assertThat(e.getErrorCode()).isEqualTo(1290);
+                assertThat(e.getSQLState()).isEqualTo(FailoverSqlStates.NOT_RUN);
+                assertThat(((SQLException) e.getCause()).getErrorCode()).isEqualTo(1290);
             } finally {
                 db.sql("SET GLOBAL read_only = OFF");
             }

@@ -1,0 +1,385 @@
+package dev.baton.jdbc;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.baton.registry.RegistryClient;
+import dev.baton.registry.RegistryJson;
+import dev.baton.registry.RegistryPaths;
+import dev.baton.sandbox.SandboxNode;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.test.TestingServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * A connection the application keeps (opened once through {@code jdbc:baton:}) across a planned switchover and
+ * through every failure of the exception contract, on real PostgreSQL and MariaDB servers and a real ZooKeeper.
+ * The switchover is played the way the orchestrator plays it: hold, fence the old primary (read-only, sessions
+ * ended), publish the new primary with a higher epoch and delete the hold in one transaction.
+ */
+class HeldConnectionTest {
+    private static final String CLUSTER = "orders";
+    private static final Map<String, TestServers> SERVERS = new HashMap<>();
+    private static final AtomicLong IDS = new AtomicLong(1000);
+
+    private TestServers db;
+    private TestingServer zk;
+    private CuratorFramework admin;
+
+    @AfterAll
+    static void stopServers() {
+        for (TestServers s : SERVERS.values()) {
+            s.close();
+        }
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        BatonDriver.closeAll();
+        try {
+            if (admin != null) {
+                admin.close();
+            }
+            if (zk != null) {
+                zk.close();
+            }
+        } finally {
+            if (db != null) {
+                if (!db.a().isRunning()) {
+                    db.a().start();
+                }
+                db.unfence(db.a());
+                db.unfence(db.b());
+            }
+        }
+    }
+
+    private void setUp(String dialect) throws Exception {
+        db = SERVERS.get(dialect);
+        if (db == null) {
+            db = TestServers.start(dialect);
+            SERVERS.put(dialect, db);
+        }
+        zk = new TestingServer(true);
+        admin = RegistryClient.start(
+                zk.getConnectString(), RegistryPaths.DEFAULT_NAMESPACE, Duration.ofSeconds(10), Duration.ofSeconds(3));
+        admin.create()
+                .creatingParentsIfNeeded()
+                .forPath(RegistryPaths.primary(CLUSTER), RegistryJson.write(db.record("a", db.a(), 1, CLUSTER)));
+    }
+
+    private Connection open(String extra) throws SQLException {
+        StringBuilder url = new StringBuilder("jdbc:baton:zk://" + zk.getConnectString() + "/" + CLUSTER + "?database="
+                + db.database() + "&holdTimeoutMs=20000&connectionTimeoutMs=1500" + extra);
+        String[] props = db.driverProperties();
+        for (int i = 0; i < props.length; i += 2) {
+            url.append('&').append(props[i]).append('=').append(props[i + 1]);
+        }
+        return DriverManager.getConnection(url.toString(), TestServers.APP_USER, TestServers.APP_PASSWORD);
+    }
+
+    private void hold() throws Exception {
+        admin.create().forPath(RegistryPaths.hold(CLUSTER), "{\"reason\":\"switchover\"}".getBytes());
+    }
+
+    private void publishBAndRelease() throws Exception {
+        admin.transaction()
+                .forOperations(
+                        admin.transactionOp()
+                                .setData()
+                                .forPath(
+                                        RegistryPaths.primary(CLUSTER),
+                                        RegistryJson.write(db.record("b", db.b(), 2, CLUSTER))),
+                        admin.transactionOp().delete().forPath(RegistryPaths.hold(CLUSTER)));
+    }
+
+    /** Hold, fence a, publish b, release: a planned switchover as the orchestrator does it. */
+    private void switchOver() throws Exception {
+        hold();
+        db.fence(db.a());
+        publishBAndRelease();
+    }
+
+    private void insert(Connection c, long id) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement("INSERT INTO " + db.table() + " VALUES (?)")) {
+            ps.setLong(1, id);
+            ps.executeUpdate();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "mariadb"})
+    void heldConnectionWaitsOutTheHoldAndMovesToTheNewPrimaryKeepingItsSessionState(String dialect) throws Exception {
+        setUp(dialect);
+        try (Connection c = open("")) {
+            boolean pg = dialect.equals("postgresql");
+            c.setTransactionIsolation(Connection.TRANSACTION_SERIALIZABLE);
+            if (pg) {
+                c.setSchema("kept");
+            } else {
+                c.setCatalog("kept");
+            }
+            c.setNetworkTimeout(Runnable::run, 54_321);
+            c.setClientInfo(pg ? "ApplicationName" : "baton-test", "moved-app");
+            PreparedStatement kept = c.prepareStatement("INSERT INTO " + db.table() + " VALUES (?)");
+            long before = IDS.incrementAndGet();
+            kept.setLong(1, before);
+            assertThat(kept.executeUpdate()).isEqualTo(1);
+            assertThat(db.port(c)).isEqualTo(db.a().port());
+
+            hold();
+            await().atMost(Duration.ofSeconds(5)).until(() -> isHolding(c));
+            long during = IDS.incrementAndGet();
+            CompletableFuture<Integer> held = CompletableFuture.supplyAsync(() -> {
+                try {
+                    kept.setLong(1, during);
+                    return kept.executeUpdate();
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2)).until(() -> !held.isDone());
+            db.fence(db.a());
+            publishBAndRelease();
+            assertThat(held.get(10, TimeUnit.SECONDS)).isEqualTo(1);
+
+            assertThat(db.count(db.b(), during))
+                    .as("the held write ran on the new primary")
+                    .isEqualTo(1);
+            assertThat(db.count(db.a(), during)).isZero();
+            assertThat(db.port(c)).isEqualTo(db.b().port());
+            assertThat(c.getAutoCommit()).isTrue();
+            assertThat(c.getNetworkTimeout()).isEqualTo(54_321);
+            assertThat(c.getClientInfo(pg ? "ApplicationName" : "baton-test")).isEqualTo("moved-app");
+            if (pg) {
+                assertThat(TestServers.one(c, "SHOW transaction_isolation")).isEqualTo("serializable");
+                assertThat(TestServers.one(c, "SELECT current_schema()")).isEqualTo("kept");
+                assertThat(TestServers.one(c, "SHOW application_name")).isEqualTo("moved-app");
+            } else {
+                assertThat(TestServers.one(c, "SELECT @@tx_isolation")).isEqualTo("SERIALIZABLE");
+                assertThat(TestServers.one(c, "SELECT DATABASE()")).isEqualTo("kept");
+            }
+            kept.close();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "mariadb"})
+    void readOnlyIsKeptWhenTheConnectionMoves(String dialect) throws Exception {
+        setUp(dialect);
+        try (Connection c = open("")) {
+            c.setReadOnly(true);
+            c.setAutoCommit(false);
+            assertThat(db.port(c)).isEqualTo(db.a().port());
+            c.commit();
+            switchOver();
+            assertThat(db.port(c)).isEqualTo(db.b().port());
+            if (dialect.equals("postgresql")) {
+                assertThat(TestServers.one(c, "SHOW transaction_read_only")).isEqualTo("on");
+            }
+            assertThat(c.isReadOnly()).isTrue();
+            assertThat(c.getAutoCommit()).isFalse();
+            c.rollback();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "mariadb"})
+    void transactionCaughtByTheSwitchoverFailsOnceWithTransactionLostAndItsRetrySucceeds(String dialect)
+            throws Exception {
+        setUp(dialect);
+        try (Connection c = open("")) {
+            c.setAutoCommit(false);
+            long first = IDS.incrementAndGet();
+            insert(c, first);
+            switchOver();
+            SQLException e = assertThrows(SQLException.class, () -> insert(c, IDS.incrementAndGet()));
+            assertThat(e.getSQLState()).isEqualTo(FailoverSqlStates.TRANSACTION_LOST);
+            assertThat((Throwable) e).isInstanceOf(java.sql.SQLTransactionRollbackException.class);
+            assertThat(e.getMessage()).contains("rolled back", "retry", "node 'a'");
+            c.rollback();
+
+            insert(c, first); // the retried transaction
+            c.commit();
+            assertThat(db.count(db.b(), first)).isEqualTo(1);
+            assertThat(db.count(db.a(), first)).isZero();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "mariadb"})
+    void sessionStateSetWithSqlFailsTheMoveInsteadOfBeingLost(String dialect) throws Exception {
+        setUp(dialect);
+        try (Connection c = open("");
+                Statement s = c.createStatement()) {
+            s.execute(dialect.equals("postgresql") ? "SET search_path = kept, public" : "SET @tenant = 42");
+            switchOver();
+            SQLException e = assertThrows(SQLException.class, () -> TestServers.one(c, "SELECT 1"));
+            assertThat(e.getSQLState()).isEqualTo(FailoverSqlStates.SESSION_LOST);
+            assertThat(e.getMessage()).contains("session setting", "open a new one");
+            SQLException again = assertThrows(SQLException.class, () -> TestServers.one(c, "SELECT 1"));
+            assertThat(again.getSQLState()).isEqualTo(FailoverSqlStates.SESSION_LOST);
+        }
+        try (Connection fresh = open("")) {
+            assertThat(db.port(fresh)).isEqualTo(db.b().port());
+        }
+    }
+
+    // ---------------------------------------------------------------- the exception contract, row by row
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "mariadb"})
+    void fencedNodeWithoutASwitchoverFailsAWriteAsNotRunNeverRaw(String dialect) throws Exception {
+        setUp(dialect);
+        try (Connection c = open("")) {
+            insert(c, IDS.incrementAndGet());
+            db.sql(
+                    db.a(),
+                    dialect.equals("postgresql")
+                            ? "ALTER SYSTEM SET default_transaction_read_only = on; SELECT pg_reload_conf();"
+                            : "SET GLOBAL read_only = ON");
+            long id = IDS.incrementAndGet();
+            SQLException e = assertThrows(SQLException.class, () -> insert(c, id));
+            assertThat(e.getSQLState()).isEqualTo(FailoverSqlStates.NOT_RUN);
+            assertThat((Throwable) e).isInstanceOf(java.sql.SQLTransientConnectionException.class);
+            assertThat(e.getMessage()).contains("refused writes", "did not run");
+            SQLException server = (SQLException) e.getCause();
+            if (dialect.equals("postgresql")) {
+                assertThat(server.getSQLState()).isEqualTo("25006");
+            } else {
+                assertThat(server.getErrorCode()).isIn(1290, 1836);
+            }
+            db.unfence(db.a());
+            insert(c, id); // the retry, on the same connection
+            assertThat(db.count(db.a(), id)).isEqualTo(1);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "mariadb"})
+    void fencedWriteInAutocommitIsRunOnTheNewPrimaryWithoutAnError(String dialect) throws Exception {
+        setUp(dialect);
+        try (Connection c = open("")) {
+            insert(c, IDS.incrementAndGet());
+            // the fence reaches the node before this wrapper sees the hold: the write is refused, never ran
+            db.sql(
+                    db.a(),
+                    dialect.equals("postgresql")
+                            ? "ALTER SYSTEM SET default_transaction_read_only = on; SELECT pg_reload_conf();"
+                            : "SET GLOBAL read_only = ON");
+            long id = IDS.incrementAndGet();
+            CompletableFuture<Void> write = CompletableFuture.runAsync(() -> {
+                try {
+                    insert(c, id);
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Thread.sleep(100); // the write meets the read-only node before the hold appears
+            hold();
+            db.endSessions(db.a());
+            publishBAndRelease();
+            write.get(10, TimeUnit.SECONDS);
+            assertThat(db.count(db.b(), id)).isEqualTo(1);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "mariadb"})
+    void endedSessionMapsToTheContractAndTheConnectionRecovers(String dialect) throws Exception {
+        setUp(dialect);
+        try (Connection c = open("")) {
+            insert(c, IDS.incrementAndGet());
+            db.endSessions(db.a());
+            SQLException read = assertThrows(SQLException.class, () -> TestServers.one(c, "SELECT 1"));
+            assertThat(read.getSQLState()).isEqualTo(FailoverSqlStates.NOT_RUN);
+            assertThat(TestServers.one(c, "SELECT 2")).isEqualTo("2");
+
+            db.endSessions(db.a());
+            SQLException write = assertThrows(SQLException.class, () -> insert(c, IDS.incrementAndGet()));
+            assertThat(write.getSQLState()).isEqualTo(FailoverSqlStates.OUTCOME_UNKNOWN);
+            assertThat((Throwable) write).isInstanceOf(java.sql.SQLRecoverableException.class);
+            assertThat(write.getMessage()).contains("may or may not have committed");
+
+            c.setAutoCommit(false);
+            insert(c, IDS.incrementAndGet());
+            db.endSessions(db.a());
+            SQLException tx = assertThrows(SQLException.class, () -> insert(c, IDS.incrementAndGet()));
+            assertThat(tx.getSQLState()).isEqualTo(FailoverSqlStates.TRANSACTION_LOST);
+            c.rollback();
+            long id = IDS.incrementAndGet();
+            insert(c, id);
+            c.commit();
+            assertThat(db.count(db.a(), id)).isEqualTo(1);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "mariadb"})
+    void killedPrimaryGivesOutcomeUnknownForTheWriteInFlightThenNoPrimary(String dialect) throws Exception {
+        setUp(dialect);
+        try (Connection c = open("")) {
+            insert(c, IDS.incrementAndGet());
+            long id = IDS.incrementAndGet();
+            CompletableFuture<SQLException> inFlight = CompletableFuture.supplyAsync(() -> {
+                try (Statement s = c.createStatement()) {
+                    s.executeUpdate(db.slowInsert(id, 3));
+                    return null;
+                } catch (SQLException e) {
+                    return e;
+                }
+            });
+            Thread.sleep(500); // the write is running on the server
+            db.a().kill();
+            SQLException e = inFlight.get(10, TimeUnit.SECONDS);
+            assertThat((Throwable) e).isNotNull();
+            assertThat(e.getSQLState()).isEqualTo(FailoverSqlStates.OUTCOME_UNKNOWN);
+
+            SQLException none = assertThrows(SQLException.class, () -> TestServers.one(c, "SELECT 1"));
+            assertThat(none.getSQLState()).isEqualTo(FailoverSqlStates.NO_PRIMARY);
+            assertThat((Throwable) none).isInstanceOf(java.sql.SQLTransientConnectionException.class);
+            assertThat(none.getMessage()).contains("node 'a'", "within");
+
+            // the failover: b is published, the same connection goes on there
+            admin.setData()
+                    .forPath(RegistryPaths.primary(CLUSTER), RegistryJson.write(db.record("b", db.b(), 2, CLUSTER)));
+            await().atMost(Duration.ofSeconds(10))
+                    .ignoreExceptions()
+                    .until(() -> db.port(c) == db.b().port());
+        }
+    }
+
+    /**
+     * The first half of the fence. PostgreSQL's reload reaches the sessions asynchronously (postmaster, then SIGHUP
+     * to each backend): wait until a new session sees it, then give the signal a moment.
+     */
+    private void readOnly(SandboxNode node) throws InterruptedException {
+        if (db.dialect.equals("postgresql")) {
+            db.sql(node, "ALTER SYSTEM SET default_transaction_read_only = on; SELECT pg_reload_conf();");
+            await().atMost(Duration.ofSeconds(5)).until(() -> db.sql(node, "SHOW default_transaction_read_only")
+                    .equals("on"));
+            Thread.sleep(200);
+        } else {
+            db.sql(node, "SET GLOBAL read_only = ON");
+        }
+    }
+
+    private static boolean isHolding(Connection c) {
+        return BatonDriver.cached().stream().anyMatch(FailoverDataSource::isHolding);
+    }
+}
