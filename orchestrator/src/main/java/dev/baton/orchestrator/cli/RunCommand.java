@@ -20,7 +20,10 @@ final class RunCommand implements Callable<Integer> {
         BatonConfig loaded = options.load();
         if (options.cluster != null) { // supervise only this cluster
             loaded = new BatonConfig(
-                    loaded.zookeeper(), loaded.orchestratorId(), java.util.List.of(options.cluster(loaded)));
+                    loaded.zookeeper(),
+                    loaded.orchestratorId(),
+                    java.util.List.of(options.cluster(loaded)),
+                    loaded.http());
         }
         Orchestrator orchestrator = new Orchestrator(loaded, event -> {}, Clock.systemUTC());
         CountDownLatch stopped = new CountDownLatch(1);
