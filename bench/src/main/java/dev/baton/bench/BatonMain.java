@@ -28,7 +28,8 @@ public final class BatonMain {
     public static void main(String[] args) {
         CommandLine cli = new CommandLine(new BatonCli())
                 .addSubcommand("demo", new DemoCommand())
-                .addSubcommand("bench", new BenchCommand());
+                .addSubcommand("bench", new BenchCommand())
+                .addSubcommand("sandbox", new SandboxCommand());
         cli.getSubcommands().get("zk").addSubcommand("serve", new ZkServeCommand());
         System.exit(BatonCli.execute(cli, args));
     }

@@ -41,6 +41,10 @@ public final class FailoverScenario implements AutoCloseable {
     private Orchestrator orchestrator;
     private FailoverDataSource dataSource;
     private TcpProxy proxy;
+    /** The HTTP API's port (0: any free one) and bearer token; the API binds 127.0.0.1. */
+    private int apiPort;
+
+    private final String apiToken = newToken();
 
     private FailoverScenario() {}
 
@@ -67,7 +71,19 @@ public final class FailoverScenario implements AutoCloseable {
 
     private static FailoverScenario prepare(
             String dialect, ServerProfile profile, Consumer<String> progress, boolean proxyPrimary) throws Exception {
+        return prepare(dialect, profile, progress, proxyPrimary, 0);
+    }
+
+    /** Like {@link #prepare(String, Consumer)}, with the orchestrator's HTTP API on {@code apiPort} (0: any). */
+    public static FailoverScenario prepare(String dialect, Consumer<String> progress, int apiPort) throws Exception {
+        return prepare(dialect, ServerProfile.DEFAULTS, progress, false, apiPort);
+    }
+
+    private static FailoverScenario prepare(
+            String dialect, ServerProfile profile, Consumer<String> progress, boolean proxyPrimary, int apiPort)
+            throws Exception {
         FailoverScenario s = new FailoverScenario();
+        s.apiPort = apiPort;
         try {
             progress.accept(
                     "starting a " + dialect + " primary and two replicas (" + profile.describe(dialect) + ") ...");
@@ -137,6 +153,7 @@ public final class FailoverScenario implements AutoCloseable {
         return "# written by Baton's sandbox; the password is the sandbox's own\n"
                 + "zookeeper: { connect: \"" + zooKeeper.connectString()
                 + "\", namespace: baton, sessionTimeout: 4s }\n"
+                + "http: { address: 127.0.0.1, port: " + apiPort + ", token: \"" + apiToken + "\" }\n"
                 + "clusters:\n"
                 + "  - name: " + CLUSTER + "\n"
                 + "    dialect: " + cluster.dialect() + "\n"
@@ -176,6 +193,22 @@ public final class FailoverScenario implements AutoCloseable {
 
     public Orchestrator orchestrator() {
         return orchestrator;
+    }
+
+    /** The orchestrator's HTTP API, e.g. {@code http://127.0.0.1:8008}; the orchestrator must be started. */
+    public String apiUrl() {
+        return orchestrator.apiUrl().orElseThrow(() -> new IllegalStateException("the HTTP API is not running"));
+    }
+
+    /** The bearer token the HTTP API wants for requests that change something. */
+    public String apiToken() {
+        return apiToken;
+    }
+
+    private static String newToken() {
+        byte[] bytes = new byte[24];
+        new java.security.SecureRandom().nextBytes(bytes);
+        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
     }
 
     public FailoverDataSource dataSource() {

@@ -1,6 +1,10 @@
 package dev.baton.orchestrator;
 
+import dev.baton.registry.NodeState;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 
 /** Something an operator (or the demo) wants to see happen, as it happens. */
 public record ClusterEvent(Instant at, String cluster, Kind kind, String node, String message) {
@@ -34,5 +38,12 @@ public record ClusterEvent(Instant at, String cluster, Kind kind, String node, S
     @FunctionalInterface
     public interface Listener {
         void on(ClusterEvent event);
+
+        /**
+         * After every round of probes by the cluster's leader: each node's state as it is published to ZooKeeper,
+         * and how long each node's probe took (a probe that timed out counts as the probe timeout). Called on the
+         * supervisor thread, so it must return quickly. Metrics use it; nothing else by default.
+         */
+        default void observed(String cluster, List<NodeState> states, Map<String, Duration> probeTimes) {}
     }
 }

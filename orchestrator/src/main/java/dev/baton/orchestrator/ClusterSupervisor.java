@@ -805,6 +805,7 @@ public final class ClusterSupervisor implements Closeable {
                 .filter(NodeObservation::isPrimary)
                 .map(NodeObservation::received)
                 .orElse(null);
+        List<NodeState> states = new java.util.ArrayList<>();
         for (NodeObservation n : topology.nodes()) {
             long lag = -1;
             if (primaryPosition != null && n.isReplica() && n.applied() != null) {
@@ -812,7 +813,7 @@ public final class ClusterSupervisor implements Closeable {
             } else if (n.id().equals(published) && n.isPrimary()) {
                 lag = 0;
             }
-            registry.writeNodeStateInBackground(new NodeState(
+            NodeState state = new NodeState(
                     n.id(),
                     n.node().host(),
                     n.node().port(),
@@ -829,8 +830,11 @@ public final class ClusterSupervisor implements Closeable {
                     needsRejoin.contains(n.id()),
                     n.error(),
                     lastSeen(n),
-                    advice.get(n.id())));
+                    advice.get(n.id()));
+            registry.writeNodeStateInBackground(state);
+            states.add(state);
         }
+        events.observed(states, monitor.lastProbeTimes());
     }
 
     /** When the node last answered a probe (kept across failed probes, so status can say how long ago). */

@@ -1,6 +1,10 @@
 package dev.baton.orchestrator;
 
+import dev.baton.registry.NodeState;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,6 +33,15 @@ public final class EventSink {
             listener.on(new ClusterEvent(clock.instant(), cluster, kind, node, message));
         } catch (RuntimeException e) {
             log.warn("[{}] event listener failed", cluster, e);
+        }
+    }
+
+    /** Hands a round's published node states and probe times to the listener (see {@link ClusterEvent.Listener}). */
+    public void observed(List<NodeState> states, Map<String, Duration> probeTimes) {
+        try {
+            listener.observed(cluster, states, probeTimes);
+        } catch (RuntimeException e) {
+            log.warn("[{}] event listener failed on a round's observations", cluster, e);
         }
     }
 }

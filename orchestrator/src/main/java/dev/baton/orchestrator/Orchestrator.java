@@ -1,8 +1,11 @@
 package dev.baton.orchestrator;
 
+import dev.baton.orchestrator.api.ApiServer;
 import dev.baton.orchestrator.config.BatonConfig;
 import dev.baton.orchestrator.config.ClusterConfig;
 import dev.baton.orchestrator.dialect.Dialects;
+import dev.baton.orchestrator.metrics.OrchestratorMetrics;
+import dev.baton.registry.NodeState;
 import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryPaths;
 import java.io.Closeable;
@@ -10,8 +13,11 @@ import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
@@ -35,18 +41,21 @@ public final class Orchestrator implements Closeable {
 
     private final BatonConfig config;
     private final ClusterEvent.Listener listener;
+    private final OrchestratorMetrics metrics;
     private final Clock clock;
     private final String id;
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
     private final List<ClusterSupervisor> supervisors = new ArrayList<>();
     private CuratorFramework client;
     private PersistentNode membership;
+    private ApiServer api;
 
     public Orchestrator(BatonConfig config, ClusterEvent.Listener listener, Clock clock) {
         this.config = config;
-        this.listener = listener;
         this.clock = clock;
         this.id = config.orchestratorId() != null ? config.orchestratorId() : defaultId();
+        this.metrics = new OrchestratorMetrics(config, this::isLeader);
+        this.listener = new Both(metrics, listener);
         for (ClusterConfig cluster : config.clusters()) {
             Dialects.forCluster(cluster); // refuse an unsupported dialect before touching anything
         }
@@ -86,10 +95,56 @@ public final class Orchestrator implements Closeable {
             supervisors.add(supervisor);
             supervisor.start();
         }
+        metrics.flag(
+                "baton.zookeeper.connected",
+                "1 while this orchestrator's ZooKeeper session is connected",
+                () -> client.getZookeeperClient().isConnected());
+        if (config.http() != null) {
+            api = new ApiServer(config.http(), config, apiHost(), clock);
+            try {
+                api.start();
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
         log.info(
                 "orchestrator {} started for clusters {}",
                 id,
                 config.clusters().stream().map(ClusterConfig::name).toList());
+    }
+
+    public OrchestratorMetrics metrics() {
+        return metrics;
+    }
+
+    /** The HTTP API's base URL (e.g. {@code http://127.0.0.1:8008}), or empty when it is off or not started. */
+    public Optional<String> apiUrl() {
+        return Optional.ofNullable(api).map(ApiServer::url);
+    }
+
+    private ApiServer.Host apiHost() {
+        return new ApiServer.Host() {
+            @Override
+            public String id() {
+                return id;
+            }
+
+            @Override
+            public boolean leads(String cluster) {
+                return isLeader(cluster);
+            }
+
+            @Override
+            public CuratorFramework client() {
+                return client;
+            }
+
+            @Override
+            public OrchestratorMetrics metrics() {
+                return metrics;
+            }
+        };
     }
 
     public boolean isLeader(String cluster) {
@@ -106,6 +161,9 @@ public final class Orchestrator implements Closeable {
         if (state.getAndSet(State.CLOSED) != State.STARTED) {
             return;
         }
+        if (api != null) {
+            api.close();
+        }
         supervisors.forEach(ClusterSupervisor::close);
         try {
             membership.close();
@@ -114,6 +172,21 @@ public final class Orchestrator implements Closeable {
         }
         client.close();
         log.info("orchestrator {} stopped", id);
+    }
+
+    /** Hands every event and observation to the metrics first, then to the caller's listener. */
+    private record Both(ClusterEvent.Listener first, ClusterEvent.Listener second) implements ClusterEvent.Listener {
+        @Override
+        public void on(ClusterEvent event) {
+            first.on(event);
+            second.on(event);
+        }
+
+        @Override
+        public void observed(String cluster, List<NodeState> states, Map<String, Duration> probeTimes) {
+            first.observed(cluster, states, probeTimes);
+            second.observed(cluster, states, probeTimes);
+        }
     }
 
     private static String defaultId() {

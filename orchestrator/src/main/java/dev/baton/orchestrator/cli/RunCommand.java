@@ -20,7 +20,10 @@ final class RunCommand implements Callable<Integer> {
         BatonConfig loaded = options.load();
         if (options.cluster != null) { // supervise only this cluster
             loaded = new BatonConfig(
-                    loaded.zookeeper(), loaded.orchestratorId(), java.util.List.of(options.cluster(loaded)));
+                    loaded.zookeeper(),
+                    loaded.orchestratorId(),
+                    java.util.List.of(options.cluster(loaded)),
+                    loaded.http());
         }
         // Refused writes (a wrong or missing zookeeper.digest) are said now, in one line, not found out by a leader
         // that never leads.

@@ -1,5 +1,6 @@
 package dev.baton.orchestrator.cli;
 
+import dev.baton.orchestrator.admin.SwitchoverRequest;
 import dev.baton.orchestrator.config.BatonConfig;
 import dev.baton.orchestrator.config.ClusterConfig;
 import dev.baton.orchestrator.coordination.ClusterRegistry;
@@ -10,12 +11,8 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.time.Instant;
-import java.util.UUID;
+import java.time.Duration;
 import java.util.concurrent.Callable;
-import org.apache.curator.framework.CuratorFramework;
-import org.apache.zookeeper.KeeperException;
-import org.apache.zookeeper.data.Stat;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -52,9 +49,6 @@ final class SwitchoverCommand implements Callable<Integer> {
             description = "seconds to wait for the switchover (default: ${DEFAULT-VALUE})")
     int timeoutSeconds;
 
-    /** How long a request may stay unanswered before we conclude that no orchestrator leads the cluster. */
-    private static final long PICKUP_TIMEOUT_MS = 15_000;
-
     @Spec
     CommandSpec spec;
 
@@ -77,7 +71,7 @@ final class SwitchoverCommand implements Callable<Integer> {
         return ClusterOptions.withZooKeeper(loaded, client -> {
             ClusterRegistry registry = new ClusterRegistry(client, target.name());
             if (!dryRun && !yes) {
-                OperationReport plan = submit(registry, client, true, out, false);
+                OperationReport plan = submit(registry, true, out, false);
                 if (!plan.state().equals("planned")) {
                     return finish(plan, out);
                 }
@@ -96,63 +90,23 @@ final class SwitchoverCommand implements Callable<Integer> {
                     return 1;
                 }
             }
-            return finish(submit(registry, client, dryRun, out, !json), out);
+            return finish(submit(registry, dryRun, out, !json), out);
         });
     }
 
-    private OperationReport submit(
-            ClusterRegistry registry, CuratorFramework client, boolean plan, PrintWriter out, boolean printSteps)
+    private OperationReport submit(ClusterRegistry registry, boolean plan, PrintWriter out, boolean printSteps)
             throws Exception {
-        OperationReport request =
-                OperationReport.request(UUID.randomUUID().toString(), "switchover", to, plan, Instant.now());
-        String path = registry.createRequest(request);
-        long start = System.currentTimeMillis();
-        int printed = 0;
-        try {
-            while (true) {
-                Stat stat = new Stat();
-                OperationReport report;
-                try {
-                    report = RegistryJson.read(
-                            client.getData().storingStatIn(stat).forPath(path), OperationReport.class);
-                } catch (KeeperException.NoNodeException e) {
-                    throw new IllegalStateException("the switchover request " + path + " was deleted by someone else");
+        SwitchoverRequest request = SwitchoverRequest.submit(registry, to, plan);
+        int[] printed = {0};
+        return request.follow(Duration.ofSeconds(timeoutSeconds), steps -> {
+            if (printSteps) {
+                for (; printed[0] < steps.size(); printed[0]++) {
+                    HistoryEntry.Step step = steps.get(printed[0]);
+                    out.printf("  %6d ms  %-20s %s%n", step.millis(), step.name(), step.detail());
+                    out.flush();
                 }
-                if (printSteps) {
-                    for (; printed < report.steps().size(); printed++) {
-                        HistoryEntry.Step step = report.steps().get(printed);
-                        out.printf("  %6d ms  %-20s %s%n", step.millis(), step.name(), step.detail());
-                        out.flush();
-                    }
-                }
-                if (report.isFinished()) {
-                    return report;
-                }
-                long waited = System.currentTimeMillis() - start;
-                if (report.state().equals(OperationReport.PENDING) && waited > PICKUP_TIMEOUT_MS) {
-                    try {
-                        client.delete().withVersion(stat.getVersion()).forPath(path);
-                        throw new IllegalStateException("no orchestrator picked up the request within "
-                                + PICKUP_TIMEOUT_MS + " ms: is 'baton run' running for cluster " + registry.cluster()
-                                + "? Nothing changed.");
-                    } catch (KeeperException.BadVersionException e) {
-                        continue; // picked up just now
-                    }
-                }
-                if (waited > timeoutSeconds * 1000L) {
-                    throw new IllegalStateException("the switchover did not finish within " + timeoutSeconds
-                            + " s; its progress stays visible in 'baton history' when it ends (request " + path + ")");
-                }
-                Thread.sleep(50);
             }
-        } finally {
-            OperationReport last = registry.readRequest(path)
-                    .map(ClusterRegistry.Request::report)
-                    .orElse(null);
-            if (last == null || last.isFinished()) {
-                registry.deleteRequest(path);
-            }
-        }
+        });
     }
 
     private int finish(OperationReport report, PrintWriter out) {

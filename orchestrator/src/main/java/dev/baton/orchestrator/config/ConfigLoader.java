@@ -79,8 +79,33 @@ public final class ConfigLoader {
             }
             clusters.add(cluster);
         }
+        boolean httpOn = top.has("http"); // an empty or absent section leaves the API off
+        Section httpSection = top.section("http", false);
+        HttpConfig http = httpOn ? http(httpSection) : null;
         top.finish();
-        return new BatonConfig(zookeeper, orchestratorId, clusters);
+        return new BatonConfig(zookeeper, orchestratorId, clusters, http);
+    }
+
+    private static HttpConfig http(Section h) {
+        String address = h.string("address", HttpConfig.DEFAULT_ADDRESS, false);
+        if (address.isEmpty()) {
+            throw new ConfigException(h.path("address") + ": must not be empty (default " + HttpConfig.DEFAULT_ADDRESS
+                    + "; 0.0.0.0 for every interface)");
+        }
+        int port = h.integer("port", null, 0, 65535);
+        String token = h.has("token") ? h.secret("token") : null;
+        if (token != null && token.strip().length() < 16) {
+            throw new ConfigException(h.path("token") + ": must be at least 16 characters (the value is not shown)");
+        }
+        Section tls = h.section("tls", false);
+        String keystore = tls.string("keystore", null, false);
+        String password = tls.has("password") ? tls.secret("password") : "";
+        if (keystore == null && tls.has("password")) {
+            throw new ConfigException(tls.path("keystore") + ": is required when " + tls.path("password") + " is set");
+        }
+        tls.finish();
+        h.finish();
+        return new HttpConfig(address, port, token, keystore == null ? null : Path.of(keystore), password);
     }
 
     private ClusterConfig cluster(Section c) {

@@ -7,6 +7,7 @@ import dev.baton.orchestrator.topology.NodeObservation;
 import dev.baton.orchestrator.topology.Topology;
 import java.io.Closeable;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,6 +36,18 @@ public final class ClusterMonitor implements Closeable {
             observations.add(prober.await(deadline));
         }
         return new Topology(cluster.name(), clock.instant(), observations);
+    }
+
+    /** How long each node's last probe took (a timed-out one: the probe timeout); nodes not probed yet are left out. */
+    public Map<String, Duration> lastProbeTimes() {
+        Map<String, Duration> times = new LinkedHashMap<>();
+        probers.forEach((id, prober) -> {
+            Duration d = prober.lastProbeTime();
+            if (d != null) {
+                times.put(id, d);
+            }
+        });
+        return times;
     }
 
     @Override

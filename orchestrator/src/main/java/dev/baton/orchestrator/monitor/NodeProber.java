@@ -35,6 +35,8 @@ final class NodeProber implements Closeable {
     private final ExecutorService worker;
     private Connection connection; // touched only by the worker thread, and by abort()
     private Future<NodeObservation> inFlight;
+    /** How long the last probe took (a timed-out one: the timeout), for metrics. */
+    private volatile long lastProbeNanos = -1;
 
     NodeProber(Dialect dialect, NodeConfig node, Duration timeout, String secret, Clock clock) {
         this.dialect = dialect;
@@ -69,6 +71,7 @@ final class NodeProber implements Closeable {
             long wait = Math.max(0, deadlineNanos - System.nanoTime());
             return probe.get(wait, TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
+            lastProbeNanos = timeout.toNanos();
             abortConnection();
             return NodeObservation.unreachable(
                     node, clock.instant(), FailureKind.TIMEOUT, "no answer within " + timeout.toMillis() + " ms");
@@ -81,7 +84,22 @@ final class NodeProber implements Closeable {
         }
     }
 
+    /** How long the last finished (or timed-out) probe took, or null before the first one. */
+    Duration lastProbeTime() {
+        long nanos = lastProbeNanos;
+        return nanos < 0 ? null : Duration.ofNanos(nanos);
+    }
+
     private NodeObservation probeNow() {
+        long started = System.nanoTime();
+        try {
+            return probeOnce();
+        } finally {
+            lastProbeNanos = System.nanoTime() - started;
+        }
+    }
+
+    private NodeObservation probeOnce() {
         try {
             if (connection == null || connection.isClosed()) {
                 connection = dialect.connect(node, timeout);

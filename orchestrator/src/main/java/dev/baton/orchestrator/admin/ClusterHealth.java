@@ -1,4 +1,4 @@
-package dev.baton.orchestrator.cli;
+package dev.baton.orchestrator.admin;
 
 import dev.baton.orchestrator.config.ClusterConfig;
 import dev.baton.orchestrator.coordination.ClusterRegistry;
@@ -20,7 +20,10 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.data.Stat;
 
-/** What {@code status} flags about a cluster, from what is in ZooKeeper: the truth an operator's script checks. */
+/**
+ * What {@code status} and the HTTP API flag about a cluster, from what is in ZooKeeper: the truth an operator's
+ * script checks.
+ */
 final class ClusterHealth {
     private ClusterHealth() {}
 
@@ -45,34 +48,44 @@ final class ClusterHealth {
         }
     }
 
+    /** When the newest node state was written to ZooKeeper (its znode's mtime), or null when none ever was. */
+    static Instant newestObservation(CuratorFramework client, String cluster, Map<String, NodeState> states)
+            throws Exception {
+        long newest = 0;
+        for (String id : states.keySet()) {
+            Stat stat = client.checkExists().forPath(RegistryPaths.node(cluster, id));
+            if (stat != null) {
+                newest = Math.max(newest, stat.getMtime());
+            }
+        }
+        return newest == 0 ? null : Instant.ofEpochMilli(newest);
+    }
+
+    /** Node states older than this were not refreshed by a running leader: three polls, at least 5 s. */
+    static Duration staleAfter(ClusterConfig cluster) {
+        return cluster.pollInterval().multipliedBy(3).compareTo(Duration.ofSeconds(5)) > 0
+                ? cluster.pollInterval().multipliedBy(3)
+                : Duration.ofSeconds(5);
+    }
+
     static List<String> problems(
-            CuratorFramework client,
             ClusterConfig cluster,
             ClusterRegistry registry,
             Optional<PrimaryRecord> primary,
             Map<String, NodeState> states,
-            String leader)
+            String leader,
+            Instant observedAt)
             throws Exception {
         List<String> problems = new ArrayList<>();
         if (leader == null) {
             problems.add("no orchestrator is running for cluster " + cluster.name()
                     + ": nothing watches it and nothing fails over");
         }
-        long newest = 0;
-        for (String id : states.keySet()) {
-            Stat stat = client.checkExists().forPath(RegistryPaths.node(cluster.name(), id));
-            if (stat != null) {
-                newest = Math.max(newest, stat.getMtime());
-            }
-        }
-        Duration stale = cluster.pollInterval().multipliedBy(3).compareTo(Duration.ofSeconds(5)) > 0
-                ? cluster.pollInterval().multipliedBy(3)
-                : Duration.ofSeconds(5);
-        if (newest == 0) {
+        if (observedAt == null) {
             problems.add("no node state was ever published: the status below is not an observation");
         } else {
-            Duration age = Duration.between(Instant.ofEpochMilli(newest), Instant.now());
-            if (age.compareTo(stale) > 0) {
+            Duration age = Duration.between(observedAt, Instant.now());
+            if (age.compareTo(staleAfter(cluster)) > 0) {
                 problems.add("the node states are " + age.toSeconds() + " s old: no orchestrator has updated them"
                         + " since (the table shows what was last seen)");
             }

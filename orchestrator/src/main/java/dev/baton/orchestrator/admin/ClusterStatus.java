@@ -1,0 +1,165 @@
+package dev.baton.orchestrator.admin;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.baton.orchestrator.config.ClusterConfig;
+import dev.baton.orchestrator.config.NodeConfig;
+import dev.baton.orchestrator.coordination.ClusterRegistry;
+import dev.baton.orchestrator.coordination.InvalidRecordException;
+import dev.baton.orchestrator.coordination.Versioned;
+import dev.baton.registry.NodeRole;
+import dev.baton.registry.NodeState;
+import dev.baton.registry.PrimaryRecord;
+import dev.baton.registry.RegistryJson;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.apache.curator.framework.CuratorFramework;
+
+/**
+ * One cluster as ZooKeeper shows it: the published primary, the leader's last observation of every node, pause,
+ * which orchestrator leads, and what is wrong. {@code baton status} prints it; the HTTP API serves it as JSON.
+ *
+ * @param observedAt when the newest node state was written, or null when none ever was
+ * @param problems what {@code status --check} fails on
+ * @param warnings what is risky but not broken
+ */
+public record ClusterStatus(
+        ClusterConfig cluster,
+        Optional<PrimaryRecord> primary,
+        Map<String, NodeState> states,
+        boolean paused,
+        String leader,
+        Instant observedAt,
+        List<String> problems,
+        List<String> warnings) {
+
+    public ClusterStatus {
+        states = Map.copyOf(states);
+        problems = List.copyOf(problems);
+        warnings = List.copyOf(warnings);
+    }
+
+    /** Reads everything from ZooKeeper; {@code digestSet} says whether the registry is protected by digest ACLs. */
+    public static ClusterStatus read(CuratorFramework client, ClusterConfig cluster, boolean digestSet)
+            throws Exception {
+        ClusterRegistry registry = new ClusterRegistry(client, cluster.name());
+        List<String> problems = new ArrayList<>();
+        Optional<PrimaryRecord> primary;
+        try {
+            primary = registry.readPrimary().map(Versioned::value);
+        } catch (InvalidRecordException e) {
+            primary = Optional.empty();
+            problems.add(e.getMessage());
+        }
+        Map<String, NodeState> states = registry.readNodeStates().stream()
+                .filter(st -> cluster.node(st.nodeId()).isPresent())
+                .collect(Collectors.toMap(NodeState::nodeId, Function.identity()));
+        String leader = ClusterHealth.leader(client, cluster.name());
+        Instant observedAt = ClusterHealth.newestObservation(client, cluster.name(), states);
+        problems.addAll(ClusterHealth.problems(cluster, registry, primary, states, leader, observedAt));
+        List<String> warnings = digestSet
+                ? List.of()
+                : List.of("zookeeper.digest is not set: any ZooKeeper client can rewrite the primary record"
+                        + " (see docs/configuration.md, ZooKeeper ACLs)");
+        return new ClusterStatus(cluster, primary, states, registry.isPaused(), leader, observedAt, problems, warnings);
+    }
+
+    /** How old the node states are at {@code now}, or null when none was ever published. */
+    public Duration dataAge(Instant now) {
+        return observedAt == null ? null : Duration.between(observedAt, now);
+    }
+
+    /** True when the node states were refreshed recently enough to be a running leader's observation. */
+    public boolean fresh(Instant now) {
+        return observedAt != null && dataAge(now).compareTo(ClusterHealth.staleAfter(cluster)) <= 0;
+    }
+
+    public Optional<NodeState> state(String node) {
+        return Optional.ofNullable(states.get(node));
+    }
+
+    /** The JSON of {@code status --json} and of {@code GET /clusters/{c}}. */
+    public ObjectNode toJson(Instant now) {
+        ObjectNode node = RegistryJson.mapper().createObjectNode();
+        node.put("cluster", cluster.name());
+        node.put("dialect", cluster.dialect().key());
+        node.put("paused", paused);
+        node.set(
+                "primary",
+                primary.map(p -> (JsonNode) RegistryJson.mapper().valueToTree(p))
+                        .orElse(null));
+        ArrayNode members = node.putArray("members");
+        for (NodeConfig n : cluster.nodes()) {
+            ObjectNode m = members.addObject();
+            m.put("member", n.id());
+            m.put("address", n.address());
+            NodeState s = states.get(n.id());
+            m.put("role", role(n, s));
+            m.put("state", state(s));
+            if (s != null) {
+                m.set("observed", RegistryJson.mapper().valueToTree(s));
+            }
+        }
+        node.put("orchestrator", leader);
+        if (observedAt == null) {
+            node.putNull("observedAt");
+            node.putNull("dataAgeMillis");
+        } else {
+            node.put("observedAt", observedAt.toString());
+            node.put("dataAgeMillis", dataAge(now).toMillis());
+        }
+        problems.forEach(node.putArray("problems")::add);
+        warnings.forEach(node.putArray("warnings")::add);
+        return node;
+    }
+
+    /** The member's role as {@code status} shows it: Leader (the published primary), Replica, ... */
+    public String role(NodeConfig n, NodeState s) {
+        if (primary.isPresent() && primary.get().nodeId().equals(n.id())) {
+            return "Leader";
+        }
+        if (s == null) {
+            return "?";
+        }
+        return switch (s.role()) {
+            case PRIMARY -> "Primary (stale)";
+            case REPLICA -> "Replica";
+            case UNKNOWN -> "?";
+        };
+    }
+
+    /** The member's state in a few words: running, streaming, unreachable: ..., needs rejoin, ... */
+    public static String state(NodeState s) {
+        if (s == null) {
+            return "not observed";
+        }
+        if (s.needsRejoin()) {
+            if (!s.reachable()) {
+                return "down, needs rejoin";
+            }
+            if (s.role() == NodeRole.PRIMARY && !s.fenced()) {
+                return "WRITABLE, not published: to be fenced";
+            }
+            return s.role() == NodeRole.REPLICA ? "diverged or demoted, needs rejoin" : "fenced, needs rejoin";
+        }
+        if (!s.reachable()) {
+            return "unreachable" + (s.error() == null ? "" : ": " + shorten(s.error()));
+        }
+        return switch (s.role()) {
+            case PRIMARY -> s.fenced() ? "fenced" : "running";
+            case REPLICA -> s.streaming() ? "streaming" : "not streaming";
+            case UNKNOWN -> "unknown";
+        };
+    }
+
+    private static String shorten(String text) {
+        return text.length() > 60 ? text.substring(0, 57) + "..." : text;
+    }
+}
