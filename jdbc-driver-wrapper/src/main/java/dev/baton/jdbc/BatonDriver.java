@@ -152,7 +152,7 @@ public final class BatonDriver implements Driver {
             {"maxPoolSize", "HikariCP maximumPoolSize, default 10"},
             {"connectionTimeoutMs", "HikariCP connectionTimeout, default 30000"},
             {"lease", "refuse and abort connections after leaseTimeoutMs without ZooKeeper, default true"},
-            {"leaseTimeoutMs", "how long the last known primary is used without ZooKeeper, default 4000"},
+            {"leaseTimeoutMs", "how long the last known primary is used without ZooKeeper, default 2000"},
         };
         DriverPropertyInfo[] result = new DriverPropertyInfo[keys.length];
         for (int i = 0; i < keys.length; i++) {

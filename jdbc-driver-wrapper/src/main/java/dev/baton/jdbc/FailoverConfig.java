@@ -23,7 +23,7 @@ record FailoverConfig(
 
     static final Duration ZK_SESSION_TIMEOUT = Duration.ofSeconds(10);
     static final Duration ZK_CONNECTION_TIMEOUT = Duration.ofSeconds(3);
-    static final Duration DEFAULT_LEASE_TIMEOUT = Duration.ofSeconds(4);
+    static final Duration DEFAULT_LEASE_TIMEOUT = Duration.ofSeconds(2);
     /** Below this, the lease would expire between two ZooKeeper round trips on a busy machine. */
     static final Duration MIN_LEASE_TIMEOUT = Duration.ofMillis(200);
 

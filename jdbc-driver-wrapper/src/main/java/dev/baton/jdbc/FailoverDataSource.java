@@ -120,6 +120,11 @@ public final class FailoverDataSource implements DataSource, Closeable {
                 }
 
                 @Override
+                public void unconfirmedPrimary(long epoch) {
+                    onUnconfirmedPrimary(epoch);
+                }
+
+                @Override
                 public void lease(boolean valid) {
                     onLease(valid);
                 }
@@ -410,6 +415,23 @@ public final class FailoverDataSource implements DataSource, Closeable {
             throw interrupted(e);
         } finally {
             lock.unlock();
+        }
+    }
+
+    /**
+     * The orchestrator is about to replace the primary of {@code epoch}, which it cannot reach or fence: connections
+     * lent to it are aborted now, like at the end of the lease, so that none commits there once another node is
+     * published; new borrows wait for the new primary (the hold).
+     */
+    private void onUnconfirmedPrimary(long epoch) {
+        PrimaryPool pool = current;
+        if (pool == null || pool.epoch() > epoch) {
+            return;
+        }
+        String why = "the orchestrator cannot confirm the primary of epoch " + epoch + " is gone and is replacing it";
+        LOG.warn("cluster {}: {}; aborting {} lent connection(s)", config.cluster(), why, lentConnections.size());
+        for (FailoverConnection c : lentConnections) {
+            c.abortForLease(why);
         }
     }
 
@@ -765,7 +787,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
 
         /**
          * How long this data source keeps using the primary it knows without an answer from ZooKeeper, default
-         * 4 s. Counted from the moment the last request ZooKeeper answered was sent.
+         * 2 s (the orchestrator's {@code clientLeaseTimeout} must be at least this). Counted from the moment the last request ZooKeeper answered was sent.
          */
         public Builder leaseTimeout(Duration timeout) {
             this.leaseTimeout = timeout;

@@ -1,5 +1,6 @@
 package dev.baton.jdbc;
 
+import dev.baton.registry.HoldRecord;
 import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
@@ -31,6 +32,12 @@ final class PrimaryWatch implements Closeable {
         void primary(PrimaryRecord record);
 
         void hold(boolean present);
+
+        /**
+         * The orchestrator cannot confirm the primary of {@code epoch} is gone and is about to replace it (a hold of
+         * kind unconfirmed-primary): what was lent to it must stop now.
+         */
+        void unconfirmedPrimary(long epoch);
 
         /** The lease ran out ({@code false}) or was renewed after running out ({@code true}). */
         void lease(boolean valid);
@@ -78,7 +85,13 @@ final class PrimaryWatch implements Closeable {
             holdCache
                     .listenable()
                     .addListener(CuratorCacheListener.builder()
-                            .forCreates(node -> withMdc(() -> events.hold(true)))
+                            .forCreatesAndChanges((before, node) -> withMdc(() -> {
+                                events.hold(true);
+                                HoldRecord hold = readHold(node.getData());
+                                if (hold != null && HoldRecord.UNCONFIRMED_PRIMARY.equals(hold.kind())) {
+                                    events.unconfirmedPrimary(hold.epoch());
+                                }
+                            }))
                             .forDeletes(node -> onHoldReleased())
                             .build());
             holdCache.start();
@@ -182,6 +195,19 @@ final class PrimaryWatch implements Closeable {
      * Re-read the record first (same session, so it reflects every write made before the delete), then report
      * the release.
      */
+    private HoldRecord readHold(byte[] data) {
+        try {
+            return RegistryJson.read(data, HoldRecord.class);
+        } catch (IllegalArgumentException e) {
+            LOG.warn(
+                    "cluster {}: {} is {}; taken as a switchover hold",
+                    config.cluster(),
+                    config.holdPath(),
+                    e.getMessage());
+            return null;
+        }
+    }
+
     private void onHoldReleased() {
         try {
             client.getData()

@@ -200,6 +200,40 @@ class HeldConnectionTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"postgresql", "mariadb"})
+    void aHoldForAnUnconfirmedPrimaryAbortsWhatWasLentToItBeforeTheNewPrimaryIsPublished(String dialect)
+            throws Exception {
+        setUp(dialect);
+        try (Connection c = open("")) {
+            c.setAutoCommit(false);
+            long uncommitted = IDS.incrementAndGet();
+            insert(c, uncommitted);
+            // The orchestrator cannot reach a and is about to replace it: it does not fence a (it cannot), it tells
+            // the wrappers. The transaction lent to a must not be able to commit there any more.
+            admin.create()
+                    .forPath(
+                            RegistryPaths.hold(CLUSTER),
+                            RegistryJson.write(new dev.baton.registry.HoldRecord(
+                                    "unconfirmed-1",
+                                    "a",
+                                    null,
+                                    1,
+                                    java.time.Instant.now(),
+                                    dev.baton.registry.HoldRecord.UNCONFIRMED_PRIMARY)));
+            await().atMost(Duration.ofSeconds(5)).until(() -> isHolding(c));
+            SQLException e = assertThrows(SQLException.class, c::commit);
+            assertThat(e.getSQLState()).isIn(FailoverSqlStates.TRANSACTION_LOST, FailoverSqlStates.OUTCOME_UNKNOWN);
+            c.rollback();
+            assertThat(db.count(db.a(), uncommitted)).as("rolled back on a").isZero();
+            publishBAndRelease();
+            long retried = IDS.incrementAndGet();
+            insert(c, retried);
+            c.commit();
+            assertThat(db.count(db.b(), retried)).isEqualTo(1);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "mariadb"})
     void transactionCaughtByTheSwitchoverFailsOnceWithTransactionLostAndItsRetrySucceeds(String dialect)
             throws Exception {
         setUp(dialect);
