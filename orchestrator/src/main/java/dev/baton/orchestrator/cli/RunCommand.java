@@ -49,6 +49,12 @@ final class RunCommand implements Callable<Integer> {
                             stopped.countDown();
                         },
                         "baton-shutdown"));
+        if (supervised.zookeeper().digest() == null) {
+            org.slf4j.LoggerFactory.getLogger(RunCommand.class)
+                    .warn("zookeeper.digest is not set: any ZooKeeper client can rewrite the primary record (Baton"
+                            + " validates it and acts on nothing it cannot trust, but an operator should set digest"
+                            + " ACLs; see docs/configuration.md, ZooKeeper ACLs)");
+        }
         orchestrator.start();
         stopped.await();
         return 0;

@@ -97,4 +97,27 @@ class SupervisorRepairTest {
         assertThat(fixture.registry.readPrimary().orElseThrow().value().nodeId())
                 .isEqualTo("pg1");
     }
+
+    @Test
+    void aSecondSwitchoverAskedForWhileTheFirstIsQueuedIsRefusedWithTheFirstsId() throws Exception {
+        dialect.nodes.put("pg3", new FakeDialect.Node(true, NodeRole.REPLICA, 100, true, true, "h:1"));
+        String first = fixture.registry.createRequest(dev.baton.registry.OperationReport.request(
+                "first", "switchover", "pg2", false, java.time.Instant.now()));
+        String second = fixture.registry.createRequest(dev.baton.registry.OperationReport.request(
+                "second", "switchover", "pg3", false, java.time.Instant.now()));
+        supervise();
+        await().atMost(Duration.ofSeconds(15)).until(() -> fixture.registry
+                .readRequest(second)
+                .orElseThrow()
+                .report()
+                .isFinished());
+        var refused = fixture.registry.readRequest(second).orElseThrow().report();
+        assertThat(refused.state()).isEqualTo("refused");
+        assertThat(refused.message()).contains("switchover first was queued or running");
+        assertThat(fixture.registry.readRequest(first).orElseThrow().report().state())
+                .isEqualTo("succeeded");
+        assertThat(dialect.actions).contains("promote pg2").doesNotContain("promote pg3");
+        assertThat(fixture.registry.readPrimary().orElseThrow().value().nodeId())
+                .isEqualTo("pg2");
+    }
 }
