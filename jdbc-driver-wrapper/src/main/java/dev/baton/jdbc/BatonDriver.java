@@ -1,5 +1,6 @@
 package dev.baton.jdbc;
 
+import com.zaxxer.hikari.HikariConfig;
 import java.sql.Connection;
 import java.sql.Driver;
 import java.sql.DriverManager;
@@ -12,6 +13,7 @@ import java.util.Objects;
 import java.util.Properties;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.logging.Logger;
 
 /**
@@ -89,6 +91,26 @@ public final class BatonDriver implements Driver {
     }
 
     private static FailoverDataSource create(BatonUrl url) {
+        return builder(url, c -> {}).build();
+    }
+
+    /**
+     * A builder set up from a {@code jdbc:baton:} URL and its connect properties ({@code user}, {@code password}, the
+     * keys of {@link BatonUrl}), for frameworks that configure a {@link FailoverDataSource} from a URL (the Spring
+     * Boot starter). {@code poolSettings} are applied to every pool before the URL's {@code maxPoolSize} and
+     * {@code connectionTimeoutMs}. Errors name the wrong part of the URL, never a value.
+     */
+    public static FailoverDataSource.Builder builder(String url, Properties info, Consumer<HikariConfig> poolSettings)
+            throws SQLException {
+        BatonUrl parsed = BatonUrl.parse(url, info == null ? new Properties() : info);
+        try {
+            return builder(parsed, poolSettings);
+        } catch (IllegalArgumentException e) {
+            throw new SQLException("Baton URL '" + BatonUrl.withoutQuery(url) + "': " + e.getMessage(), "08001", e);
+        }
+    }
+
+    private static FailoverDataSource.Builder builder(BatonUrl url, Consumer<HikariConfig> poolSettings) {
         FailoverDataSource.Builder builder = FailoverDataSource.builder()
                 .zookeeper(url.zookeeper())
                 .cluster(url.cluster())
@@ -106,6 +128,7 @@ public final class BatonDriver implements Driver {
         String maxPoolSize = url.get("maxPoolSize");
         String connectionTimeout = url.get("connectionTimeoutMs");
         builder.hikari(c -> {
+            poolSettings.accept(c);
             if (maxPoolSize != null) {
                 c.setMaximumPoolSize(Integer.parseInt(maxPoolSize.trim()));
             }
@@ -113,7 +136,7 @@ public final class BatonDriver implements Driver {
                 c.setConnectionTimeout(Long.parseLong(connectionTimeout.trim()));
             }
         });
-        return builder.build();
+        return builder;
     }
 
     /** Closes every data source the registered driver created; later connects create new ones. */

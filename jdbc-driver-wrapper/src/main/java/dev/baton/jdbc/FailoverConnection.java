@@ -69,7 +69,8 @@ final class FailoverConnection implements InvocationHandler {
         this.pool = lent.pool();
         this.fenceGeneration = lent.pool().fenceGeneration();
         this.session = new SessionState(lent.pooled().getAutoCommit());
-        this.self = (Connection) FailoverStatement.newProxy(CONNECTION_PROXY, this);
+        this.self = (Connection)
+                FailoverStatement.newProxy(CONNECTION_PROXY, ds.metrics().countingFailures(this));
     }
 
     static Connection wrap(FailoverDataSource ds, FailoverDataSource.Lent lent) throws SQLException {
@@ -80,6 +81,11 @@ final class FailoverConnection implements InvocationHandler {
 
     Connection self() {
         return self;
+    }
+
+    /** {@code handler} as the proxy of a statement of this connection should call it (failures counted). */
+    java.lang.reflect.InvocationHandler countingFailures(java.lang.reflect.InvocationHandler handler) {
+        return ds.metrics().countingFailures(handler);
     }
 
     int serial() {
@@ -278,6 +284,13 @@ final class FailoverConnection implements InvocationHandler {
                     e);
         }
         PrimaryPool from = pool;
+        WrapperMetrics.MoveReason reason = abortedBecause != null
+                ? WrapperMetrics.MoveReason.LEASE
+                : from.isRetired()
+                        ? WrapperMetrics.MoveReason.NEW_PRIMARY
+                        : from.fenceGeneration() != fenceGeneration
+                                ? WrapperMetrics.MoveReason.FENCED
+                                : WrapperMetrics.MoveReason.FAILED;
         dropPhysical();
         pooled = lent.pooled();
         pool = lent.pool();
@@ -285,6 +298,7 @@ final class FailoverConnection implements InvocationHandler {
         broken = false;
         abortedBecause = null;
         serial++;
+        ds.metrics().moved(reason);
         LOG.debug(
                 "cluster {}: connection moved from {} to {}: {}",
                 from.record().cluster(),

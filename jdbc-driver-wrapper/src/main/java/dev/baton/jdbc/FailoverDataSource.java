@@ -67,6 +67,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
     }
 
     private final FailoverConfig config;
+    private final WrapperMetrics metrics;
     private final AtomicReference<State> state = new AtomicReference<>(State.LATENT);
     private final List<Consumer<PrimaryRecord>> listeners = new CopyOnWriteArrayList<>();
     private final ReentrantLock lock = new ReentrantLock();
@@ -90,8 +91,9 @@ public final class FailoverDataSource implements DataSource, Closeable {
     private volatile PrintWriter logWriter;
     private volatile int loginTimeoutSeconds;
 
-    private FailoverDataSource(FailoverConfig config) {
+    private FailoverDataSource(FailoverConfig config, WrapperMetrics metrics) {
         this.config = config;
+        this.metrics = metrics;
         this.retirer = Executors.newCachedThreadPool(r -> {
             Thread t = new Thread(r, "baton-" + config.cluster() + "-retire");
             t.setDaemon(true);
@@ -163,6 +165,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        metrics.close();
     }
 
     // ---------------------------------------------------------------- primary records and holds (ZooKeeper threads)
@@ -220,6 +223,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
         } finally {
             lock.unlock();
         }
+        metrics.primaryAccepted(record.epoch(), old != null);
         if (old == null) {
             LOG.info("cluster {}: primary is {}", config.cluster(), PrimaryPool.describe(record));
         } else {
@@ -287,6 +291,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
         }
         config.driverProperties().forEach((k, v) -> hc.addDataSourceProperty((String) k, v));
         hc.setInitializationFailTimeout(-1);
+        metrics.configurePool(hc);
         return hc;
     }
 
@@ -299,7 +304,12 @@ public final class FailoverDataSource implements DataSource, Closeable {
 
     @Override
     public Connection getConnection() throws SQLException {
-        return FailoverConnection.wrap(this, lend());
+        try {
+            return FailoverConnection.wrap(this, lend());
+        } catch (SQLException e) {
+            metrics.failed(e);
+            throw e;
+        }
     }
 
     /** A pooled physical connection and the pool of the primary it belongs to. */
@@ -328,6 +338,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
             } catch (SQLException e) {
                 if (pool.isRetired() && attempt < 3) {
                     pool = current; // retired (and maybe closed) while we were borrowing
+                    metrics.staleBorrow();
                     continue;
                 }
                 long waited = System.nanoTime() - start;
@@ -348,12 +359,16 @@ public final class FailoverDataSource implements DataSource, Closeable {
                     attempt = 0;
                     if (pool.isRetired()) {
                         pool = current;
+                        metrics.staleBorrow();
                     }
                     continue;
                 }
                 throw pool.borrowFailed(explained, TimeUnit.NANOSECONDS.toMillis(waited));
             }
             if ((pool.isRetired() || !leaseValid()) && attempt < 3) {
+                if (pool.isRetired()) {
+                    metrics.staleBorrow();
+                }
                 pooled.close();
                 if (!leaseValid()) {
                     awaitLease(pool);
@@ -439,6 +454,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
         if (valid) {
             LOG.info("cluster {}: ZooKeeper answers again; the lease is renewed", config.cluster());
         } else {
+            metrics.leaseExpired();
             String why = leaseProblem();
             LOG.warn("cluster {}: {}; aborting {} lent connection(s)", config.cluster(), why, lentConnections.size());
             for (FailoverConnection c : lentConnections) {
@@ -471,7 +487,9 @@ public final class FailoverDataSource implements DataSource, Closeable {
 
     /** Called with the lock held. */
     private void waitOutHold(PrimaryPool pool) throws InterruptedException, SQLException {
-        long deadline = System.nanoTime() + config.holdTimeout().toNanos();
+        long start = System.nanoTime();
+        long deadline = start + config.holdTimeout().toNanos();
+        boolean held = false;
         while (isHeld(pool) && !pool.isRetired()) {
             checkOpen();
             long remaining = deadline - System.nanoTime();
@@ -481,9 +499,13 @@ public final class FailoverDataSource implements DataSource, Closeable {
                         config.cluster(),
                         config.holdPath(),
                         config.holdTimeout().toMillis());
-                return;
+                break;
             }
+            held = true;
             changed.awaitNanos(remaining);
+        }
+        if (held) {
+            metrics.held(System.nanoTime() - start);
         }
     }
 
@@ -552,6 +574,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
             }
             long holdStart = System.nanoTime();
             deadline = holdStart + config.holdTimeout().toNanos();
+            boolean held = false;
             while (isHeld(current)) {
                 checkOpen();
                 long remaining = deadline - System.nanoTime();
@@ -564,7 +587,11 @@ public final class FailoverDataSource implements DataSource, Closeable {
                             describeCurrent());
                     break;
                 }
+                held = true;
                 changed.awaitNanos(remaining);
+            }
+            if (held) {
+                metrics.held(System.nanoTime() - holdStart);
             }
             return current;
         } catch (InterruptedException e) {
@@ -640,6 +667,10 @@ public final class FailoverDataSource implements DataSource, Closeable {
         return ignoredRecords.get();
     }
 
+    WrapperMetrics metrics() {
+        return metrics;
+    }
+
     /** The HikariCP pool of the current primary, for metrics; empty before the first record. */
     Optional<HikariPoolMXBean> currentPoolBean() {
         PrimaryPool pool = current;
@@ -706,6 +737,8 @@ public final class FailoverDataSource implements DataSource, Closeable {
         private Duration holdTimeout = Duration.ofSeconds(10);
         private boolean lease = true;
         private Duration leaseTimeout = FailoverConfig.DEFAULT_LEASE_TIMEOUT;
+        /** A Micrometer MeterRegistry, held as Object so that this class loads without Micrometer. */
+        private Object meterRegistry;
 
         private Builder() {}
 
@@ -794,8 +827,19 @@ public final class FailoverDataSource implements DataSource, Closeable {
             return this;
         }
 
+        /**
+         * Reports to this Micrometer registry: HikariCP's {@code hikaricp.*} pool meters under the pool name
+         * {@code baton-<cluster>}, the same in every epoch, and Baton's {@code baton.wrapper.*} meters (epoch,
+         * moves, holds, stale borrows, lease expiries, contract errors); see docs/wrapper.md. Optional: without a
+         * registry the wrapper needs no Micrometer on the class path. The meters are removed on {@link #close()}.
+         */
+        public Builder meterRegistry(io.micrometer.core.instrument.MeterRegistry registry) {
+            this.meterRegistry = Objects.requireNonNull(registry, "meterRegistry");
+            return this;
+        }
+
         public FailoverDataSource build() {
-            FailoverDataSource ds = new FailoverDataSource(new FailoverConfig(
+            FailoverConfig config = new FailoverConfig(
                     zookeeper,
                     namespace,
                     cluster,
@@ -807,7 +851,10 @@ public final class FailoverDataSource implements DataSource, Closeable {
                     initialPrimaryTimeout,
                     holdTimeout,
                     lease,
-                    leaseTimeout));
+                    leaseTimeout);
+            WrapperMetrics metrics =
+                    meterRegistry == null ? WrapperMetrics.NONE : MicrometerMetrics.create(meterRegistry, cluster);
+            FailoverDataSource ds = new FailoverDataSource(config, metrics);
             ds.start();
             return ds;
         }

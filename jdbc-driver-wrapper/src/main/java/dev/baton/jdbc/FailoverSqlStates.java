@@ -34,6 +34,10 @@ public final class FailoverSqlStates {
      */
     public static final String SESSION_LOST = "08R03";
 
+    /** Every SQLState of the contract. */
+    static final java.util.List<String> ALL =
+            java.util.List.of(NOT_RUN, OUTCOME_UNKNOWN, TRANSACTION_LOST, NO_PRIMARY, SESSION_LOST);
+
     private FailoverSqlStates() {}
 
     static SQLTransientConnectionException notRun(String message, Throwable cause) {

@@ -59,7 +59,7 @@ final class FailoverStatement implements InvocationHandler {
         Constructor<?> constructor = type == CallableStatement.class
                 ? CALLABLE_PROXY
                 : type == PreparedStatement.class ? PREPARED_PROXY : STATEMENT_PROXY;
-        this.self = (Statement) newProxy(constructor, this);
+        this.self = (Statement) newProxy(constructor, connection.countingFailures(this));
     }
 
     /** A new statement; the physical one is created now when the connection is healthy, else on first use. */
