@@ -16,7 +16,7 @@ import java.util.TreeMap;
  * <p>Definitions:
  *
  * <ul>
- *   <li><b>lost</b>: acknowledged, not on the final primary.
+ *   <li><b>lost</b>: acknowledged, not on the final primary ({@link #UNKNOWN} when it does not answer).
  *   <li><b>uncertain</b>: failed (any SQLState, a connection error for nearly all), yet on the final primary.
  *   <li><b>split brain</b>: acknowledged by a node after an epoch naming another node had been published, unless
  *       the next epoch names this node and was seen within {@link #SEEN_LAG_NANOS} of the acknowledgement (the
@@ -29,6 +29,8 @@ import java.util.TreeMap;
 final class Consistency {
     /** How much later than the wrapper the epoch watch may see a new record. */
     static final long SEEN_LAG_NANOS = 200_000_000L;
+    /** Lost and uncertain writes when the final primary does not answer (nothing to compare with). */
+    static final long UNKNOWN = -1;
 
     private Consistency() {}
 
@@ -75,11 +77,11 @@ final class Consistency {
                 epochs.stream().sorted(Comparator.comparingLong(Epoch::epoch)).toList();
         String finalPrimary =
                 sorted.isEmpty() ? null : sorted.get(sorted.size() - 1).nodeId();
-        Set<Long> onPrimary = ends.stream()
+        Optional<Set<Long>> primaryRows = ends.stream()
                 .filter(e -> e.nodeId().equals(finalPrimary))
                 .findFirst()
-                .flatMap(NodeEnd::rows)
-                .orElse(Set.of());
+                .flatMap(NodeEnd::rows);
+        Set<Long> onPrimary = primaryRows.orElse(Set.of());
         long acknowledged = 0;
         long lost = 0;
         long uncertain = 0;
@@ -129,8 +131,8 @@ final class Consistency {
         return new Report(
                 writes.size(),
                 acknowledged,
-                lost,
-                uncertain,
+                primaryRows.isPresent() ? lost : UNKNOWN,
+                primaryRows.isPresent() ? uncertain : UNKNOWN,
                 splitBrain,
                 diverged,
                 promotions,

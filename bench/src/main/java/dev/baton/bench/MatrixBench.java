@@ -12,6 +12,12 @@ import java.util.List;
  * each on a fresh cluster; prints a line per run and writes the table as Markdown and JSON.
  */
 final class MatrixBench {
+    /**
+     * pgjdbc logs a stack trace through java.util.logging for every socket a cut link breaks: thousands of lines that
+     * say nothing the table does not. Held here, as java.util.logging keeps loggers only weakly.
+     */
+    private static final java.util.logging.Logger PGJDBC = java.util.logging.Logger.getLogger("org.postgresql");
+
     private final PrintWriter out;
     private final List<String> dialects;
     private final List<MatrixCase> cases;
@@ -35,6 +41,7 @@ final class MatrixBench {
     }
 
     int run(Path prefix) throws IOException {
+        PGJDBC.setLevel(java.util.logging.Level.OFF);
         out.printf(
                 "fault matrix: %d case(s) x %s, %d run(s) each, server defaults, apps A and B each writing %d rows/s"
                         + " through FailoverDataSource and a kept jdbc:baton: connection, %d cores%n",

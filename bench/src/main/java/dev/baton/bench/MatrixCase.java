@@ -261,7 +261,7 @@ enum MatrixCase {
             r.awaitPhase("promoting", Duration.ofSeconds(30));
             r.cutFront(other, false);
             r.awaitEpoch(2, Duration.ofSeconds(60));
-            Thread.sleep(3000);
+            Thread.sleep(15_000); // longer than a repoint waits: it fails rather than waits for the heal
             r.healAll();
             r.notes.add("switchover: " + command.get(90, TimeUnit.SECONDS));
             long healed = System.nanoTime();

@@ -26,8 +26,8 @@ final class MatrixReport {
             String recoveryMaxMs,
             long longestWriteGapMs,
             long acknowledged,
-            long lostAcknowledged,
-            long uncertainCommits,
+            String lostAcknowledged,
+            String uncertainCommits,
             long splitBrainWrites,
             String promotions,
             long falseFailovers,
@@ -86,8 +86,8 @@ final class MatrixReport {
                         .max()
                         .orElse(-1),
                 reports.stream().mapToLong(Consistency.Report::acknowledged).sum(),
-                reports.stream().mapToLong(Consistency.Report::lostAcknowledged).sum(),
-                reports.stream().mapToLong(Consistency.Report::uncertain).sum(),
+                sum(reports.stream().map(Consistency.Report::lostAcknowledged).toList()),
+                sum(reports.stream().map(Consistency.Report::uncertain).toList()),
                 reports.stream().mapToLong(Consistency.Report::splitBrain).sum(),
                 reports.stream().map(r -> Long.toString(r.promotions())).collect(Collectors.joining(",")),
                 reports.stream().mapToLong(Consistency.Report::falseFailovers).sum(),
@@ -104,6 +104,13 @@ final class MatrixReport {
 
     List<Row> rows() {
         return List.copyOf(rows);
+    }
+
+    /** The sum, or "n/a" when a run's final primary did not answer. */
+    private static String sum(List<Long> values) {
+        return values.contains(Consistency.UNKNOWN)
+                ? "n/a (final primary down)"
+                : Long.toString(values.stream().mapToLong(Long::longValue).sum());
     }
 
     private static String millis(long ms) {

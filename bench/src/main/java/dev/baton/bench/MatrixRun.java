@@ -41,11 +41,13 @@ final class MatrixRun implements AutoCloseable {
     final String initialPrimary;
     private final List<Process> orchestrators;
     private final List<String> orchestratorIds = List.of("orch-a", "orch-b");
+    private final String caseId;
     private MatrixApps apps;
     private long faultNanos;
 
     private MatrixRun(FailoverScenario scenario, MatrixCase c) throws Exception {
         this.scenario = scenario;
+        this.caseId = c.id();
         this.watch = new EpochWatch(scenario.zooKeeperConnect());
         if (c.processes()) {
             orchestrators = scenario.startOrchestratorProcesses(orchestratorIds);
@@ -321,6 +323,10 @@ final class MatrixRun implements AutoCloseable {
         return scenario.nodeByPort();
     }
 
+    /**
+     * Stops everything this run started. With {@code -Dbaton.matrix.logs=DIR} the orchestrator processes' logs are
+     * copied there first ({@code CASE-DIALECT-ID.log}), as evidence for a defect.
+     */
     @Override
     public void close() {
         if (apps != null) {
@@ -329,6 +335,20 @@ final class MatrixRun implements AutoCloseable {
         watch.close();
         for (Process p : orchestrators) {
             p.destroyForcibly();
+        }
+        String logs = System.getProperty("baton.matrix.logs");
+        if (logs != null && !orchestrators.isEmpty()) {
+            for (String id : orchestratorIds) {
+                try {
+                    java.nio.file.Path dir = java.nio.file.Files.createDirectories(java.nio.file.Path.of(logs));
+                    java.nio.file.Files.copy(
+                            scenario.orchestratorLog(id),
+                            dir.resolve(caseId + "-" + scenario.cluster().dialect() + "-" + id + ".log"),
+                            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                } catch (java.io.IOException e) {
+                    System.err.println("cannot keep the log of " + id + ": " + e);
+                }
+            }
         }
     }
 }
