@@ -117,7 +117,7 @@ final class Consistency {
             if (role.writablePrimary()) {
                 writable++;
             }
-            if (role.replica() && end.rows().isPresent()) {
+            if (role.replica() && end.rows().isPresent() && primaryRows.isPresent()) {
                 Set<Long> rows = end.rows().get();
                 long extra = rows.stream().filter(id -> !onPrimary.contains(id)).count();
                 long missing =
