@@ -18,21 +18,35 @@ import picocli.CommandLine.Spec;
                 + " SIGSTOP, then SIGCONT and check that the old primary is fenced; 'switchover': planned"
                 + " switchovers; 'overhead': the wrapper against plain HikariCP.")
 final class BenchCommand implements Callable<Integer> {
-    private static final List<String> SCENARIOS = List.of("failover", "hang", "switchover", "overhead");
+    private static final List<String> SCENARIOS = List.of("failover", "hang", "switchover", "overhead", "matrix");
 
-    @Parameters(index = "0", description = "failover, hang, switchover or overhead")
+    @Parameters(index = "0", description = "failover, hang, switchover, overhead or matrix")
     String scenario;
 
-    @Option(names = "--dialect", defaultValue = "postgresql", description = "postgresql or mariadb")
+    @Option(names = "--dialect", defaultValue = "postgresql", description = "postgresql or mariadb (matrix: also both)")
     String dialect;
+
+    @Option(
+            names = "--only",
+            split = ",",
+            description = "matrix: only the cases whose name starts with one of these (comma-separated)")
+    List<String> only = new ArrayList<>();
+
+    @Option(
+            names = "--out",
+            defaultValue = "matrix",
+            description = "matrix: write OUT.md and OUT.json (default: ${DEFAULT-VALUE})")
+    String outPrefix;
 
     @Option(
             names = "--runs",
             description = "how many runs (default: 10 for failover and hang, 5 for switchover and overhead)")
     Integer runs;
 
-    @Option(names = "--rate", defaultValue = "500", description = "writes per second (default: ${DEFAULT-VALUE})")
-    int rate;
+    @Option(
+            names = "--rate",
+            description = "writes per second (default: 500; matrix: per writer thread, 4 threads, default 100)")
+    Integer rate;
 
     @Option(
             names = "--tuned",
@@ -53,12 +67,21 @@ final class BenchCommand implements Callable<Integer> {
         if (n < 1 || n > 100) {
             throw new IllegalArgumentException("--runs: " + n + " is out of range (1-100)");
         }
+        int rate = this.rate != null ? this.rate : scenario.equals("matrix") ? 100 : 500;
         if (rate < 1 || rate > 5000) {
             throw new IllegalArgumentException("--rate: " + rate + " is out of range (1-5000)");
         }
         ServerProfile profile = tuned ? ServerProfile.TUNED : ServerProfile.DEFAULTS;
         BatonMain.quietLogs();
         PrintWriter out = spec.commandLine().getOut();
+        if (scenario.equals("matrix")) {
+            if (tuned) {
+                throw new IllegalArgumentException("--tuned: the fault matrix runs the servers at their defaults only");
+            }
+            List<String> dialects = dialect.equals("both") ? List.of("postgresql", "mariadb") : List.of(dialect);
+            return new MatrixBench(out, dialects, only, runs != null ? runs : 1, rate)
+                    .run(java.nio.file.Path.of(outPrefix));
+        }
         if (scenario.equals("overhead")) {
             return OverheadBench.run(out, n, 5, 2);
         }
@@ -73,13 +96,13 @@ final class BenchCommand implements Callable<Integer> {
                 rate,
                 Runtime.getRuntime().availableProcessors());
         if (scenario.equals("switchover")) {
-            return switchovers(out, n, profile);
+            return switchovers(out, n, profile, rate);
         }
         return new FaultBench(out, fault, dialect, profile, rate).run(n);
     }
 
     /** N planned switchovers back and forth on one cluster under write load. */
-    private int switchovers(PrintWriter out, int runs, ServerProfile profile) throws Exception {
+    private int switchovers(PrintWriter out, int runs, ServerProfile profile, int rate) throws Exception {
         out.printf(
                 "%4s %8s %8s %6s %14s %13s %11s%n",
                 "run", "from", "to", "epoch", "write pause ms", "failed writes", "command ms");

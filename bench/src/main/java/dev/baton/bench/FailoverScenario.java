@@ -12,6 +12,7 @@ import dev.baton.registry.RegistryClient;
 import dev.baton.sandbox.EmbeddedZooKeeper;
 import dev.baton.sandbox.SandboxNode;
 import dev.baton.sandbox.TcpProxy;
+import dev.baton.sandbox.ZooKeeperEnsemble;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,7 +21,9 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
@@ -46,7 +49,75 @@ public final class FailoverScenario implements AutoCloseable {
 
     private final String apiToken = newToken();
 
+    /** With {@link #prepareProxied}: ZooKeeper ensemble (when 3 servers), proxies per node, app A's ZooKeeper path. */
+    private ZooKeeperEnsemble ensemble;
+
+    private final Map<String, TcpProxy> front = new LinkedHashMap<>();
+    private final Map<String, TcpProxy> replication = new LinkedHashMap<>();
+    private final List<TcpProxy> zooKeeperProxies = new ArrayList<>();
+
     private FailoverScenario() {}
+
+    /**
+     * Like {@link #prepare(String, Consumer)}, with every link a fault matrix cuts going through a {@link TcpProxy}:
+     * each node has a front proxy (its published address: the orchestrator and the applications reach it there) and
+     * a replication proxy (its {@code replicationAddress}: replicas stream through it, the initial ones too), and
+     * {@link #zooKeeperProxied()} is a second path to ZooKeeper for an application that a partition cuts off from
+     * it. ZooKeeper runs as {@code zooKeeperServers} servers (1, or a 3-server ensemble whose servers can be
+     * killed one by one).
+     */
+    public static FailoverScenario prepareProxied(
+            String dialect, int zooKeeperServers, int replicas, Consumer<String> progress) throws Exception {
+        FailoverScenario s = new FailoverScenario();
+        try {
+            progress.accept("starting a " + dialect + " primary and " + replicas + " replicas (server defaults) ...");
+            s.cluster = LocalCluster.start(dialect, replicas, ServerProfile.DEFAULTS);
+            s.resources.add(s.cluster);
+            for (SandboxNode n : s.cluster.nodes()) {
+                s.front.put(n.id(), s.closing(new TcpProxy(n.host(), n.port())));
+                s.replication.put(n.id(), s.closing(new TcpProxy(n.host(), n.port())));
+            }
+            SandboxNode primary = s.cluster.nodes().get(0);
+            for (SandboxNode replica :
+                    s.cluster.nodes().subList(1, s.cluster.nodes().size())) {
+                s.cluster.replicateThrough(
+                        replica, s.replication.get(primary.id()).port());
+            }
+            progress.accept("starting ZooKeeper (" + zooKeeperServers + " server(s)) ...");
+            List<Integer> zkPorts;
+            if (zooKeeperServers == 1) {
+                s.zooKeeper = EmbeddedZooKeeper.start();
+                s.resources.add(s.zooKeeper);
+                zkPorts = List.of(s.zooKeeper.port());
+            } else {
+                s.ensemble = ZooKeeperEnsemble.start(zooKeeperServers);
+                s.resources.add(s.ensemble);
+                zkPorts = s.ensemble.ports();
+            }
+            for (int port : zkPorts) {
+                s.zooKeeperProxies.add(s.closing(new TcpProxy("127.0.0.1", port)));
+            }
+            s.writeConfig();
+            return s;
+        } catch (Exception e) {
+            s.close();
+            throw e;
+        }
+    }
+
+    private TcpProxy closing(TcpProxy p) {
+        resources.add(p);
+        return p;
+    }
+
+    private void writeConfig() throws IOException {
+        Path dir = Files.createTempDirectory("baton-scenario-");
+        resources.add(() -> deleteTree(dir));
+        configFile = dir.resolve("baton.yml");
+        Files.writeString(configFile, yaml());
+        Files.setPosixFilePermissions(configFile, PosixFilePermissions.fromString("rw-------"));
+        config = ConfigLoader.load(configFile);
+    }
 
     /** Starts the cluster and ZooKeeper, writes the orchestrator's configuration, but starts no orchestrator yet. */
     public static FailoverScenario prepare(String dialect, Consumer<String> progress) throws Exception {
@@ -97,12 +168,7 @@ public final class FailoverScenario implements AutoCloseable {
             progress.accept("starting an embedded ZooKeeper ...");
             s.zooKeeper = EmbeddedZooKeeper.start();
             s.resources.add(s.zooKeeper);
-            Path dir = Files.createTempDirectory("baton-scenario-");
-            s.resources.add(() -> deleteTree(dir));
-            s.configFile = dir.resolve("baton.yml");
-            Files.writeString(s.configFile, s.yaml());
-            Files.setPosixFilePermissions(s.configFile, PosixFilePermissions.fromString("rw-------"));
-            s.config = ConfigLoader.load(s.configFile);
+            s.writeConfig();
             return s;
         } catch (Exception e) {
             s.close();
@@ -110,14 +176,20 @@ public final class FailoverScenario implements AutoCloseable {
         }
     }
 
-    /** Starts the orchestrator, waits for it to publish the first primary, and opens the application DataSource. */
-    public PrimaryRecord startOrchestratorAndApplication(ClusterEvent.Listener events, Duration timeout)
-            throws Exception {
+    /** Starts an orchestrator in this JVM (events to {@code events}); it is closed on {@link #close()}. */
+    public Orchestrator startOrchestrator(ClusterEvent.Listener events) throws Exception {
         orchestrator = new Orchestrator(config, events, Clock.systemUTC());
         resources.add(orchestrator);
         orchestrator.start();
+        return orchestrator;
+    }
+
+    /** Starts the orchestrator, waits for it to publish the first primary, and opens the application DataSource. */
+    public PrimaryRecord startOrchestratorAndApplication(ClusterEvent.Listener events, Duration timeout)
+            throws Exception {
+        startOrchestrator(events);
         dataSource = FailoverDataSource.builder()
-                .zookeeper(zooKeeper.connectString())
+                .zookeeper(zooKeeperConnect())
                 .namespace("baton")
                 .cluster(CLUSTER)
                 .user(cluster.user())
@@ -139,19 +211,27 @@ public final class FailoverScenario implements AutoCloseable {
     private String yaml() {
         StringBuilder nodes = new StringBuilder();
         for (SandboxNode n : cluster.nodes()) {
-            boolean proxied = proxy != null && n == cluster.nodes().get(0);
+            int port = n.port();
+            String replicationAddress = null;
+            if (proxy != null && n == cluster.nodes().get(0)) {
+                // the orchestrator reaches the proxied node through the proxy, its replicas directly
+                port = proxy.port();
+                replicationAddress = n.host() + ":" + n.port();
+            } else if (front.containsKey(n.id())) {
+                port = front.get(n.id()).port();
+                replicationAddress = n.host() + ":" + replication.get(n.id()).port();
+            }
             nodes.append("      - { id: ")
                     .append(n.id())
                     .append(", host: ")
                     .append(n.host())
                     .append(", port: ")
-                    .append(proxied ? proxy.port() : n.port())
-                    // the orchestrator reaches the proxied node through the proxy, its replicas directly
-                    .append(proxied ? ", replicationAddress: \"" + n.host() + ":" + n.port() + "\"" : "")
+                    .append(port)
+                    .append(replicationAddress == null ? "" : ", replicationAddress: \"" + replicationAddress + "\"")
                     .append(" }\n");
         }
         return "# written by Baton's sandbox; the password is the sandbox's own\n"
-                + "zookeeper: { connect: \"" + zooKeeper.connectString()
+                + "zookeeper: { connect: \"" + zooKeeperConnect()
                 + "\", namespace: baton, sessionTimeout: 4s }\n"
                 + "http: { address: 127.0.0.1, port: " + apiPort + ", token: \"" + apiToken + "\" }\n"
                 + "clusters:\n"
@@ -174,8 +254,81 @@ public final class FailoverScenario implements AutoCloseable {
         return cluster;
     }
 
+    /** The single ZooKeeper server; null when the scenario runs an ensemble. */
     public EmbeddedZooKeeper zooKeeper() {
         return zooKeeper;
+    }
+
+    /** The ZooKeeper ensemble of {@link #prepareProxied} with 3 servers; null otherwise. */
+    public ZooKeeperEnsemble ensemble() {
+        return ensemble;
+    }
+
+    /** ZooKeeper's connect string for the orchestrator and every client on its side of any partition. */
+    public String zooKeeperConnect() {
+        return ensemble != null ? ensemble.connectString() : zooKeeper.connectString();
+    }
+
+    /** A second path to ZooKeeper, through proxies that {@link #zooKeeperProxies()} can cut; empty if none. */
+    public String zooKeeperProxied() {
+        return String.join(
+                ",", zooKeeperProxies.stream().map(p -> "127.0.0.1:" + p.port()).toList());
+    }
+
+    public List<TcpProxy> zooKeeperProxies() {
+        return List.copyOf(zooKeeperProxies);
+    }
+
+    /** The proxy at node {@code id}'s published address (orchestrator, applications); null if not proxied. */
+    public TcpProxy front(String id) {
+        return front.get(id);
+    }
+
+    /** The proxy at node {@code id}'s replication address (replicas stream through it); null if not proxied. */
+    public TcpProxy replication(String id) {
+        return replication.get(id);
+    }
+
+    /** The node whose server listens on {@code port} (what the workload's insert reports), by id. */
+    public Map<Integer, String> nodeByPort() {
+        Map<Integer, String> byPort = new LinkedHashMap<>();
+        cluster.nodes().forEach(n -> byPort.put(n.port(), n.id()));
+        return byPort;
+    }
+
+    /**
+     * Starts {@code ids.size()} real {@code baton run} processes (one JVM each, this JVM's class path), each with
+     * its {@code orchestratorId} and a log file next to the configuration; they are killed on {@link #close()}.
+     */
+    public List<Process> startOrchestratorProcesses(List<String> ids) throws IOException {
+        List<Process> processes = new ArrayList<>();
+        String yaml = Files.readString(configFile);
+        for (String id : ids) {
+            Path file = configFile.resolveSibling(id + ".yml");
+            Files.writeString(file, "orchestratorId: " + id + "\n" + yaml);
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+            Process p = new ProcessBuilder(
+                            Path.of(System.getProperty("java.home"), "bin", "java")
+                                    .toString(),
+                            "-Xmx256m",
+                            "-cp",
+                            System.getProperty("java.class.path"),
+                            "dev.baton.orchestrator.cli.BatonCli",
+                            "run",
+                            "--config",
+                            file.toString())
+                    .redirectErrorStream(true)
+                    .redirectOutput(configFile.resolveSibling(id + ".log").toFile())
+                    .start();
+            resources.add(() -> p.destroyForcibly().waitFor());
+            processes.add(p);
+        }
+        return processes;
+    }
+
+    /** Where {@link #startOrchestratorProcesses} writes the log of orchestrator {@code id}. */
+    public Path orchestratorLog(String id) {
+        return configFile.resolveSibling(id + ".log");
     }
 
     public Path configFile() {
@@ -217,8 +370,8 @@ public final class FailoverScenario implements AutoCloseable {
 
     /** The finished operations in the cluster's history, oldest first. */
     public List<HistoryEntry> history() throws Exception {
-        try (CuratorFramework client = RegistryClient.start(
-                zooKeeper.connectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3))) {
+        try (CuratorFramework client =
+                RegistryClient.start(zooKeeperConnect(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3))) {
             return new ClusterRegistry(client, CLUSTER).readHistory();
         }
     }

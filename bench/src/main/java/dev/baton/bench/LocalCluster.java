@@ -1,9 +1,12 @@
 package dev.baton.bench;
 
+import dev.baton.sandbox.MariaDbNode;
 import dev.baton.sandbox.MariaDbSandbox;
+import dev.baton.sandbox.PgNode;
 import dev.baton.sandbox.PostgresSandbox;
 import dev.baton.sandbox.SandboxNode;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -51,6 +54,31 @@ public record LocalCluster(
                 .filter(n -> n.id().equals(id))
                 .findFirst()
                 .orElseThrow(() -> new IllegalArgumentException("no node " + id));
+    }
+
+    /**
+     * Makes {@code replica} stream from its current source through {@code port} on loopback instead (a proxy in
+     * front of the primary), and waits until it does.
+     */
+    public void replicateThrough(SandboxNode replica, int port) throws InterruptedException {
+        if (replica instanceof PgNode pg) {
+            String conninfo = pg.sql("SHOW primary_conninfo").replaceAll("port=\\d+", "port=" + port);
+            pg.sql("ALTER SYSTEM SET primary_conninfo = '" + conninfo.replace("'", "''")
+                    + "';\nSELECT pg_reload_conf();");
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (!pg.sql("SELECT sender_port FROM pg_stat_wal_receiver WHERE status = 'streaming'")
+                    .equals(Integer.toString(port))) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(replica.id() + " does not stream through port " + port);
+                }
+                Thread.sleep(50);
+            }
+        } else if (replica instanceof MariaDbNode db) {
+            db.sql("STOP SLAVE;\nCHANGE MASTER TO MASTER_PORT=" + port + ";\nSTART SLAVE;");
+            db.awaitReplicating(Duration.ofSeconds(30));
+        } else {
+            throw new IllegalArgumentException("unknown node type " + replica);
+        }
     }
 
     @Override

@@ -6,8 +6,11 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.HashSet;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Properties;
+import java.util.Set;
 
 /**
  * What a server says about itself over plain JDBC, bypassing Baton: whether it replicates from another node, and
@@ -29,10 +32,61 @@ record NodeRole(boolean replica, boolean readOnly) {
      */
     static Optional<NodeRole> read(LocalCluster cluster, SandboxNode node) {
         boolean pg = cluster.dialect().equals("postgresql");
+        try (Connection c = connect(cluster, node);
+                Statement st = c.createStatement()) {
+            return Optional.of(pg ? postgres(st) : mariadb(st));
+        } catch (SQLException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The ids in the workload's table; empty when the server does not answer. */
+    static Optional<Set<Long>> rows(LocalCluster cluster, SandboxNode node) {
+        Set<Long> ids = new HashSet<>();
+        try (Connection c = connect(cluster, node);
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(WorkloadSql.of(cluster.dialect()).selectIds)) {
+            while (rs.next()) {
+                ids.add(rs.getLong(1));
+            }
+            return Optional.of(ids);
+        } catch (SQLException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The port a replica receives from (PostgreSQL: a streaming WAL receiver's sender port; MariaDB: the master port
+     * while the IO thread runs); empty when it does not receive or does not answer.
+     */
+    static OptionalInt sourcePort(LocalCluster cluster, SandboxNode node) {
+        boolean pg = cluster.dialect().equals("postgresql");
+        try (Connection c = connect(cluster, node);
+                Statement st = c.createStatement();
+                ResultSet rs = st.executeQuery(
+                        pg
+                                ? "SELECT sender_port FROM pg_stat_wal_receiver WHERE status = 'streaming'"
+                                : "SHOW SLAVE STATUS")) {
+            if (!rs.next()) {
+                return OptionalInt.empty();
+            }
+            if (pg) {
+                return OptionalInt.of(rs.getInt(1));
+            }
+            return "Yes".equals(rs.getString("Slave_IO_Running"))
+                    ? OptionalInt.of(rs.getInt("Master_Port"))
+                    : OptionalInt.empty();
+        } catch (SQLException e) {
+            return OptionalInt.empty();
+        }
+    }
+
+    /** Its own connection with short timeouts, so that what it reports is the server's setting, not a session's. */
+    private static Connection connect(LocalCluster cluster, SandboxNode node) throws SQLException {
         Properties props = new Properties();
         props.setProperty("user", cluster.user());
         props.setProperty("password", cluster.password());
-        if (pg) { // seconds
+        if (cluster.dialect().equals("postgresql")) { // seconds
             props.setProperty("connectTimeout", "2");
             props.setProperty("loginTimeout", "3");
             props.setProperty("socketTimeout", "3");
@@ -41,12 +95,7 @@ record NodeRole(boolean replica, boolean readOnly) {
             props.setProperty("socketTimeout", "3000");
             props.setProperty("sslMode", "DISABLED");
         }
-        try (Connection c = DriverManager.getConnection(node.jdbcUrl(), props);
-                Statement st = c.createStatement()) {
-            return Optional.of(pg ? postgres(st) : mariadb(st));
-        } catch (SQLException e) {
-            return Optional.empty();
-        }
+        return DriverManager.getConnection(node.jdbcUrl(), props);
     }
 
     private static NodeRole postgres(Statement st) throws SQLException {

@@ -20,6 +20,9 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@link #blackhole()}: like a partition that drops packets: connections (existing and new) stay open but no
  *       byte is forwarded either way; senders eventually block when buffers fill.
+ *   <li>{@link #blackholeFrom(Set)}: the same, only for clients connecting from the given loopback addresses (a
+ *       client binds one of 127.0.0.0/8 as its local address, e.g. pgjdbc's and Connector/J's {@code
+ *       localSocketAddress}): one proxy, a partition that cuts some clients and not others.
  *   <li>{@link #refuse()}: existing connections are reset, new ones are reset as soon as they are accepted.
  *   <li>{@link #heal()}: forwards again; bytes held during a blackhole are delivered (as TCP retransmission would),
  *       and connections accepted during it are connected upstream now.
@@ -42,6 +45,8 @@ public final class TcpProxy implements AutoCloseable {
     private final Object lock = new Object();
     private final AtomicBoolean closed = new AtomicBoolean();
     private Mode mode = Mode.FORWARD; // guarded by lock
+    /** With BLACKHOLE: the client addresses cut off; empty means every client. Guarded by lock. */
+    private Set<InetAddress> cutSources = Set.of();
 
     /** Listens on a free 127.0.0.1 port at once and forwards to {@code targetHost:targetPort}. */
     public TcpProxy(String targetHost, int targetPort) throws IOException {
@@ -61,6 +66,17 @@ public final class TcpProxy implements AutoCloseable {
 
     /** Stop forwarding in both directions on every connection, keeping them open. */
     public void blackhole() {
+        blackholeFrom(Set.of());
+    }
+
+    /**
+     * Like {@link #blackhole()} for the connections of clients whose address is in {@code sources} (every client
+     * when it is empty); connections of other clients keep forwarding.
+     */
+    public void blackholeFrom(Set<InetAddress> sources) {
+        synchronized (lock) {
+            cutSources = Set.copyOf(sources);
+        }
         setMode(Mode.BLACKHOLE);
     }
 
@@ -99,14 +115,21 @@ public final class TcpProxy implements AutoCloseable {
         log.debug("proxy {} -> {}:{} now {}", port(), targetHost, targetPort, next);
     }
 
-    /** Blocks while blackholed; returns the mode that ended the wait (or REFUSE once closed). */
-    private Mode awaitNotBlackholed() throws InterruptedException {
+    /**
+     * Blocks while {@code client}'s connections are blackholed; returns the mode that ended the wait (or REFUSE once
+     * closed).
+     */
+    private Mode awaitNotBlackholed(InetAddress client) throws InterruptedException {
         synchronized (lock) {
-            while (mode == Mode.BLACKHOLE && !closed.get()) {
+            while (mode == Mode.BLACKHOLE && cut(client) && !closed.get()) {
                 lock.wait();
             }
-            return closed.get() ? Mode.REFUSE : mode;
+            return closed.get() ? Mode.REFUSE : mode == Mode.BLACKHOLE ? Mode.FORWARD : mode;
         }
+    }
+
+    private boolean cut(InetAddress client) {
+        return cutSources.isEmpty() || cutSources.contains(client);
     }
 
     private Mode mode() {
@@ -146,7 +169,7 @@ public final class TcpProxy implements AutoCloseable {
 
         void open() {
             try {
-                if (awaitNotBlackholed() != Mode.FORWARD) {
+                if (awaitNotBlackholed(client.getInetAddress()) != Mode.FORWARD) {
                     reset();
                     return;
                 }
@@ -172,7 +195,7 @@ public final class TcpProxy implements AutoCloseable {
                 OutputStream out = to.getOutputStream();
                 int n;
                 while ((n = in.read(buf)) >= 0) {
-                    if (awaitNotBlackholed() != Mode.FORWARD) {
+                    if (awaitNotBlackholed(client.getInetAddress()) != Mode.FORWARD) {
                         break;
                     }
                     out.write(buf, 0, n);

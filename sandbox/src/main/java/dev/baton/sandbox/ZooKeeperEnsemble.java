@@ -40,6 +40,11 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
                 ",", servers.stream().map(s -> "127.0.0.1:" + s.getPort()).toList());
     }
 
+    /** The client ports of the servers, in index order. */
+    public List<Integer> ports() {
+        return servers.stream().map(InstanceSpec::getPort).toList();
+    }
+
     public int size() {
         return servers.size();
     }

@@ -75,6 +75,25 @@ class TcpProxyTest {
     }
 
     @Test
+    void blackholeFromCutsOnlyClientsConnectingFromTheGivenAddresses() throws IOException {
+        InetAddress cutOff = InetAddress.getByName("127.0.0.2");
+        try (Socket cut = connect(cutOff);
+                Socket other = connect(InetAddress.getByName("127.0.0.3"))) {
+            assertThat(roundTrip(cut, "a")).isEqualTo("a");
+            proxy.blackholeFrom(java.util.Set.of(cutOff));
+            assertThatThrownBy(() -> roundTrip(cut, "b")).isInstanceOf(SocketTimeoutException.class);
+            assertThat(roundTrip(other, "c")).isEqualTo("c");
+            try (Socket fresh = connect()) { // from 127.0.0.1
+                assertThat(roundTrip(fresh, "d")).isEqualTo("d");
+            }
+            proxy.heal();
+            try (Socket healed = connect(cutOff)) {
+                assertThat(roundTrip(healed, "e")).isEqualTo("e");
+            }
+        }
+    }
+
+    @Test
     void refuseResetsExistingConnectionsAndNewOnesUntilHealed() throws IOException {
         try (Socket existing = connect()) {
             assertThat(roundTrip(existing, "a")).isEqualTo("a");
@@ -94,7 +113,15 @@ class TcpProxyTest {
     }
 
     private Socket connect() throws IOException {
+        return connect(null);
+    }
+
+    /** A connection to the proxy from {@code local} (any loopback address when null). */
+    private Socket connect(InetAddress local) throws IOException {
         Socket s = new Socket();
+        if (local != null) {
+            s.bind(new InetSocketAddress(local, 0));
+        }
         s.connect(new InetSocketAddress("127.0.0.1", proxy.port()), 2000);
         s.setSoTimeout(500);
         return s;

@@ -1,0 +1,115 @@
+package dev.baton.bench;
+
+import dev.baton.jdbc.BatonDriver;
+import dev.baton.jdbc.FailoverDataSource;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.sql.DriverManager;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The two applications of the fault matrix, each writing through Baton's wrapper in both ways applications use it: a
+ * {@code FailoverDataSource} borrowed per write and a {@code jdbc:baton:} connection kept across writes.
+ *
+ * <p>Each application has its own network path, so that a partition can put them on different sides: its database
+ * connections leave from its own loopback address (the drivers' {@code localSocketAddress}), which the nodes' front
+ * proxies can cut per client; app A reaches ZooKeeper through the scenario's ZooKeeper proxies, app B directly, like
+ * the orchestrator. The orchestrator connects from 127.0.0.1.
+ */
+final class MatrixApps implements AutoCloseable {
+    /** App A: on the old primary's side of a partition. */
+    static final String APP_A_ADDRESS = "127.0.0.2";
+    /** App B: on ZooKeeper's side. */
+    static final String APP_B_ADDRESS = "127.0.0.3";
+    /** The orchestrator's (and the replicas') address. */
+    static final String ORCHESTRATOR_ADDRESS = "127.0.0.1";
+
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final List<Writer> writers = new ArrayList<>();
+
+    /** Opens both applications and starts their writers: {@code rate} writes a second per writer thread. */
+    MatrixApps(FailoverScenario scenario, int rate) throws Exception {
+        try {
+            AtomicLong ids = new AtomicLong();
+            app(scenario, "A", scenario.zooKeeperProxied(), APP_A_ADDRESS, rate, ids);
+            app(scenario, "B", scenario.zooKeeperConnect(), APP_B_ADDRESS, rate, ids);
+        } catch (Exception e) {
+            close();
+            throw e;
+        }
+    }
+
+    private void app(FailoverScenario s, String name, String zooKeeper, String address, int rate, AtomicLong ids)
+            throws Exception {
+        LocalCluster cluster = s.cluster();
+        FailoverDataSource ds = FailoverDataSource.builder()
+                .zookeeper(zooKeeper)
+                .namespace("baton")
+                .cluster(FailoverScenario.CLUSTER)
+                .user(cluster.user())
+                .password(cluster.password())
+                .database(cluster.database())
+                .property("localSocketAddress", address)
+                .initialPrimaryTimeout(Duration.ofSeconds(30))
+                .build();
+        resources.add(ds);
+        String url = "jdbc:baton:zk://" + zooKeeper + "/" + FailoverScenario.CLUSTER + "?database=" + cluster.database()
+                + "&localSocketAddress=" + address + "&initialPrimaryTimeoutMs=30000";
+        writers.add(start(new Writer(
+                name + "/borrow", Writer.Mode.BORROW, ds, ds::getConnection, cluster.dialect(), rate, 1, ids)));
+        writers.add(start(new Writer(
+                name + "/keep",
+                Writer.Mode.KEEP,
+                ds,
+                () -> DriverManager.getConnection(url, cluster.user(), cluster.password()),
+                cluster.dialect(),
+                rate,
+                1,
+                ids)));
+    }
+
+    private Writer start(Writer w) throws Exception {
+        resources.add(w);
+        return w.start();
+    }
+
+    static InetAddress address(String literal) {
+        try {
+            return InetAddress.getByName(literal);
+        } catch (UnknownHostException e) {
+            throw new IllegalArgumentException(literal, e);
+        }
+    }
+
+    long acknowledged() {
+        return writers.stream().mapToLong(Writer::acknowledgedCount).sum();
+    }
+
+    /** Every write of every writer so far. */
+    List<Writer.Write> writes() {
+        List<Writer.Write> all = new ArrayList<>();
+        writers.forEach(w -> all.addAll(w.writes()));
+        return all;
+    }
+
+    /** Stops the writers (the writes in flight end first), keeping the data sources open. */
+    void stopWriting() {
+        writers.forEach(Writer::close);
+    }
+
+    @Override
+    public void close() {
+        stopWriting();
+        for (int i = resources.size() - 1; i >= 0; i--) {
+            try {
+                resources.get(i).close();
+            } catch (Exception e) {
+                System.err.println("cleanup: " + e);
+            }
+        }
+        BatonDriver.closeAll(); // the jdbc:baton: data sources of this scenario
+    }
+}

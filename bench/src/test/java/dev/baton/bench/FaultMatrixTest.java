@@ -1,0 +1,65 @@
+package dev.baton.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The CI subset of the fault matrix ({@code bin/baton bench matrix} runs all of it), on PostgreSQL at server
+ * defaults, with the two applications of {@link MatrixApps} writing through the wrapper and the consistency checker
+ * counting. About 2 minutes in all.
+ */
+class FaultMatrixTest {
+    private static final int RATE = 100;
+
+    private static Consistency.Report run(MatrixCase c) {
+        MatrixRun.Outcome o = MatrixRun.run(c, "postgresql", RATE, line -> {});
+        assertThat(o.error()).as("the run itself").isNull();
+        System.out.println(c.id() + ": " + o.report() + " " + o.notes());
+        return o.report();
+    }
+
+    @Test
+    void switchoverLosesNoAcknowledgedWrite() {
+        Consistency.Report r = run(MatrixCase.SWITCHOVER);
+        assertThat(r.acknowledged()).isGreaterThan(500);
+        assertThat(r.lostAcknowledged()).isZero();
+        // Not asserted yet: no application error. The kept jdbc:baton: connections see one error each today (25006
+        // on PostgreSQL, 08S01 on MariaDB); docs/benchmarks.md reports it as a defect.
+        assertThat(r.splitBrain()).isZero();
+        assertThat(r.promotions()).isEqualTo(1);
+        assertThat(r.writablePrimaries()).isEqualTo(1);
+        assertThat(r.diverged()).isEmpty();
+    }
+
+    @Test
+    void orchestratorLinkCutWithReplicasStreamingIsNoFailover() {
+        Consistency.Report r = run(MatrixCase.ORCHESTRATOR_LINK_CUT);
+        assertThat(r.promotions()).isZero();
+        assertThat(r.falseFailovers()).isZero();
+        assertThat(r.writablePrimaries()).isEqualTo(1);
+        assertThat(r.lostAcknowledged()).isZero();
+    }
+
+    @Test
+    void crashedPrimaryIsReplacedByExactlyOnePromotion() {
+        Consistency.Report r = run(MatrixCase.PRIMARY_SIGKILL);
+        assertThat(r.promotions()).isEqualTo(1);
+        assertThat(r.promotedServers()).isEqualTo(1);
+        assertThat(r.writablePrimaries()).isEqualTo(1);
+        assertThat(r.splitBrain()).isZero();
+        assertThat(r.diverged()).isEmpty();
+    }
+
+    @Test
+    @Disabled("waits for the wrapper lease and the orchestrator's matching wait, see issue 9")
+    void partitionedPrimaryTakesNoWriteAfterTheNewEpochIsPublished() {
+        Consistency.Report r = run(MatrixCase.PRIMARY_PARTITIONED);
+        assertThat(r.promotions()).isEqualTo(1);
+        assertThat(r.splitBrain())
+                .as("writes acknowledged by the old primary after epoch 2")
+                .isZero();
+        assertThat(r.writablePrimaries()).isEqualTo(1);
+    }
+}
