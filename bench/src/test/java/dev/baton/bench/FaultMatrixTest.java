@@ -2,7 +2,6 @@ package dev.baton.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -53,7 +52,6 @@ class FaultMatrixTest {
     }
 
     @Test
-    @Disabled("waits for the wrapper lease and the orchestrator's matching wait, see issue 9")
     void partitionedPrimaryTakesNoWriteAfterTheNewEpochIsPublished() {
         Consistency.Report r = run(MatrixCase.PRIMARY_PARTITIONED);
         assertThat(r.promotions()).isEqualTo(1);

@@ -318,10 +318,9 @@ class HeldConnectionTest {
                             : "SET GLOBAL read_only = ON");
             if (dialect.equals("postgresql")) {
                 // pg_reload_conf only signals: wait until the server applies it (new sessions see it)
-                await().atMost(Duration.ofSeconds(10))
-                        .until(() -> db.sql(db.a(), "SHOW default_transaction_read_only")
-                                .strip()
-                                .equals("on"));
+                await().atMost(Duration.ofSeconds(10)).until(() -> db.sql(db.a(), "SHOW default_transaction_read_only")
+                        .strip()
+                        .equals("on"));
             }
             long id = IDS.incrementAndGet();
             CompletableFuture<Void> write = CompletableFuture.runAsync(() -> {

@@ -411,6 +411,13 @@ public final class ClusterSupervisor implements Closeable {
                     repointInBackground(replica.node(), primary.node());
                 } else {
                     needsRejoin.add(id);
+                    Instant last = rejoinAttempted.get(id);
+                    boolean canRejoin = cluster.rejoinCommandFor(replica.node()) != null
+                            || !dialect.key().equals("postgresql");
+                    if (canRejoin && (last == null || clock.instant().isAfter(last.plus(REJOIN_RETRY)))) {
+                        rejoinAttempted.put(id, clock.instant());
+                        rejoinInBackground(replica.node(), primary.node());
+                    }
                     if (reportedDiverged.add(id)) {
                         events.emit(
                                 ClusterEvent.Kind.REPLICA_DIVERGED,
@@ -420,7 +427,7 @@ public final class ClusterSupervisor implements Closeable {
                                         + (replica.received() == null
                                                 ? "?"
                                                 : replica.received().text()) + ", fork "
-                                        + fork + "): not repointed; needs rejoin");
+                                        + fork + "): not repointed; " + (canRejoin ? "rejoining it" : "needs rejoin by an operator"));
                     }
                 }
             }
@@ -638,7 +645,9 @@ public final class ClusterSupervisor implements Closeable {
             return;
         }
         background.execute(() -> {
-            try (Connection c = dialect.connect(replica, ADMIN_TIMEOUT)) {
+            try (Connection p = dialect.connect(primary, ADMIN_TIMEOUT);
+                    Connection c = dialect.connect(replica, ADMIN_TIMEOUT)) {
+                dialect.prepareReplicas(p, List.of(replica));
                 dialect.repoint(c, replica, primary, cluster.replicationUser());
                 events.emit(
                         ClusterEvent.Kind.REPOINTED,
@@ -656,6 +665,11 @@ public final class ClusterSupervisor implements Closeable {
             }
         });
     }
+
+    /** When a diverged replica was last given to its rejoin (tried again after REJOIN_RETRY). */
+    private final Map<String, Instant> rejoinAttempted = new HashMap<>();
+
+    private static final Duration REJOIN_RETRY = Duration.ofMinutes(1);
 
     private void rejoinInBackground(NodeConfig node, NodeConfig primary) {
         if (!repointing.add(node.id())) {

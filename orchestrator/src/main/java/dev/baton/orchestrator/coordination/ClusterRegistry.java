@@ -412,11 +412,41 @@ public final class ClusterRegistry {
 
     /** Asks wrappers to hold new borrows; ephemeral, so it goes away with this orchestrator's session. */
     public void createHold(HoldRecord hold) throws Exception {
+        createHold(hold, false);
+    }
+
+    /**
+     * Asks wrappers to hold new borrows. {@code persistent}: the node outlives this orchestrator's session (a
+     * switchover's hold must last until the next leader has settled what this one left), and is deleted by whoever
+     * ends the operation; wrappers wait on it at most their {@code holdTimeout}.
+     */
+    public void createHold(HoldRecord hold, boolean persistent) throws Exception {
         client.create()
                 .orSetData()
                 .creatingParentContainersIfNeeded()
-                .withMode(CreateMode.EPHEMERAL)
+                .withMode(persistent ? CreateMode.PERSISTENT : CreateMode.EPHEMERAL)
                 .forPath(RegistryPaths.hold(cluster), RegistryJson.write(hold));
+    }
+
+    /** The request whose report has {@code id}, or empty (a request the CLI deleted, or never made). */
+    public Optional<Request> findRequest(String id) throws Exception {
+        List<String> children;
+        try {
+            children = client.getChildren().forPath(RegistryPaths.requests(cluster));
+        } catch (KeeperException.NoNodeException e) {
+            return Optional.empty();
+        }
+        for (String child : children) {
+            try {
+                Optional<Request> r = readRequest(RegistryPaths.requests(cluster) + "/" + child);
+                if (r.isPresent() && r.get().report().id().equals(id)) {
+                    return r;
+                }
+            } catch (IllegalArgumentException e) {
+                // not Baton's: nextPendingRequest deals with it
+            }
+        }
+        return Optional.empty();
     }
 
     public void deleteHold() throws Exception {

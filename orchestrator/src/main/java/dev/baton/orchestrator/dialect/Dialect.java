@@ -34,6 +34,12 @@ public interface Dialect extends PositionOrder {
      */
     void afterPromotion(Connection primary, java.util.List<NodeConfig> replicas) throws SQLException;
 
+    /**
+     * Prepares {@code primary} to stream to {@code replicas} before they are repointed to it (PostgreSQL: their
+     * replication slots, created if missing). Idempotent; nothing for families without slots.
+     */
+    default void prepareReplicas(Connection primary, java.util.List<NodeConfig> replicas) throws SQLException {}
+
     /** Makes a replica follow {@code primary}. */
     void repoint(Connection replica, NodeConfig node, NodeConfig primary, String replicationUser) throws SQLException;
 

@@ -226,6 +226,16 @@ public final class PostgresDialect implements Dialect {
 
     @Override
     public void afterPromotion(Connection primary, List<NodeConfig> replicas) throws SQLException {
+        prepareReplicas(primary, replicas);
+        try (Statement st = primary.createStatement()) {
+            // A checkpoint writes the new timeline into the control file, which pg_rewind reads when the old
+            // primary is rejoined.
+            st.execute("CHECKPOINT");
+        }
+    }
+
+    @Override
+    public void prepareReplicas(Connection primary, List<NodeConfig> replicas) throws SQLException {
         try (Statement st = primary.createStatement()) {
             for (NodeConfig replica : replicas) {
                 String slot = slotName(replica);
@@ -233,9 +243,6 @@ public final class PostgresDialect implements Dialect {
                         + " WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = " + literal(slot)
                         + ")");
             }
-            // A checkpoint writes the new timeline into the control file, which pg_rewind reads when the old
-            // primary is rejoined.
-            st.execute("CHECKPOINT");
         }
     }
 

@@ -76,7 +76,13 @@ public final class OperationSettler {
                 if (record.isPresent()
                         && record.get().value().epoch() <= op.get().epoch()
                         && op.get().promoting()) {
-                    return finishPromotion(op.get(), record.get(), topology, guard);
+                    Result result = finishPromotion(op.get(), record.get(), topology, guard);
+                    if (result == Result.PUBLISHED) {
+                        registry.deleteHold(); // a switchover's hold outlives its leader until now
+                        report(op.get(), "succeeded", "finished by the orchestrator that took over: "
+                                + op.get().toNode() + " published");
+                    }
+                    return result;
                 }
                 giveUp(op.get(), record, guard);
             }
@@ -87,6 +93,11 @@ public final class OperationSettler {
                     && primary.get().readOnly()) {
                 registry.checkHeld(guard);
                 unfence(primary.get().node());
+            }
+            if (op.isPresent()) {
+                registry.deleteHold();
+                report(op.get(), "rolled-back", "the orchestrator running it stopped before any node was asked to"
+                        + " promote; rolled back by the one that took over");
             }
             return op.isPresent() ? Result.SETTLED : Result.NOTHING;
         } catch (Exception e) {
@@ -190,6 +201,18 @@ public final class OperationSettler {
                         to.id(),
                         "finished " + op.kind() + " " + op.id() + ": published " + to.id() + " as primary, epoch "
                                 + next.epoch());
+        // The other replicas are repointed by the next rounds; the new primary needs their slots first, and a
+        // checkpoint for the old primary's rewind.
+        List<NodeConfig> others = topology.replicas().stream()
+                .map(NodeObservation::node)
+                .filter(n -> !n.id().equals(to.id()) && !n.id().equals(op.fromNode()))
+                .toList();
+        try (Connection c = context.dialect().connect(to, ADMIN_TIMEOUT)) {
+            context.dialect().afterPromotion(c, others);
+        } catch (Exception e) {
+            log.warn("[{}] post-promotion work on {} failed (repoints prepare their slots again): {}", name, to.id(),
+                    SqlFailures.describe(e, context.cluster().password()));
+        }
         context.registry()
                 .appendHistory(new HistoryEntry(
                         op.id(),
@@ -206,6 +229,25 @@ public final class OperationSettler {
                         context.clock().instant(),
                         List.of(new HistoryEntry.Step("publish", 0, "epoch " + next.epoch() + " by the settler"))));
         return Result.PUBLISHED;
+    }
+
+    /** Ends the CLI's request of a switchover this settler finished or gave up, so that the CLI stops waiting. */
+    private void report(OperationRecord op, String state, String message) {
+        if (!op.kind().equals("switchover")) {
+            return;
+        }
+        try {
+            Optional<ClusterRegistry.Request> request = context.registry().findRequest(op.id());
+            if (request.isPresent() && !request.get().report().isFinished()) {
+                context.registry()
+                        .updateRequest(
+                                request.get().path(),
+                                request.get().report().with(state, message, request.get().report().steps()));
+            }
+        } catch (Exception e) {
+            log.warn("[{}] could not report the end of switchover {} to its request: {}", context.cluster().name(),
+                    op.id(), e.toString());
+        }
     }
 
     private void waiting(String why) {

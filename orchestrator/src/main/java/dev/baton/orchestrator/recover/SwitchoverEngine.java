@@ -170,7 +170,7 @@ public final class SwitchoverEngine {
             String rollbackReason;
             try {
                 registry.createHold(
-                        new HoldRecord(id, from.id(), to.id(), record.value().epoch(), clock.instant()));
+                        new HoldRecord(id, from.id(), to.id(), record.value().epoch(), clock.instant()), true);
                 Thread.sleep(HOLD_PROPAGATION.toMillis());
                 steps.done("hold", "wrappers hold new borrows");
                 registry.writeOperation(op.at(OperationRecord.FENCED, to.id()), guard);
