@@ -16,11 +16,14 @@ import picocli.CommandLine.Spec;
         description = "Benchmarks on real local clusters. 'failover': SIGKILL the primary under write load and measure"
                 + " the time from the kill to the first write committed on the new primary; 'hang': the same with"
                 + " SIGSTOP, then SIGCONT and check that the old primary is fenced; 'switchover': planned"
-                + " switchovers; 'overhead': the wrapper against plain HikariCP.")
+                + " switchovers; 'overhead': the wrapper against plain HikariCP with a hand-made loop; 'jmh': the same"
+                + " with JMH (bin/baton bench jmh --help); 'fanout': how fast a new primary reaches 1,000 wrapper"
+                + " clients, each with its own ZooKeeper session.")
 final class BenchCommand implements Callable<Integer> {
-    private static final List<String> SCENARIOS = List.of("failover", "hang", "switchover", "overhead", "matrix");
+    private static final List<String> SCENARIOS =
+            List.of("failover", "hang", "switchover", "overhead", "matrix", "fanout", "jmh");
 
-    @Parameters(index = "0", description = "failover, hang, switchover, overhead or matrix")
+    @Parameters(index = "0", description = "failover, hang, switchover, overhead, matrix, fanout or jmh")
     String scenario;
 
     @Option(names = "--dialect", defaultValue = "postgresql", description = "postgresql or mariadb (matrix: also both)")
@@ -40,8 +43,33 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(
             names = "--runs",
-            description = "how many runs (default: 10 for failover and hang, 5 for switchover and overhead)")
+            description = "how many runs (default: 10 for failover and hang, 5 for switchover, overhead and fanout)")
     Integer runs;
+
+    @Option(
+            names = "--clients",
+            defaultValue = "1000",
+            description = "fanout: FailoverDataSources watching the cluster, each with its own ZooKeeper session"
+                    + " (default: ${DEFAULT-VALUE})")
+    int clients;
+
+    @Option(
+            names = "--probes",
+            defaultValue = "20",
+            description = "fanout: how many of the clients borrow a connection right after each change and check it"
+                    + " is the new primary's (default: ${DEFAULT-VALUE}; PostgreSQL's default max_connections is 100)")
+    int probes;
+
+    @Option(
+            names = "--zookeepers",
+            defaultValue = "3",
+            description = "fanout: ZooKeeper servers in the ensemble, 1 or 3 (default: ${DEFAULT-VALUE})")
+    int zookeepers;
+
+    @Option(
+            names = "--no-lease",
+            description = "fanout: build the clients with lease(false), to see what the lease's ZooKeeper pings cost")
+    boolean noLease;
 
     @Option(
             names = "--rate",
@@ -82,8 +110,28 @@ final class BenchCommand implements Callable<Integer> {
             return new MatrixBench(out, dialects, only, runs != null ? runs : 1, rate)
                     .run(java.nio.file.Path.of(outPrefix));
         }
+        if (scenario.equals("jmh")) {
+            out.println("bench jmh runs from its own jar, which bin/baton builds and starts:"
+                    + " bin/baton bench jmh --help, or java -jar jmh/target/baton-jmh.jar --help");
+            return 2;
+        }
         if (scenario.equals("overhead")) {
             return OverheadBench.run(out, n, 5, 2);
+        }
+        if (scenario.equals("fanout")) {
+            if (clients < 1 || clients > 5000) {
+                throw new IllegalArgumentException("--clients: " + clients + " is out of range (1-5000)");
+            }
+            if (probes < 0 || probes > 50) {
+                throw new IllegalArgumentException("--probes: " + probes + " is out of range (0-50)");
+            }
+            // 1,000 data sources would each log every lease expiry and suspended session: the percentiles show them
+            if (System.getenv("BATON_LOG_LEVEL") == null
+                    && org.slf4j.LoggerFactory.getLogger("dev.baton.jdbc")
+                            instanceof ch.qos.logback.classic.Logger wrapper) {
+                wrapper.setLevel(ch.qos.logback.classic.Level.ERROR);
+            }
+            return new FanoutBench(out, clients, probes, zookeepers, !noLease).run(n);
         }
         Fault fault = scenario.equals("hang") ? Fault.HANG : Fault.CRASH;
         out.printf(

@@ -427,7 +427,8 @@ public final class ClusterSupervisor implements Closeable {
                                         + (replica.received() == null
                                                 ? "?"
                                                 : replica.received().text()) + ", fork "
-                                        + fork + "): not repointed; " + (canRejoin ? "rejoining it" : "needs rejoin by an operator"));
+                                        + fork + "): not repointed; "
+                                        + (canRejoin ? "rejoining it" : "needs rejoin by an operator"));
                     }
                 }
             }

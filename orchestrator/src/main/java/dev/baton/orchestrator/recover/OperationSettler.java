@@ -79,8 +79,11 @@ public final class OperationSettler {
                     Result result = finishPromotion(op.get(), record.get(), topology, guard);
                     if (result == Result.PUBLISHED) {
                         registry.deleteHold(); // a switchover's hold outlives its leader until now
-                        report(op.get(), "succeeded", "finished by the orchestrator that took over: "
-                                + op.get().toNode() + " published");
+                        report(
+                                op.get(),
+                                "succeeded",
+                                "finished by the orchestrator that took over: "
+                                        + op.get().toNode() + " published");
                     }
                     return result;
                 }
@@ -96,8 +99,11 @@ public final class OperationSettler {
             }
             if (op.isPresent()) {
                 registry.deleteHold();
-                report(op.get(), "rolled-back", "the orchestrator running it stopped before any node was asked to"
-                        + " promote; rolled back by the one that took over");
+                report(
+                        op.get(),
+                        "rolled-back",
+                        "the orchestrator running it stopped before any node was asked to"
+                                + " promote; rolled back by the one that took over");
             }
             return op.isPresent() ? Result.SETTLED : Result.NOTHING;
         } catch (Exception e) {
@@ -210,7 +216,10 @@ public final class OperationSettler {
         try (Connection c = context.dialect().connect(to, ADMIN_TIMEOUT)) {
             context.dialect().afterPromotion(c, others);
         } catch (Exception e) {
-            log.warn("[{}] post-promotion work on {} failed (repoints prepare their slots again): {}", name, to.id(),
+            log.warn(
+                    "[{}] post-promotion work on {} failed (repoints prepare their slots again): {}",
+                    name,
+                    to.id(),
                     SqlFailures.describe(e, context.cluster().password()));
         }
         context.registry()
@@ -242,11 +251,19 @@ public final class OperationSettler {
                 context.registry()
                         .updateRequest(
                                 request.get().path(),
-                                request.get().report().with(state, message, request.get().report().steps()));
+                                request.get()
+                                        .report()
+                                        .with(
+                                                state,
+                                                message,
+                                                request.get().report().steps()));
             }
         } catch (Exception e) {
-            log.warn("[{}] could not report the end of switchover {} to its request: {}", context.cluster().name(),
-                    op.id(), e.toString());
+            log.warn(
+                    "[{}] could not report the end of switchover {} to its request: {}",
+                    context.cluster().name(),
+                    op.id(),
+                    e.toString());
         }
     }
 

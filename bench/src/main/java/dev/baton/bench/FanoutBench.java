@@ -1,0 +1,343 @@
+package dev.baton.bench;
+
+import dev.baton.jdbc.FailoverDataSource;
+import dev.baton.registry.PrimaryRecord;
+import dev.baton.registry.RegistryClient;
+import dev.baton.registry.RegistryJson;
+import dev.baton.registry.RegistryPaths;
+import dev.baton.sandbox.SandboxNode;
+import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLongArray;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.data.Stat;
+
+/**
+ * Fan-out of a primary change: N {@link FailoverDataSource}s, each with its own ZooKeeper session, watch one
+ * cluster; the benchmark publishes a new primary record the way the orchestrator does (a versioned write in a
+ * transaction) and measures, per client, the time from just before that write to the moment the data source
+ * switched its borrows to the new primary.
+ *
+ * <p>"Switched" is the data source's primary change listener: it is called after the data source has made the new
+ * primary's pool the one {@code getConnection()} borrows from, so every borrow that starts after it goes to the new
+ * node. Opening the first physical connection there is the database's work and the same without Baton; with 1,000
+ * clients it would measure PostgreSQL's connection rate, and exceed its default {@code max_connections}. So the
+ * first {@code probes} clients also borrow a connection as soon as their listener fires and check with
+ * {@code inet_server_port()} that it is the new primary's; that time is reported separately.
+ *
+ * <p>Clients run with {@code minimumIdle 0, maximumPoolSize 1}: apart from the probes they open no connection.
+ */
+final class FanoutBench {
+    private static final String CLUSTER = "fanout";
+    private static final Duration ROUND_TIMEOUT = Duration.ofSeconds(30);
+
+    private final PrintWriter out;
+    private final int clients;
+    private final int probes;
+    private final int zookeepers;
+    private final boolean lease;
+    private volatile boolean closing;
+
+    FanoutBench(PrintWriter out, int clients, int probes, int zookeepers, boolean lease) {
+        this.out = out;
+        this.clients = clients;
+        this.probes = Math.min(probes, clients);
+        this.zookeepers = zookeepers;
+        this.lease = lease;
+    }
+
+    int run(int rounds) throws Exception {
+        out.printf(
+                "fan-out: %d FailoverDataSources (own ZooKeeper session each, lease %s, minimumIdle 0,"
+                        + " maximumPoolSize 1) in one JVM, %d ZooKeeper server(s) in process, %d rounds; %d cores,"
+                        + " load average %s%n",
+                clients,
+                lease ? "on (2 s)" : "off",
+                zookeepers,
+                rounds,
+                Runtime.getRuntime().availableProcessors(),
+                LoadAverage.read());
+        out.flush();
+        try (LocalCluster cluster = LocalCluster.start("postgresql", 1, ServerProfile.DEFAULTS);
+                FanoutZooKeeper zk = FanoutZooKeeper.start(zookeepers);
+                CuratorFramework admin = RegistryClient.start(
+                        zk.connectString(),
+                        RegistryPaths.DEFAULT_NAMESPACE,
+                        Duration.ofSeconds(10),
+                        Duration.ofSeconds(3))) {
+            if (!admin.blockUntilConnected(10, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("no connection to ZooKeeper " + zk.connectString());
+            }
+            List<? extends SandboxNode> nodes = cluster.nodes();
+            admin.create()
+                    .creatingParentContainersIfNeeded()
+                    .forPath(RegistryPaths.primary(CLUSTER), RegistryJson.write(record(nodes.get(0), 1)));
+            Clients fleet = new Clients(cluster, zk.connectString(), rounds + 1);
+            try {
+                long start = System.nanoTime();
+                fleet.start();
+                fleet.awaitEpoch(1, Duration.ofSeconds(180));
+                out.printf(
+                        "%d clients started and saw epoch 1 in %.1f s; %d threads in this JVM%n",
+                        clients, (System.nanoTime() - start) / 1e9, Thread.activeCount());
+                out.printf(
+                        "idle: this JVM (clients and ZooKeeper) uses %.0f %% of one core; load average %s%n",
+                        idleCpuPercent(Duration.ofSeconds(5)), LoadAverage.read());
+                out.printf(
+                        "%5s %6s %5s %10s %10s %10s %10s %8s %22s%n",
+                        "round",
+                        "epoch",
+                        "to",
+                        "write ms",
+                        "p50 ms",
+                        "p99 ms",
+                        "max ms",
+                        "missed",
+                        "probes p50/max ms");
+                out.flush();
+                List<Long> all = new ArrayList<>();
+                int missed = 0;
+                for (int round = 1; round <= rounds; round++) {
+                    long epoch = round + 1;
+                    SandboxNode target = nodes.get(round % 2);
+                    fleet.expect(epoch, target.port());
+                    Stat stat = new Stat();
+                    admin.getData().storingStatIn(stat).forPath(RegistryPaths.primary(CLUSTER));
+                    long published = System.nanoTime();
+                    admin.transaction()
+                            .forOperations(admin.transactionOp()
+                                    .setData()
+                                    .withVersion(stat.getVersion())
+                                    .forPath(
+                                            RegistryPaths.primary(CLUSTER), RegistryJson.write(record(target, epoch))));
+                    long acknowledged = System.nanoTime();
+                    fleet.awaitEpoch(epoch, ROUND_TIMEOUT);
+                    List<Long> micros = fleet.switchMicros(epoch, published);
+                    List<Long> probeMicros = fleet.probeMicros(epoch, published, ROUND_TIMEOUT);
+                    long roundMissed =
+                            micros.stream().filter(m -> m == Percentiles.MISSED).count();
+                    missed += (int) roundMissed;
+                    all.addAll(micros);
+                    out.printf(
+                            "%5d %6d %5s %10.1f %10s %10s %10s %8d %22s%n",
+                            round,
+                            epoch,
+                            target.id(),
+                            (acknowledged - published) / 1e6,
+                            ms(Percentiles.percentile(micros, 50)),
+                            ms(Percentiles.percentile(micros, 99)),
+                            ms(Percentiles.max(micros)),
+                            roundMissed,
+                            probeMicros.isEmpty()
+                                    ? "-"
+                                    : ms(Percentiles.percentile(probeMicros, 50)) + " / "
+                                            + ms(Percentiles.max(probeMicros)));
+                    out.flush();
+                    Thread.sleep(2000); // old pools close, the JVM settles
+                }
+                out.printf(
+                        "all %d switches: p50 %s ms, p99 %s ms, max %s ms; %d missed the %d s deadline; probes that got"
+                                + " the wrong node or none: %d; load average %s%n",
+                        all.size(),
+                        ms(Percentiles.percentile(all, 50)),
+                        ms(Percentiles.percentile(all, 99)),
+                        ms(Percentiles.max(all)),
+                        missed,
+                        ROUND_TIMEOUT.toSeconds(),
+                        fleet.wrongNode(),
+                        LoadAverage.read());
+                return missed == 0 && fleet.wrongNode() == 0 ? 0 : 1;
+            } finally {
+                closing = true;
+                out.flush();
+                BatonMain.silenceLogs(); // ZooKeeper servers and 1,000 sessions going away log at ERROR
+                fleet.close();
+            }
+        }
+    }
+
+    private static PrimaryRecord record(SandboxNode node, long epoch) {
+        return new PrimaryRecord(CLUSTER, node.id(), "127.0.0.1", node.port(), "postgresql", epoch, Instant.now());
+    }
+
+    private static String ms(long micros) {
+        return micros == Percentiles.MISSED ? "missed" : String.format("%.1f", micros / 1000.0);
+    }
+
+    /** CPU this process used over {@code window}, in percent of one core. */
+    private static double idleCpuPercent(Duration window) throws InterruptedException {
+        if (!(ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os)) {
+            return Double.NaN;
+        }
+        long cpu = os.getProcessCpuTime();
+        long start = System.nanoTime();
+        Thread.sleep(window.toMillis());
+        return 100.0 * (os.getProcessCpuTime() - cpu) / (System.nanoTime() - start);
+    }
+
+    /** The data sources, when each saw which epoch, and the probes' borrows. */
+    private final class Clients implements AutoCloseable {
+        private final LocalCluster cluster;
+        private final String zookeeper;
+        private final List<FailoverDataSource> sources = new ArrayList<>();
+        /** epoch -> client -> System.nanoTime() when its listener saw that epoch (0: not yet). */
+        private final AtomicLongArray[] seen;
+        /** epoch -> probe -> System.nanoTime() when its first borrow after the change returned the new node. */
+        private final AtomicLongArray[] probed;
+
+        private final AtomicInteger wrongNode = new AtomicInteger();
+        private final ExecutorService probeThreads = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, "fanout-probe");
+            t.setDaemon(true);
+            return t;
+        });
+        private volatile long expectedEpoch;
+        private volatile int expectedPort;
+        private final List<Future<?>> probeRuns = new ArrayList<>();
+
+        Clients(LocalCluster cluster, String zookeeper, int epochs) {
+            this.cluster = cluster;
+            this.zookeeper = zookeeper;
+            this.seen = new AtomicLongArray[epochs + 1];
+            this.probed = new AtomicLongArray[epochs + 1];
+            for (int e = 0; e <= epochs; e++) {
+                seen[e] = new AtomicLongArray(clients);
+                probed[e] = new AtomicLongArray(probes);
+            }
+        }
+
+        /** Builds the data sources on a few threads: each starts its own Curator client and session. */
+        void start() throws Exception {
+            ExecutorService builders = Executors.newFixedThreadPool(4);
+            try {
+                List<Future<FailoverDataSource>> built = new ArrayList<>();
+                for (int i = 0; i < clients; i++) {
+                    int client = i;
+                    built.add(builders.submit(() -> open(client)));
+                }
+                for (Future<FailoverDataSource> f : built) {
+                    sources.add(f.get());
+                }
+            } finally {
+                builders.shutdown();
+            }
+        }
+
+        private FailoverDataSource open(int client) {
+            FailoverDataSource ds = FailoverDataSource.builder()
+                    .zookeeper(zookeeper)
+                    .cluster(CLUSTER)
+                    .user(cluster.user())
+                    .password(cluster.password())
+                    .database(cluster.database())
+                    .hikari(c -> {
+                        c.setMinimumIdle(0);
+                        c.setMaximumPoolSize(1);
+                    })
+                    .lease(lease)
+                    .build();
+            ds.addPrimaryChangeListener(r -> {
+                long now = System.nanoTime();
+                if (r.epoch() < seen.length) {
+                    seen[(int) r.epoch()].compareAndSet(client, 0, now);
+                }
+                if (client < probes && r.epoch() == expectedEpoch) {
+                    synchronized (probeRuns) {
+                        probeRuns.add(probeThreads.submit(() -> probe(ds, client, r.epoch())));
+                    }
+                }
+            });
+            // the first record may have arrived before the listener was added
+            if (ds.newestEpochSeen() >= 1) {
+                seen[1].compareAndSet(client, 0, System.nanoTime());
+            }
+            return ds;
+        }
+
+        /** The first borrow after the change: must be the new primary. */
+        private void probe(FailoverDataSource ds, int client, long epoch) {
+            try (Connection c = ds.getConnection();
+                    Statement s = c.createStatement();
+                    ResultSet rs = s.executeQuery("SELECT inet_server_port()")) {
+                rs.next();
+                long now = System.nanoTime();
+                if (rs.getInt(1) != expectedPort) {
+                    wrongNode.incrementAndGet();
+                }
+                probed[(int) epoch].set(client, now);
+            } catch (Exception e) {
+                if (!closing) {
+                    wrongNode.incrementAndGet();
+                    out.println("probe client " + client + " failed to borrow after epoch " + epoch + ": " + e);
+                }
+            }
+        }
+
+        void expect(long epoch, int port) {
+            expectedPort = port;
+            expectedEpoch = epoch;
+        }
+
+        void awaitEpoch(long epoch, Duration timeout) throws InterruptedException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                if (sources.stream().allMatch(ds -> ds.newestEpochSeen() >= epoch)) {
+                    return;
+                }
+                Thread.sleep(20);
+            }
+        }
+
+        /** Per client, microseconds from {@code published} to its switch to {@code epoch}, or MISSED. */
+        List<Long> switchMicros(long epoch, long published) {
+            return micros(seen[(int) epoch], published);
+        }
+
+        List<Long> probeMicros(long epoch, long published, Duration timeout) throws Exception {
+            List<Future<?>> runs;
+            synchronized (probeRuns) {
+                runs = List.copyOf(probeRuns);
+                probeRuns.clear();
+            }
+            for (Future<?> f : runs) {
+                f.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            }
+            return probes == 0 ? List.of() : micros(probed[(int) epoch], published);
+        }
+
+        private List<Long> micros(AtomicLongArray at, long published) {
+            List<Long> result = new ArrayList<>(at.length());
+            for (int i = 0; i < at.length(); i++) {
+                long t = at.get(i);
+                result.add(t == 0 ? Percentiles.MISSED : (t - published) / 1000);
+            }
+            return result;
+        }
+
+        int wrongNode() {
+            return wrongNode.get();
+        }
+
+        /** Closes the data sources on a few threads (each closes its pool and ZooKeeper session). */
+        @Override
+        public void close() throws InterruptedException {
+            probeThreads.shutdownNow();
+            ExecutorService closers = Executors.newFixedThreadPool(8);
+            sources.forEach(ds -> closers.execute(ds::close));
+            closers.shutdown();
+            closers.awaitTermination(2, TimeUnit.MINUTES);
+        }
+    }
+}
