@@ -90,7 +90,7 @@ class OperationSettlerTest {
             }
         };
         assertThat(settler.settle(monitor.probeAll())).isEqualTo(OperationSettler.Result.PUBLISHED);
-        assertThat(dialect.actions).containsExactly("fence pg1");
+        assertThat(dialect.actions).containsExactly("fence pg1", "after-promotion");
         assertThat(publishedAtFence)
                 .as("the record still named pg1 when pg1 was fenced")
                 .containsExactly("pg1");
