@@ -121,9 +121,16 @@ final class SessionState {
         if (sql == null) {
             return null;
         }
+        return decide(sql);
+    }
+
+    /** Precompiled: String.split compiles its pattern on every call (this runs for every prepareStatement). */
+    private static final Pattern WHITESPACE = Pattern.compile("\\s+");
+
+    private static String decide(String sql) {
         String head = stripLeadingComments(sql);
         String s = head.substring(0, Math.min(head.length(), HEAD_CHARS)).toUpperCase(Locale.ROOT);
-        String[] words = s.split("\\s+", 4);
+        String[] words = WHITESPACE.split(s, 4);
         String first = words[0];
         String second = words.length > 1 ? words[1] : "";
         String third = words.length > 2 ? words[2] : "";
@@ -154,7 +161,7 @@ final class SessionState {
             return "table locks (LOCK TABLES)";
         }
         Matcher function = SESSION_FUNCTIONS.matcher(head);
-        if (function.find()) {
+        if (head.indexOf('(') >= 0 && function.find()) {
             return function.group(1).equalsIgnoreCase("set_config")
                     ? "a session setting (set_config)"
                     : "a session-level lock (" + function.group(1).toLowerCase(Locale.ROOT) + ")";
