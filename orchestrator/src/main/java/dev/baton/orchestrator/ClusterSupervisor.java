@@ -287,10 +287,24 @@ public final class ClusterSupervisor implements Closeable {
         boolean paused = registry.isPaused();
         Verdict verdict = Detector.decide(detectionInput(topology, published, address, primaryFailures, paused));
         report(verdict);
+        Duration silent = Detector.silentFor(detectionInput(topology, published, address, primaryFailures, paused));
         if (!(verdict instanceof Verdict.PrimaryDead)) {
             failedFailovers = 0;
             failoverNotBefore = null;
-            releaseUnconfirmed();
+            if (silent == null) {
+                releaseUnconfirmed();
+            }
+        }
+        if (silent != null
+                && silent.compareTo(EARLY_HOLD) >= 0
+                && unconfirmedHoldAt == null
+                && !paused
+                && recordProblem == null
+                && operation == null
+                && mayAct()
+                && (lastFailoverAt == null || clock.instant().isAfter(lastFailoverAt.plus(cluster.antiFlapWindow())))) {
+            // The primary looks hung or cut off: start the wrappers' lease now, while the silence is confirmed.
+            secureUnconfirmed(record.get().value());
         }
         updateRejoinState(topology, published, address, operation);
         publishNodeStates(topology, published);
@@ -459,6 +473,9 @@ public final class ClusterSupervisor implements Closeable {
                                 .plus(cluster.clientLeaseTimeout())
                                 .plus(LEASE_MARGIN));
     }
+
+    /** How long a primary must look silent before the wrappers are held (their lease starts running). */
+    private static final Duration EARLY_HOLD = Duration.ofMillis(500);
 
     /** Watch events reach every connected wrapper within this: the hold's margin over the lease. */
     private static final Duration LEASE_MARGIN = Duration.ofMillis(200);

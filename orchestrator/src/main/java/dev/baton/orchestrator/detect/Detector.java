@@ -85,6 +85,36 @@ public final class Detector {
         return new Verdict.PrimaryDead(primary, evidence.toString(), blocker(in), confirmed);
     }
 
+    /**
+     * How long the published primary has looked silent: its last probe timed out (not refused), and every reachable
+     * follower has received nothing (or lost its upstream) for this long, counted from the primary's last answer.
+     * Null when it does not look silent. The supervisor holds the wrappers early on it, so that their lease runs out
+     * while the silence is being confirmed rather than after.
+     */
+    public static Duration silentFor(DetectionInput in) {
+        if (in.publishedPrimary() == null || in.primaryFailures() < 1) {
+            return null;
+        }
+        NodeObservation observed = in.topology().node(in.publishedPrimary()).orElse(null);
+        if (observed == null || observed.reachable() || observed.failure() != FailureKind.TIMEOUT) {
+            return null;
+        }
+        Duration shortest = null;
+        for (NodeObservation f : in.topology().nodes()) {
+            if (f.id().equals(in.publishedPrimary()) || !f.isReplica() || !follows(f, in.publishedAddress())) {
+                continue;
+            }
+            if (f.streaming()) {
+                Duration quiet = quietFor(f, in);
+                shortest = shortest == null || quiet.compareTo(shortest) < 0 ? quiet : shortest;
+            }
+        }
+        if (shortest == null && in.primaryLastContact() != null) {
+            shortest = Duration.between(in.primaryLastContact(), in.now());
+        }
+        return shortest;
+    }
+
     /** How long {@code f} has received nothing new, counted from no earlier than the primary's last answer. */
     private static Duration quietFor(NodeObservation f, DetectionInput in) {
         Instant since = in.lastProgress().get(f.id());

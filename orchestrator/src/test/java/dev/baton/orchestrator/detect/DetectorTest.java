@@ -213,4 +213,59 @@ class DetectorTest {
         assertThat(s.confirmed()).isFalse();
         assertThat(s.evidence()).contains("replicas are only silent");
     }
+
+    @Test
+    void aPrimaryLooksSilentOnlyWhileItsProbesTimeOutAndNoFollowerReceives() {
+        NodeObservation timedOut =
+                NodeObservation.unreachable(Fixtures.node("pg1"), NOW, FailureKind.TIMEOUT, "no answer within 400 ms");
+        Topology t = topology(timedOut, replica("pg2", 100, true), replica("pg3", 90, true));
+        Map<String, Instant> quiet = Map.of("pg2", NOW.minusSeconds(30), "pg3", NOW.minusSeconds(30));
+        DetectionInput in = new DetectionInput(
+                t,
+                "pg1",
+                "127.0.0.1:5000",
+                1,
+                3,
+                false,
+                true,
+                null,
+                Duration.ZERO,
+                quiet,
+                NOW.minusMillis(700),
+                Duration.ofSeconds(2),
+                NOW);
+        assertThat(Detector.silentFor(in)).isEqualTo(Duration.ofMillis(700));
+        DetectionInput receiving = new DetectionInput(
+                t,
+                "pg1",
+                "127.0.0.1:5000",
+                1,
+                3,
+                false,
+                true,
+                null,
+                Duration.ZERO,
+                Map.of("pg2", NOW.minusMillis(100), "pg3", NOW.minusSeconds(30)),
+                NOW.minusMillis(700),
+                Duration.ofSeconds(2),
+                NOW);
+        assertThat(Detector.silentFor(receiving)).isEqualTo(Duration.ofMillis(100));
+        Topology refused = topology(down("pg1"), replica("pg2", 100, true));
+        assertThat(Detector.silentFor(new DetectionInput(
+                        refused,
+                        "pg1",
+                        "127.0.0.1:5000",
+                        1,
+                        3,
+                        false,
+                        true,
+                        null,
+                        Duration.ZERO,
+                        quiet,
+                        NOW.minusMillis(700),
+                        Duration.ofSeconds(2),
+                        NOW)))
+                .as("a refused connection is a gone process, not silence")
+                .isNull();
+    }
 }
