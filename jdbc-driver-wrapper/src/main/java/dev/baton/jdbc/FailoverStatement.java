@@ -149,7 +149,8 @@ final class FailoverStatement implements InvocationHandler {
         } else {
             return true;
         }
-        return physical != null && physicalSerial == connection.serial();
+        // After its connection failed (and before it moves) the physical statement may be closed: record only.
+        return physical != null && physicalSerial == connection.serial() && connection.healthyPhysical() != null;
     }
 
     private Object execute(Method method, Object[] args) throws Throwable {

@@ -365,6 +365,24 @@ class HeldConnectionTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"postgresql", "mariadb"})
+    void keptPreparedStatementTakesNewParametersAfterItsConnectionFailed(String dialect) throws Exception {
+        setUp(dialect);
+        try (Connection c = open("");
+                PreparedStatement ps = c.prepareStatement("INSERT INTO " + db.table() + " VALUES (?)")) {
+            ps.setLong(1, IDS.incrementAndGet());
+            ps.executeUpdate();
+            db.endSessions(db.a());
+            ps.setLong(1, IDS.incrementAndGet());
+            assertThrows(SQLException.class, ps::executeUpdate);
+            long id = IDS.incrementAndGet();
+            ps.setLong(1, id); // the physical statement is closed: recorded, bound where the connection moves
+            assertThat(ps.executeUpdate()).isEqualTo(1);
+            assertThat(db.count(db.a(), id)).isEqualTo(1);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "mariadb"})
     void killedPrimaryGivesOutcomeUnknownForTheWriteInFlightThenNoPrimary(String dialect) throws Exception {
         setUp(dialect);
         try (Connection c = open("")) {
