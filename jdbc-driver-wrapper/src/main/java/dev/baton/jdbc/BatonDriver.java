@@ -99,7 +99,8 @@ public final class BatonDriver implements Driver {
                 .initialPrimaryTimeout(url.millis("initialPrimaryTimeoutMs", Duration.ofSeconds(10)))
                 .holdTimeout(url.millis("holdTimeoutMs", Duration.ofSeconds(10)))
                 .lease(url.flag("lease", true))
-                .leaseTimeout(url.millis("leaseTimeoutMs", FailoverConfig.DEFAULT_LEASE_TIMEOUT));
+                .leaseTimeout(url.millis("leaseTimeoutMs", FailoverConfig.DEFAULT_LEASE_TIMEOUT))
+                .resolveCommitOutcome(url.flag("resolveCommitOutcome", false));
         if (url.get("namespace") != null) {
             builder.namespace(url.get("namespace"));
         }
@@ -153,6 +154,8 @@ public final class BatonDriver implements Driver {
             {"connectionTimeoutMs", "HikariCP connectionTimeout, default 30000"},
             {"lease", "refuse and abort connections after leaseTimeoutMs without ZooKeeper, default true"},
             {"leaseTimeoutMs", "how long the last known primary is used without ZooKeeper, default 2000"},
+            {"resolveCommitOutcome", "find out whether a commit whose acknowledgment was lost committed, default false"
+            },
         };
         DriverPropertyInfo[] result = new DriverPropertyInfo[keys.length];
         for (int i = 0; i < keys.length; i++) {

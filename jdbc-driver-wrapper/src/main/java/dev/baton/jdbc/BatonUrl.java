@@ -16,7 +16,7 @@ import java.util.TreeMap;
  *
  * <p>Baton's own keys (from the query or the connect properties; the query wins): {@code namespace},
  * {@code database}, {@code holdTimeoutMs}, {@code initialPrimaryTimeoutMs}, {@code maxPoolSize},
- * {@code connectionTimeoutMs}, {@code lease} ({@code true}/{@code false}), {@code leaseTimeoutMs}. {@code user} and {@code password} are the database credentials. Every other
+ * {@code connectionTimeoutMs}, {@code lease} ({@code true}/{@code false}), {@code leaseTimeoutMs}, {@code resolveCommitOutcome} ({@code true}/{@code false}). {@code user} and {@code password} are the database credentials. Every other
  * key is passed to the underlying driver.
  */
 record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
@@ -36,7 +36,8 @@ record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
             "maxPoolSize",
             "connectionTimeoutMs",
             "lease",
-            "leaseTimeoutMs");
+            "leaseTimeoutMs",
+            "resolveCommitOutcome");
 
     static boolean accepts(String url) {
         return url != null && url.startsWith(PREFIX);
@@ -119,15 +120,20 @@ record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
         checkRange(url, "maxPoolSize", 1);
         checkRange(url, "connectionTimeoutMs", CONNECTION_TIMEOUT_FLOOR_MS);
         checkRange(url, "leaseTimeoutMs", FailoverConfig.MIN_LEASE_TIMEOUT.toMillis());
-        String lease = params.get("lease");
-        if (lease != null
-                && !lease.trim().equalsIgnoreCase("true")
-                && !lease.trim().equalsIgnoreCase("false")) {
-            throw malformed(url, "parameter 'lease' must be true or false");
-        }
+        checkFlag(url, "lease");
+        checkFlag(url, "resolveCommitOutcome");
         String namespace = params.get("namespace");
         if (namespace != null && !namespace.isBlank() && !RegistryPaths.isValidName(namespace)) {
             throw malformed(url, "parameter 'namespace' is not a valid name (1-64 characters of A-Z a-z 0-9 _ . -)");
+        }
+    }
+
+    private void checkFlag(String url, String key) throws SQLException {
+        String value = params.get(key);
+        if (value != null
+                && !value.trim().equalsIgnoreCase("true")
+                && !value.trim().equalsIgnoreCase("false")) {
+            throw malformed(url, "parameter '" + key + "' must be true or false");
         }
     }
 

@@ -7,6 +7,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLWarning;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,8 +43,30 @@ final class FailoverConnection implements InvocationHandler {
         OTHER
     }
 
-    /** A failure mapped into the contract; {@code retryAfterSwitch} when the statement never ran on a fenced node. */
-    record Failure(SQLException exception, boolean retryAfterSwitch) {}
+    /**
+     * A failure mapped into the contract; {@code retryAfterSwitch} when the statement never ran on a fenced node;
+     * {@code committed} (else null) when commit outcome resolution found that the commit in flight did commit: the
+     * caller may return normally with this warning, or throw {@code exception} when it has no result to return.
+     */
+    record Failure(SQLException exception, boolean retryAfterSwitch, SQLWarning committed) {
+        Failure(SQLException exception, boolean retryAfterSwitch) {
+            this(exception, retryAfterSwitch, null);
+        }
+    }
+
+    /** Where a commit that outcome resolution follows is. */
+    private enum InFlight {
+        NONE,
+        /** In a transaction Baton opened around an autocommit write, before its commit was sent: not committed. */
+        BEFORE_COMMIT,
+        /** The commit (or the autocommit write) was sent after {@link #marker} was taken. */
+        SENT
+    }
+
+    /** Runs the application's statement on the physical one. */
+    interface Execution {
+        Object run() throws Throwable;
+    }
 
     private final FailoverDataSource ds;
     private final Connection self;
@@ -62,6 +85,11 @@ final class FailoverConnection implements InvocationHandler {
     private String untracked;
     private SQLException sessionLost;
     private volatile boolean closed;
+
+    private InFlight inFlight = InFlight.NONE;
+    private CommitOutcome.Marker marker;
+    /** Set when outcome resolution found a lost acknowledgment committed; returned by getWarnings(). */
+    private SQLWarning resolvedWarning;
 
     private FailoverConnection(FailoverDataSource ds, FailoverDataSource.Lent lent) throws SQLException {
         this.ds = ds;
@@ -119,6 +147,15 @@ final class FailoverConnection implements InvocationHandler {
             case "commit":
                 commit();
                 return null;
+            case "getWarnings":
+                checkOpen();
+                if (resolvedWarning != null) {
+                    return resolvedWarning;
+                }
+                break;
+            case "clearWarnings":
+                resolvedWarning = null;
+                break;
             case "rollback":
                 if (args == null || args.length == 0) {
                     rollback();
@@ -187,6 +224,8 @@ final class FailoverConnection implements InvocationHandler {
      */
     boolean begin() throws SQLException {
         checkUsable();
+        inFlight = InFlight.NONE;
+        marker = null;
         if (inTransaction) {
             String why = !ds.leaseValid() ? ds.leaseProblem() : needsMove() ? staleReason() : null;
             if (why != null) {
@@ -319,6 +358,10 @@ final class FailoverConnection implements InvocationHandler {
      * is. {@code hadWork}: a transaction with earlier statements was open.
      */
     Failure fail(SQLException e, Kind kind, boolean hadWork) {
+        InFlight flight = inFlight;
+        CommitOutcome.Marker mark = marker;
+        inFlight = InFlight.NONE;
+        marker = null;
         DriverFlavor flavor = pool.flavor();
         boolean readOnly = flavor.isReadOnly(e) && !session.readOnlyRequested();
         String aborted = abortedBecause;
@@ -341,11 +384,9 @@ final class FailoverConnection implements InvocationHandler {
                         : "the connection failed (SQLState " + e.getSQLState() + ")";
         String where = " on " + describe();
         if (kind == Kind.COMMIT && wasInTransaction) {
-            return new Failure(
-                    readOnly
-                            ? FailoverSqlStates.transactionLost("commit failed: " + what + where, e)
-                            : FailoverSqlStates.outcomeUnknown("commit failed: " + what + where, e),
-                    false);
+            return readOnly
+                    ? new Failure(FailoverSqlStates.transactionLost("commit failed: " + what + where, e), false)
+                    : outcome("commit failed: " + what + where, e, flight, mark);
         }
         if (hadWork) {
             transactionLostBecause = what;
@@ -358,7 +399,135 @@ final class FailoverConnection implements InvocationHandler {
             // a read, or the first statement of a transaction that was never committed
             return new Failure(FailoverSqlStates.notRun(what + where, e), false);
         }
-        return new Failure(FailoverSqlStates.outcomeUnknown("a write was in flight: " + what + where, e), false);
+        return outcome("a write was in flight: " + what + where, e, flight, mark);
+    }
+
+    /**
+     * The failure for a commit or autocommit write whose acknowledgment was lost: 08007, unless outcome resolution
+     * follows it ({@code flight}), which then asks the primary serving now what became of it.
+     */
+    private Failure outcome(String message, SQLException e, InFlight flight, CommitOutcome.Marker mark) {
+        if (flight == InFlight.BEFORE_COMMIT) {
+            return new Failure(FailoverSqlStates.notCommitted(message + " before its commit was sent", e), false);
+        }
+        if (flight != InFlight.SENT || mark == null) {
+            return new Failure(FailoverSqlStates.outcomeUnknown(message, e), false);
+        }
+        CommitOutcome.Answer answer =
+                mark.wroteNothing() ? CommitOutcome.Answer.of(CommitOutcome.Outcome.COMMITTED, null) : resolve(mark);
+        return switch (answer.outcome()) {
+            case COMMITTED -> new Failure(
+                    FailoverSqlStates.outcomeUnknown(message, e),
+                    false,
+                    FailoverSqlStates.resolvedCommitted(message + " (" + mark + ")"));
+            case NOT_COMMITTED -> new Failure(FailoverSqlStates.notCommitted(message + " (" + mark + ")", e), false);
+            case UNKNOWN -> new Failure(
+                    FailoverSqlStates.outcomeUnknown(message + " (not resolved: " + answer.why() + ")", e), false);
+        };
+    }
+
+    /** Asks the primary serving now (waiting for one as a borrow does) what became of the commit {@code mark}. */
+    private CommitOutcome.Answer resolve(CommitOutcome.Marker mark) {
+        FailoverDataSource.Lent lent;
+        try {
+            lent = ds.lend();
+        } catch (SQLException e) {
+            return CommitOutcome.Answer.of(
+                    CommitOutcome.Outcome.UNKNOWN, "no primary to ask (" + e.getSQLState() + "): " + e.getMessage());
+        }
+        try {
+            return mark.resolve(lent.pooled());
+        } catch (SQLException e) {
+            lent.pool().evict(lent.pooled());
+            return CommitOutcome.Answer.of(
+                    CommitOutcome.Outcome.UNKNOWN,
+                    "asking " + PrimaryPool.describe(lent.pool().record()) + " failed (" + e.getSQLState() + "): "
+                            + e.getMessage());
+        } finally {
+            closeQuietly(lent.pooled());
+        }
+    }
+
+    /** True when the next statement of {@code kind} is an autocommit write whose outcome resolution follows. */
+    boolean resolvesWrite(Kind kind, boolean hadWork) {
+        return !hadWork
+                && (kind == Kind.WRITE || kind == Kind.BATCH)
+                && session.autoCommit()
+                && ds.resolvesCommitOutcome();
+    }
+
+    /**
+     * Runs an autocommit write so that a lost acknowledgment can be resolved. PostgreSQL: in a transaction Baton opens
+     * (no extra round trip: pgjdbc sends BEGIN with the statement), then one query for the transaction id, then the
+     * commit: two round trips more. A failure before the commit was sent is {@link FailoverSqlStates#NOT_COMMITTED}.
+     * SQL that cannot run in a transaction block (25001: VACUUM, CREATE INDEX CONCURRENTLY) runs as it is, without
+     * resolution. MariaDB/MySQL: one query for the GTID position before the write, which runs in autocommit.
+     * Failures of the write are thrown as the {@link java.lang.reflect.InvocationTargetException} to map with
+     * {@link #fail}; failures of the commit are thrown mapped.
+     */
+    Object resolvedWrite(Kind kind, Execution write) throws Throwable {
+        Connection p = pooled;
+        DriverFlavor flavor = pool.flavor();
+        if (flavor != DriverFlavor.POSTGRESQL) {
+            CommitOutcome.Marker m;
+            try {
+                m = CommitOutcome.mark(flavor, p);
+            } catch (SQLException e) {
+                throw fail(e, Kind.OTHER, false).exception();
+            }
+            marker = m;
+            inFlight = InFlight.SENT;
+            Object result = write.run();
+            inFlight = InFlight.NONE;
+            marker = null;
+            return result;
+        }
+        p.setAutoCommit(false);
+        inFlight = InFlight.BEFORE_COMMIT;
+        Object result;
+        CommitOutcome.Marker m;
+        try {
+            result = write.run();
+            m = CommitOutcome.mark(flavor, p);
+        } catch (InvocationTargetException | SQLException e) {
+            Throwable cause = e instanceof InvocationTargetException ite ? ite.getCause() : e;
+            endOwnTransaction(p);
+            if (cause instanceof SQLException sql && "25001".equals(sql.getSQLState()) && !broken) {
+                inFlight = InFlight.NONE;
+                return write.run(); // cannot run in a transaction block: as it is, unresolved
+            }
+            throw e instanceof InvocationTargetException ? e : new InvocationTargetException(e);
+        }
+        marker = m;
+        inFlight = InFlight.SENT;
+        try {
+            p.commit();
+        } catch (SQLException e) {
+            Failure f = fail(e, kind, false);
+            if (f.committed() != null) {
+                resolvedWarning = f.committed();
+                return result;
+            }
+            throw f.exception();
+        }
+        inFlight = InFlight.NONE;
+        marker = null;
+        try {
+            p.setAutoCommit(true); // no round trip: no transaction is open
+        } catch (SQLException e) {
+            broken = true; // committed; the connection is replaced at the next statement
+        }
+        return result;
+    }
+
+    /** Rolls back the transaction Baton opened around an autocommit write, and turns autocommit on again. */
+    private static void endOwnTransaction(Connection p) {
+        try {
+            p.rollback();
+            p.setAutoCommit(true);
+        } catch (SQLException e) {
+            LOG.debug("ending the transaction around an autocommit write on {} failed", p, e);
+        }
     }
 
     /**
@@ -386,11 +555,26 @@ final class FailoverConnection implements InvocationHandler {
             throw FailoverSqlStates.transactionLost("commit of a lost transaction (" + why + ")", null);
         }
         boolean hadWork = begin();
+        if (hadWork && ds.resolvesCommitOutcome()) {
+            try {
+                marker = CommitOutcome.mark(pool.flavor(), pooled);
+            } catch (SQLException e) {
+                throw fail(e, Kind.OTHER, true).exception(); // the commit was not sent: the transaction is lost
+            }
+            inFlight = InFlight.SENT;
+        }
         try {
             pooled.commit();
             inTransaction = false;
+            inFlight = InFlight.NONE;
+            marker = null;
         } catch (SQLException e) {
-            throw fail(e, hadWork ? Kind.COMMIT : Kind.OTHER, hadWork).exception();
+            Failure f = fail(e, hadWork ? Kind.COMMIT : Kind.OTHER, hadWork);
+            if (f.committed() != null) {
+                resolvedWarning = f.committed();
+                return;
+            }
+            throw f.exception();
         }
     }
 

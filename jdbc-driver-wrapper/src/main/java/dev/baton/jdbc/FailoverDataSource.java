@@ -606,6 +606,11 @@ public final class FailoverDataSource implements DataSource, Closeable {
         return pool == null ? Optional.empty() : Optional.of(pool.record());
     }
 
+    /** Whether commits and autocommit writes are marked so that a lost acknowledgment can be resolved. */
+    boolean resolvesCommitOutcome() {
+        return config.resolveCommitOutcome();
+    }
+
     /** True once {@link #getConnection()} has succeeded. */
     boolean hasHandedOutConnection() {
         return handedOut;
@@ -706,6 +711,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
         private Duration holdTimeout = Duration.ofSeconds(10);
         private boolean lease = true;
         private Duration leaseTimeout = FailoverConfig.DEFAULT_LEASE_TIMEOUT;
+        private boolean resolveCommitOutcome;
 
         private Builder() {}
 
@@ -794,6 +800,18 @@ public final class FailoverDataSource implements DataSource, Closeable {
             return this;
         }
 
+        /**
+         * Commit outcome resolution, off by default: when the acknowledgment of a {@code commit()} or an autocommit
+         * write is lost with its connection, ask the primary serving afterwards whether it committed, and return
+         * normally (with a {@link FailoverSqlStates#RESOLVED_COMMITTED} warning on the connection) or fail with
+         * {@link FailoverSqlStates#NOT_COMMITTED} instead of {@link FailoverSqlStates#OUTCOME_UNKNOWN}. Costs a round
+         * trip per commit, two per autocommit write on PostgreSQL (see docs/wrapper.md).
+         */
+        public Builder resolveCommitOutcome(boolean enabled) {
+            this.resolveCommitOutcome = enabled;
+            return this;
+        }
+
         public FailoverDataSource build() {
             FailoverDataSource ds = new FailoverDataSource(new FailoverConfig(
                     zookeeper,
@@ -807,7 +825,8 @@ public final class FailoverDataSource implements DataSource, Closeable {
                     initialPrimaryTimeout,
                     holdTimeout,
                     lease,
-                    leaseTimeout));
+                    leaseTimeout,
+                    resolveCommitOutcome));
             ds.start();
             return ds;
         }

@@ -5,6 +5,7 @@ import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLRecoverableException;
 import java.sql.SQLTransactionRollbackException;
 import java.sql.SQLTransientConnectionException;
+import java.sql.SQLWarning;
 
 /**
  * The SQLStates a Baton connection fails with when the primary moves, dies, is fenced or cannot be confirmed.
@@ -34,6 +35,18 @@ public final class FailoverSqlStates {
      */
     public static final String SESSION_LOST = "08R03";
 
+    /**
+     * Commit outcome resolution ({@code resolveCommitOutcome}) found that a commit or autocommit write whose
+     * acknowledgment was lost did not commit on the primary serving now: retry it.
+     */
+    public static final String NOT_COMMITTED = "08R04";
+
+    /**
+     * The SQLState of the {@link SQLWarning} on the connection when commit outcome resolution found that a commit or
+     * autocommit write whose acknowledgment was lost did commit: the call returned normally.
+     */
+    public static final String RESOLVED_COMMITTED = "01R04";
+
     private FailoverSqlStates() {}
 
     static SQLTransientConnectionException notRun(String message, Throwable cause) {
@@ -44,6 +57,15 @@ public final class FailoverSqlStates {
     static SQLRecoverableException outcomeUnknown(String message, Throwable cause) {
         return new SQLRecoverableException(
                 message + "; it may or may not have committed: check before retrying", OUTCOME_UNKNOWN, cause);
+    }
+
+    static SQLTransientConnectionException notCommitted(String message, Throwable cause) {
+        return new SQLTransientConnectionException(
+                message + "; it did not commit on the primary serving now: safe to retry", NOT_COMMITTED, cause);
+    }
+
+    static SQLWarning resolvedCommitted(String message) {
+        return new SQLWarning(message + "; it did commit on the primary serving now", RESOLVED_COMMITTED);
     }
 
     static SQLTransactionRollbackException transactionLost(String message, Throwable cause) {
@@ -69,6 +91,7 @@ public final class FailoverSqlStates {
                 || OUTCOME_UNKNOWN.equals(s)
                 || TRANSACTION_LOST.equals(s)
                 || NO_PRIMARY.equals(s)
-                || SESSION_LOST.equals(s);
+                || SESSION_LOST.equals(s)
+                || NOT_COMMITTED.equals(s);
     }
 }

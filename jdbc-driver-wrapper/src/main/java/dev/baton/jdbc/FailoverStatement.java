@@ -165,7 +165,9 @@ final class FailoverStatement implements InvocationHandler {
                 boolean hadWork = connection.begin();
                 Statement target = current();
                 try {
-                    Object result = method.invoke(target, args);
+                    Object result = connection.resolvesWrite(kind, hadWork)
+                            ? connection.resolvedWrite(kind, () -> method.invoke(target, args))
+                            : method.invoke(target, args);
                     if (text == sql) {
                         if (createdState == null) {
                             String found = SessionState.untracked(sql);

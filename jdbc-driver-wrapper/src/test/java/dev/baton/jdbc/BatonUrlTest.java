@@ -43,14 +43,20 @@ class BatonUrlTest {
         assertRefused("jdbc:baton:zk://zk1:2181/orders?=x", "query parameter 1 has no name");
         assertRefused("jdbc:baton:zk://zk1:2181/orders?lease=maybe", "parameter 'lease' must be true or false");
         assertRefused(
+                "jdbc:baton:zk://zk1:2181/orders?resolveCommitOutcome=1",
+                "parameter 'resolveCommitOutcome' must be true or false");
+        assertRefused(
                 "jdbc:baton:zk://zk1:2181/orders?leaseTimeoutMs=100",
                 "parameter 'leaseTimeoutMs' must be between 200 and 2147483647");
     }
 
     @Test
     void leaseSettingsAreBatonsOwnAndNotPassedToTheDriver() throws SQLException {
-        BatonUrl url = BatonUrl.parse("jdbc:baton:zk://zk1:2181/orders?lease=false&leaseTimeoutMs=2500&ssl=true", null);
+        BatonUrl url = BatonUrl.parse(
+                "jdbc:baton:zk://zk1:2181/orders?lease=false&leaseTimeoutMs=2500&ssl=true&resolveCommitOutcome=true",
+                null);
         assertThat(url.flag("lease", true)).isFalse();
+        assertThat(url.flag("resolveCommitOutcome", false)).isTrue();
         assertThat(url.millis("leaseTimeoutMs", java.time.Duration.ZERO)).hasMillis(2500);
         assertThat(url.driverProperties()).containsOnlyKeys("ssl");
     }
