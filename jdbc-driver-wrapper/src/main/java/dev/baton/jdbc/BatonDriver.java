@@ -100,7 +100,16 @@ public final class BatonDriver implements Driver {
                 .holdTimeout(url.millis("holdTimeoutMs", Duration.ofSeconds(10)))
                 .lease(url.flag("lease", true))
                 .leaseTimeout(url.millis("leaseTimeoutMs", FailoverConfig.DEFAULT_LEASE_TIMEOUT))
-                .resolveCommitOutcome(url.flag("resolveCommitOutcome", false));
+                .resolveCommitOutcome(url.flag("resolveCommitOutcome", false))
+                .readOnly(url.flag("readRouting", false))
+                .replicaBalance(url.replicaBalance());
+        if (url.get("maxReplicaLagBytes") != null || url.get("maxReplicaLagMs") != null) {
+            builder.maxReplicaLag(
+                    url.get("maxReplicaLagBytes") == null
+                            ? ReadRouting.DEFAULT_MAX_LAG_BYTES
+                            : Long.parseLong(url.get("maxReplicaLagBytes").trim()),
+                    url.millis("maxReplicaLagMs", ReadRouting.DEFAULT_MAX_LAG));
+        }
         if (url.get("namespace") != null) {
             builder.namespace(url.get("namespace"));
         }
@@ -156,6 +165,11 @@ public final class BatonDriver implements Driver {
             {"leaseTimeoutMs", "how long the last known primary is used without ZooKeeper, default 2000"},
             {"resolveCommitOutcome", "find out whether a commit whose acknowledgment was lost committed, default false"
             },
+            {"readRouting", "read-only connections to a replica under the lag limits, else the primary, default false"},
+            {"maxReplicaLagBytes", "read routing: skip a replica lagging more (WAL bytes, transactions), default 16 MiB"
+            },
+            {"maxReplicaLagMs", "read routing: skip a replica lagging more, default 10000"},
+            {"replicaBalance", "read routing: round-robin (default) or least-lag"},
         };
         DriverPropertyInfo[] result = new DriverPropertyInfo[keys.length];
         for (int i = 0; i < keys.length; i++) {

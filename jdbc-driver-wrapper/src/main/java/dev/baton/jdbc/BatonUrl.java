@@ -16,7 +16,8 @@ import java.util.TreeMap;
  *
  * <p>Baton's own keys (from the query or the connect properties; the query wins): {@code namespace},
  * {@code database}, {@code holdTimeoutMs}, {@code initialPrimaryTimeoutMs}, {@code maxPoolSize},
- * {@code connectionTimeoutMs}, {@code lease} ({@code true}/{@code false}), {@code leaseTimeoutMs}, {@code resolveCommitOutcome} ({@code true}/{@code false}). {@code user} and {@code password} are the database credentials. Every other
+ * {@code connectionTimeoutMs}, {@code lease} ({@code true}/{@code false}), {@code leaseTimeoutMs}, {@code resolveCommitOutcome} ({@code true}/{@code false}), {@code readRouting} ({@code true}/{@code false}),
+ * {@code maxReplicaLagBytes}, {@code maxReplicaLagMs}, {@code replicaBalance} ({@code round-robin}/{@code least-lag}). {@code user} and {@code password} are the database credentials. Every other
  * key is passed to the underlying driver.
  */
 record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
@@ -37,7 +38,11 @@ record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
             "connectionTimeoutMs",
             "lease",
             "leaseTimeoutMs",
-            "resolveCommitOutcome");
+            "resolveCommitOutcome",
+            "readRouting",
+            "maxReplicaLagBytes",
+            "maxReplicaLagMs",
+            "replicaBalance");
 
     static boolean accepts(String url) {
         return url != null && url.startsWith(PREFIX);
@@ -122,6 +127,13 @@ record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
         checkRange(url, "leaseTimeoutMs", FailoverConfig.MIN_LEASE_TIMEOUT.toMillis());
         checkFlag(url, "lease");
         checkFlag(url, "resolveCommitOutcome");
+        checkFlag(url, "readRouting");
+        checkRange(url, "maxReplicaLagBytes", 0);
+        checkRange(url, "maxReplicaLagMs", 0);
+        String balance = params.get("replicaBalance");
+        if (balance != null && replicaBalance() == null) {
+            throw malformed(url, "parameter 'replicaBalance' must be round-robin or least-lag");
+        }
         String namespace = params.get("namespace");
         if (namespace != null && !namespace.isBlank() && !RegistryPaths.isValidName(namespace)) {
             throw malformed(url, "parameter 'namespace' is not a valid name (1-64 characters of A-Z a-z 0-9 _ . -)");
@@ -168,6 +180,16 @@ record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
         } catch (IllegalArgumentException e) {
             throw malformed(url, "parameter '" + key + "' is not URL-encoded correctly" + ENCODING_RULE);
         }
+    }
+
+    /** {@code replicaBalance}: round-robin (the default) or least-lag; null when the value is neither. */
+    ReplicaBalance replicaBalance() {
+        String value = params.getOrDefault("replicaBalance", "round-robin").trim();
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "round-robin" -> ReplicaBalance.ROUND_ROBIN;
+            case "least-lag" -> ReplicaBalance.LEAST_LAG;
+            default -> null;
+        };
     }
 
     String get(String key) {

@@ -20,7 +20,8 @@ record FailoverConfig(
         Duration holdTimeout,
         boolean lease,
         Duration leaseTimeout,
-        boolean resolveCommitOutcome) {
+        boolean resolveCommitOutcome,
+        ReadRouting readRouting) {
 
     static final Duration ZK_SESSION_TIMEOUT = Duration.ofSeconds(10);
     static final Duration ZK_CONNECTION_TIMEOUT = Duration.ofSeconds(3);
@@ -28,7 +29,7 @@ record FailoverConfig(
     /** Below this, the lease would expire between two ZooKeeper round trips on a busy machine. */
     static final Duration MIN_LEASE_TIMEOUT = Duration.ofMillis(200);
 
-    /** Without commit outcome resolution. */
+    /** Without commit outcome resolution and read routing. */
     FailoverConfig(
             String zookeeper,
             String namespace,
@@ -55,7 +56,8 @@ record FailoverConfig(
                 holdTimeout,
                 lease,
                 leaseTimeout,
-                false);
+                false,
+                null);
     }
 
     FailoverConfig {
@@ -107,6 +109,7 @@ record FailoverConfig(
                 + ", user=" + user + ", password=" + (password == null ? "null" : "****") + ", database="
                 + database + ", driverProperties=" + driverProperties.stringPropertyNames()
                 + ", initialPrimaryTimeout=" + initialPrimaryTimeout + ", holdTimeout=" + holdTimeout + ", lease="
-                + lease + ", leaseTimeout=" + leaseTimeout + ", resolveCommitOutcome=" + resolveCommitOutcome + "]";
+                + lease + ", leaseTimeout=" + leaseTimeout + ", resolveCommitOutcome=" + resolveCommitOutcome
+                + ", readRouting=" + readRouting + "]";
     }
 }

@@ -69,6 +69,9 @@ final class FailoverConnection implements InvocationHandler {
     }
 
     private final FailoverDataSource ds;
+    /** A connection of a read-only data source: it moves to a replica (or the primary) through the read routing. */
+    private final boolean forReads;
+
     private final Connection self;
     private final SessionState session;
 
@@ -91,8 +94,10 @@ final class FailoverConnection implements InvocationHandler {
     /** Set when outcome resolution found a lost acknowledgment committed; returned by getWarnings(). */
     private SQLWarning resolvedWarning;
 
-    private FailoverConnection(FailoverDataSource ds, FailoverDataSource.Lent lent) throws SQLException {
+    private FailoverConnection(FailoverDataSource ds, FailoverDataSource.Lent lent, boolean forReads)
+            throws SQLException {
         this.ds = ds;
+        this.forReads = forReads;
         this.pooled = lent.pooled();
         this.pool = lent.pool();
         this.fenceGeneration = lent.pool().fenceGeneration();
@@ -101,7 +106,22 @@ final class FailoverConnection implements InvocationHandler {
     }
 
     static Connection wrap(FailoverDataSource ds, FailoverDataSource.Lent lent) throws SQLException {
-        FailoverConnection c = new FailoverConnection(ds, lent);
+        FailoverConnection c = new FailoverConnection(ds, lent, false);
+        ds.lent(c);
+        return c.self;
+    }
+
+    /** A read-only connection of a read-only data source, on a replica or (fallback) the primary. */
+    static Connection wrapForReads(FailoverDataSource ds, FailoverDataSource.Lent lent) throws SQLException {
+        FailoverConnection c = new FailoverConnection(ds, lent, true);
+        Object[] readOnly = {Boolean.TRUE};
+        try {
+            lent.pooled().setReadOnly(true);
+        } catch (SQLException e) {
+            closeQuietly(lent.pooled());
+            throw e;
+        }
+        c.session.record("setReadOnly", readOnly);
         ds.lent(c);
         return c.self;
     }
@@ -286,6 +306,9 @@ final class FailoverConnection implements InvocationHandler {
         if (abortedBecause != null) {
             return abortedBecause;
         }
+        if (p.isRetired() && p.epoch() == ReplicaRouter.REPLICA_EPOCH) {
+            return "replica " + PrimaryPool.describe(p.record()) + " no longer qualifies for reads";
+        }
         if (p.isRetired()) {
             return "the primary moved from " + PrimaryPool.describe(p.record()) + " to "
                     + PrimaryPool.describe(p.successor());
@@ -306,7 +329,7 @@ final class FailoverConnection implements InvocationHandler {
             dropPhysical();
             throw FailoverSqlStates.sessionLost(sessionLost.getMessage(), null);
         }
-        FailoverDataSource.Lent lent = ds.lend();
+        FailoverDataSource.Lent lent = forReads ? ds.lendForRead() : ds.lend();
         try {
             session.applyTo(lent.pooled());
         } catch (SQLException e) {

@@ -87,6 +87,9 @@ public final class FailoverDataSource implements DataSource, Closeable {
 
     private volatile boolean handedOut;
     private volatile PrimaryWatch watch;
+    /** Set for a read-only data source ({@link Builder#readOnly}): lends from replicas first. */
+    private volatile ReplicaRouter router;
+
     private volatile PrintWriter logWriter;
     private volatile int loginTimeoutSeconds;
 
@@ -129,6 +132,10 @@ public final class FailoverDataSource implements DataSource, Closeable {
                     onLease(valid);
                 }
             });
+            if (config.readRouting() != null) {
+                router = new ReplicaRouter(
+                        config, watch.client(), this::replicaPool, this::currentPrimary, java.time.Clock.systemUTC());
+            }
         } catch (RuntimeException e) {
             close(); // a pool may already have been created for a record that arrived during the start
             throw e;
@@ -140,6 +147,9 @@ public final class FailoverDataSource implements DataSource, Closeable {
         State was = state.getAndSet(State.CLOSED);
         if (was == State.CLOSED) {
             return;
+        }
+        if (router != null) {
+            router.close();
         }
         if (watch != null) {
             watch.close();
@@ -299,7 +309,29 @@ public final class FailoverDataSource implements DataSource, Closeable {
 
     @Override
     public Connection getConnection() throws SQLException {
-        return FailoverConnection.wrap(this, lend());
+        return router == null
+                ? FailoverConnection.wrap(this, lend())
+                : FailoverConnection.wrapForReads(this, lendForRead());
+    }
+
+    /**
+     * Read routing: a connection to a replica that qualifies ({@link ReadRouting}), else (none qualifies, none answers,
+     * or the lease ran out) one to the primary.
+     */
+    Lent lendForRead() throws SQLException {
+        checkOpen();
+        ReplicaRouter r = router;
+        Lent replica = r == null || !leaseValid() ? null : r.lend();
+        return replica != null ? replica : lend();
+    }
+
+    /** The pool of a replica for read routing: the data source's pool settings, read-only. */
+    private PrimaryPool replicaPool(PrimaryRecord replica) {
+        DriverFlavor flavor = DriverFlavor.forDialect(replica.dialect());
+        HikariConfig hc = hikariConfig(replica, flavor);
+        hc.setPoolName("baton-" + config.cluster() + "-replica-" + replica.nodeId());
+        hc.setReadOnly(true);
+        return new PrimaryPool(replica, flavor, hc);
     }
 
     /** A pooled physical connection and the pool of the primary it belongs to. */
@@ -712,6 +744,11 @@ public final class FailoverDataSource implements DataSource, Closeable {
         private boolean lease = true;
         private Duration leaseTimeout = FailoverConfig.DEFAULT_LEASE_TIMEOUT;
         private boolean resolveCommitOutcome;
+        private boolean readOnly;
+        private long maxReplicaLagBytes = ReadRouting.DEFAULT_MAX_LAG_BYTES;
+        private Duration maxReplicaLag = ReadRouting.DEFAULT_MAX_LAG;
+        private Duration maxReplicaStateAge = ReadRouting.DEFAULT_MAX_STATE_AGE;
+        private ReplicaBalance replicaBalance = ReplicaBalance.ROUND_ROBIN;
 
         private Builder() {}
 
@@ -812,6 +849,38 @@ public final class FailoverDataSource implements DataSource, Closeable {
             return this;
         }
 
+        /**
+         * A read-only data source, off by default: its connections are read-only and go to a replica whose lag,
+         * as the orchestrator publishes it in ZooKeeper, is under {@link #maxReplicaLag}; to the primary when none
+         * qualifies. Balanced by {@link #replicaBalance}. See docs/wrapper.md, "Read routing".
+         */
+        public Builder readOnly(boolean enabled) {
+            this.readOnly = enabled;
+            return this;
+        }
+
+        /**
+         * Read routing: skip a replica whose published lag is above {@code bytes} (PostgreSQL: WAL bytes; MariaDB/MySQL:
+         * transactions) or {@code lag}; default 16 MiB and 10 s.
+         */
+        public Builder maxReplicaLag(long bytes, Duration lag) {
+            this.maxReplicaLagBytes = bytes;
+            this.maxReplicaLag = lag;
+            return this;
+        }
+
+        /** Read routing: skip a replica whose node state was last published longer ago than this, default 10 s. */
+        public Builder maxReplicaStateAge(Duration age) {
+            this.maxReplicaStateAge = age;
+            return this;
+        }
+
+        /** Read routing: round robin (default) or least lag. */
+        public Builder replicaBalance(ReplicaBalance balance) {
+            this.replicaBalance = balance;
+            return this;
+        }
+
         public FailoverDataSource build() {
             FailoverDataSource ds = new FailoverDataSource(new FailoverConfig(
                     zookeeper,
@@ -826,7 +895,10 @@ public final class FailoverDataSource implements DataSource, Closeable {
                     holdTimeout,
                     lease,
                     leaseTimeout,
-                    resolveCommitOutcome));
+                    resolveCommitOutcome,
+                    readOnly
+                            ? new ReadRouting(maxReplicaLagBytes, maxReplicaLag, maxReplicaStateAge, replicaBalance)
+                            : null));
             ds.start();
             return ds;
         }

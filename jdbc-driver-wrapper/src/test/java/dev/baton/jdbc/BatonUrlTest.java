@@ -46,6 +46,12 @@ class BatonUrlTest {
                 "jdbc:baton:zk://zk1:2181/orders?resolveCommitOutcome=1",
                 "parameter 'resolveCommitOutcome' must be true or false");
         assertRefused(
+                "jdbc:baton:zk://zk1:2181/orders?replicaBalance=random",
+                "parameter 'replicaBalance' must be round-robin or least-lag");
+        assertRefused(
+                "jdbc:baton:zk://zk1:2181/orders?maxReplicaLagBytes=-1",
+                "parameter 'maxReplicaLagBytes' must be between 0 and 2147483647");
+        assertRefused(
                 "jdbc:baton:zk://zk1:2181/orders?leaseTimeoutMs=100",
                 "parameter 'leaseTimeoutMs' must be between 200 and 2147483647");
     }
@@ -57,6 +63,12 @@ class BatonUrlTest {
                 null);
         assertThat(url.flag("lease", true)).isFalse();
         assertThat(url.flag("resolveCommitOutcome", false)).isTrue();
+        BatonUrl reads = BatonUrl.parse(
+                "jdbc:baton:zk://zk1:2181/orders?readRouting=true&maxReplicaLagBytes=1000&replicaBalance=least-lag",
+                null);
+        assertThat(reads.flag("readRouting", false)).isTrue();
+        assertThat(reads.replicaBalance()).isEqualTo(ReplicaBalance.LEAST_LAG);
+        assertThat(reads.driverProperties()).isEmpty();
         assertThat(url.millis("leaseTimeoutMs", java.time.Duration.ZERO)).hasMillis(2500);
         assertThat(url.driverProperties()).containsOnlyKeys("ssl");
     }
