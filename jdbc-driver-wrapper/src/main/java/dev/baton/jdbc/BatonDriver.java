@@ -102,6 +102,7 @@ public final class BatonDriver implements Driver {
                 .leaseTimeout(url.millis("leaseTimeoutMs", FailoverConfig.DEFAULT_LEASE_TIMEOUT))
                 .resolveCommitOutcome(url.flag("resolveCommitOutcome", false))
                 .readOnly(url.flag("readRouting", false))
+                .routeReadOnlyConnections(url.flag("routeReadOnly", false))
                 .replicaBalance(url.replicaBalance());
         if (url.get("maxReplicaLagBytes") != null || url.get("maxReplicaLagMs") != null) {
             builder.maxReplicaLag(
@@ -169,6 +170,7 @@ public final class BatonDriver implements Driver {
             {"maxReplicaLagBytes", "read routing: skip a replica lagging more (WAL bytes, transactions), default 16 MiB"
             },
             {"maxReplicaLagMs", "read routing: skip a replica lagging more, default 10000"},
+            {"routeReadOnly", "read routing for connections made read-only with setReadOnly(true), default false"},
             {"replicaBalance", "read routing: round-robin (default) or least-lag"},
         };
         DriverPropertyInfo[] result = new DriverPropertyInfo[keys.length];

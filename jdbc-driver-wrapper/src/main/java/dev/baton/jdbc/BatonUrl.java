@@ -16,9 +16,10 @@ import java.util.TreeMap;
  *
  * <p>Baton's own keys (from the query or the connect properties; the query wins): {@code namespace},
  * {@code database}, {@code holdTimeoutMs}, {@code initialPrimaryTimeoutMs}, {@code maxPoolSize},
- * {@code connectionTimeoutMs}, {@code lease} ({@code true}/{@code false}), {@code leaseTimeoutMs}, {@code resolveCommitOutcome} ({@code true}/{@code false}), {@code readRouting} ({@code true}/{@code false}),
- * {@code maxReplicaLagBytes}, {@code maxReplicaLagMs}, {@code replicaBalance} ({@code round-robin}/{@code least-lag}). {@code user} and {@code password} are the database credentials. Every other
- * key is passed to the underlying driver.
+ * {@code connectionTimeoutMs}, {@code lease}, {@code leaseTimeoutMs}, {@code resolveCommitOutcome},
+ * {@code readRouting}, {@code routeReadOnly} (flags: {@code true}/{@code false}), {@code maxReplicaLagBytes},
+ * {@code maxReplicaLagMs}, {@code replicaBalance} ({@code round-robin}/{@code least-lag}). {@code user} and
+ * {@code password} are the database credentials. Every other key is passed to the underlying driver.
  */
 record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
     static final String PREFIX = "jdbc:baton:";
@@ -40,6 +41,7 @@ record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
             "leaseTimeoutMs",
             "resolveCommitOutcome",
             "readRouting",
+            "routeReadOnly",
             "maxReplicaLagBytes",
             "maxReplicaLagMs",
             "replicaBalance");
@@ -128,6 +130,7 @@ record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
         checkFlag(url, "lease");
         checkFlag(url, "resolveCommitOutcome");
         checkFlag(url, "readRouting");
+        checkFlag(url, "routeReadOnly");
         checkRange(url, "maxReplicaLagBytes", 0);
         checkRange(url, "maxReplicaLagMs", 0);
         String balance = params.get("replicaBalance");

@@ -70,7 +70,9 @@ final class FailoverConnection implements InvocationHandler {
 
     private final FailoverDataSource ds;
     /** A connection of a read-only data source: it moves to a replica (or the primary) through the read routing. */
-    private final boolean forReads;
+    private boolean forReads;
+    /** {@code setReadOnly} changed {@link #forReads}: the connection moves at its next statement. */
+    private boolean rerouted;
 
     private final Connection self;
     private final SessionState session;
@@ -297,6 +299,7 @@ final class FailoverConnection implements InvocationHandler {
         return pooled == null
                 || broken
                 || abortedBecause != null
+                || rerouted
                 || p.isRetired()
                 || p.fenceGeneration() != fenceGeneration;
     }
@@ -305,6 +308,9 @@ final class FailoverConnection implements InvocationHandler {
         PrimaryPool p = pool;
         if (abortedBecause != null) {
             return abortedBecause;
+        }
+        if (rerouted) {
+            return "setReadOnly(" + forReads + ") routes it to " + (forReads ? "a replica" : "the primary");
         }
         if (p.isRetired() && p.epoch() == ReplicaRouter.REPLICA_EPOCH) {
             return "replica " + PrimaryPool.describe(p.record()) + " no longer qualifies for reads";
@@ -346,6 +352,7 @@ final class FailoverConnection implements InvocationHandler {
         fenceGeneration = lent.pool().fenceGeneration();
         broken = false;
         abortedBecause = null;
+        rerouted = false;
         serial++;
         LOG.debug(
                 "cluster {}: connection moved from {} to {}: {}",
@@ -628,6 +635,13 @@ final class FailoverConnection implements InvocationHandler {
             return false;
         }
         checkOpen();
+        if (name.equals("setReadOnly")
+                && !inTransaction
+                && (Boolean) args[0] != forReads
+                && ds.routesReadOnlyConnections()) {
+            forReads = (Boolean) args[0];
+            rerouted = true; // recorded below, applied where it moves
+        }
         if (name.equals("setAutoCommit") && (Boolean) args[0] && !session.autoCommit()) {
             if (transactionLostBecause != null) {
                 transactionLostBecause = null; // the application ends the lost transaction

@@ -309,9 +309,9 @@ public final class FailoverDataSource implements DataSource, Closeable {
 
     @Override
     public Connection getConnection() throws SQLException {
-        return router == null
-                ? FailoverConnection.wrap(this, lend())
-                : FailoverConnection.wrapForReads(this, lendForRead());
+        return router != null && config.readRouting().everyConnection()
+                ? FailoverConnection.wrapForReads(this, lendForRead())
+                : FailoverConnection.wrap(this, lend());
     }
 
     /**
@@ -323,6 +323,11 @@ public final class FailoverDataSource implements DataSource, Closeable {
         ReplicaRouter r = router;
         Lent replica = r == null || !leaseValid() ? null : r.lend();
         return replica != null ? replica : lend();
+    }
+
+    /** True when {@code setReadOnly(true)} routes a connection of this read-write data source to a replica. */
+    boolean routesReadOnlyConnections() {
+        return router != null && !config.readRouting().everyConnection();
     }
 
     /** The pool of a replica for read routing: the data source's pool settings, read-only. */
@@ -745,6 +750,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
         private Duration leaseTimeout = FailoverConfig.DEFAULT_LEASE_TIMEOUT;
         private boolean resolveCommitOutcome;
         private boolean readOnly;
+        private boolean routeReadOnlyConnections;
         private long maxReplicaLagBytes = ReadRouting.DEFAULT_MAX_LAG_BYTES;
         private Duration maxReplicaLag = ReadRouting.DEFAULT_MAX_LAG;
         private Duration maxReplicaStateAge = ReadRouting.DEFAULT_MAX_STATE_AGE;
@@ -875,6 +881,16 @@ public final class FailoverDataSource implements DataSource, Closeable {
             return this;
         }
 
+        /**
+         * Read routing on a read-write data source, off by default: a connection the application makes read-only with
+         * {@code setReadOnly(true)} goes to a replica (as for {@link #readOnly}) at its next statement between
+         * transactions, and back to the primary after {@code setReadOnly(false)}.
+         */
+        public Builder routeReadOnlyConnections(boolean enabled) {
+            this.routeReadOnlyConnections = enabled;
+            return this;
+        }
+
         /** Read routing: round robin (default) or least lag. */
         public Builder replicaBalance(ReplicaBalance balance) {
             this.replicaBalance = balance;
@@ -896,8 +912,9 @@ public final class FailoverDataSource implements DataSource, Closeable {
                     lease,
                     leaseTimeout,
                     resolveCommitOutcome,
-                    readOnly
-                            ? new ReadRouting(maxReplicaLagBytes, maxReplicaLag, maxReplicaStateAge, replicaBalance)
+                    readOnly || routeReadOnlyConnections
+                            ? new ReadRouting(
+                                    readOnly, maxReplicaLagBytes, maxReplicaLag, maxReplicaStateAge, replicaBalance)
                             : null));
             ds.start();
             return ds;

@@ -12,13 +12,16 @@ import java.util.List;
  * Which replicas a read-only {@link FailoverDataSource} may use: the limits of its published lag and how old a
  * published node state may be. {@link #eligible} is a pure function of the node states the orchestrator published.
  *
+ * @param everyConnection a read-only data source: every connection is routed; else only connections the
+ *     application made read-only with {@code setReadOnly(true)}
  * @param maxLagBytes a replica whose published {@code lagBytes} is above this is skipped (PostgreSQL: bytes of WAL;
  *     MariaDB/MySQL: transactions)
  * @param maxLag a replica whose published {@code lagSeconds} is above this is skipped
  * @param maxStateAge a node state last seen longer ago than this is not trusted (the orchestrator stopped
  *     publishing): its replica is skipped
  */
-record ReadRouting(long maxLagBytes, Duration maxLag, Duration maxStateAge, ReplicaBalance balance) {
+record ReadRouting(
+        boolean everyConnection, long maxLagBytes, Duration maxLag, Duration maxStateAge, ReplicaBalance balance) {
     static final long DEFAULT_MAX_LAG_BYTES = 16L * 1024 * 1024;
     static final Duration DEFAULT_MAX_LAG = Duration.ofSeconds(10);
     static final Duration DEFAULT_MAX_STATE_AGE = Duration.ofSeconds(10);

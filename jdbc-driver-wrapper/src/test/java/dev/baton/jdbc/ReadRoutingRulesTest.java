@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 class ReadRoutingRulesTest {
     private static final Instant NOW = Instant.parse("2026-01-01T00:00:00Z");
     private static final ReadRouting ROUTING =
-            new ReadRouting(1000, Duration.ofSeconds(5), Duration.ofSeconds(10), ReplicaBalance.LEAST_LAG);
+            new ReadRouting(true, 1000, Duration.ofSeconds(5), Duration.ofSeconds(10), ReplicaBalance.LEAST_LAG);
 
     private static NodeState state(String id, NodeRole role, boolean reachable, long lagBytes, double lagSeconds) {
         return new NodeState(
@@ -62,9 +62,10 @@ class ReadRoutingRulesTest {
 
     @Test
     void refusesLimitsThatMakeNoSense() {
-        assertThatThrownBy(() -> new ReadRouting(-1, Duration.ZERO, Duration.ofSeconds(1), ReplicaBalance.ROUND_ROBIN))
+        assertThatThrownBy(() ->
+                        new ReadRouting(true, -1, Duration.ZERO, Duration.ofSeconds(1), ReplicaBalance.ROUND_ROBIN))
                 .hasMessage("maxReplicaLagBytes: -1 must not be negative");
-        assertThatThrownBy(() -> new ReadRouting(0, Duration.ZERO, Duration.ZERO, ReplicaBalance.ROUND_ROBIN))
+        assertThatThrownBy(() -> new ReadRouting(true, 0, Duration.ZERO, Duration.ZERO, ReplicaBalance.ROUND_ROBIN))
                 .hasMessage("maxReplicaStateAge: PT0S must be positive");
     }
 }
