@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -39,6 +40,7 @@ final class ReplicaRouter implements Closeable {
 
     private static final long RETIRED_POOL_GRACE_MS = 30_000;
     private static final int FRESH_POOL_SLICES = 20;
+    private static final long INITIAL_LOAD_MS = 1000;
 
     private final FailoverConfig config;
     private final ReadRouting routing;
@@ -50,6 +52,9 @@ final class ReplicaRouter implements Closeable {
     private final Map<String, NodeState> states = new ConcurrentHashMap<>();
     private final AtomicInteger turn = new AtomicInteger();
     private final ExecutorService closer;
+    /** Counted down once the node states present at the start have been read. */
+    private final CountDownLatch loaded = new CountDownLatch(1);
+
     private volatile boolean closed;
 
     ReplicaRouter(
@@ -74,6 +79,7 @@ final class ReplicaRouter implements Closeable {
                 .addListener(CuratorCacheListener.builder()
                         .forCreatesAndChanges((before, after) -> onState(nodes, after))
                         .forDeletes(gone -> onDeleted(nodes, gone))
+                        .forInitialized(loaded::countDown)
                         .build());
         cache.start();
     }
@@ -104,6 +110,7 @@ final class ReplicaRouter implements Closeable {
      * replica is tried once, for one borrow slice).
      */
     FailoverDataSource.Lent lend() {
+        awaitInitialStates();
         Optional<PrimaryRecord> current = primary.get();
         if (closed || current.isEmpty()) {
             return null;
@@ -147,6 +154,20 @@ final class ReplicaRouter implements Closeable {
             }
         }
         return null;
+    }
+
+    /** The first borrows wait (up to 1 s) for the node states already published, instead of falling back at once. */
+    private void awaitInitialStates() {
+        if (loaded.getCount() == 0) {
+            return;
+        }
+        try {
+            if (!loaded.await(INITIAL_LOAD_MS, TimeUnit.MILLISECONDS)) {
+                LOG.debug("cluster {}: node states not read within {} ms", config.cluster(), INITIAL_LOAD_MS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private PrimaryRecord record(PrimaryRecord primaryRecord, NodeState replica) {
