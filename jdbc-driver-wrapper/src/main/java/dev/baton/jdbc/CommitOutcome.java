@@ -229,6 +229,34 @@ final class CommitOutcome {
         return Long.parseLong(Objects.requireNonNull(walFileName, "walFileName").substring(0, 8), 16);
     }
 
+    /**
+     * Asks the primary serving now (waiting for one as a borrow does, up to {@code connectionTimeout}) what became of
+     * the commit {@code mark}; {@link Outcome#UNKNOWN} when there is none or asking fails.
+     */
+    static Answer ask(FailoverDataSource ds, Marker mark) {
+        FailoverDataSource.Lent lent;
+        try {
+            lent = ds.lend();
+        } catch (SQLException e) {
+            return Answer.of(Outcome.UNKNOWN, "no primary to ask (" + e.getSQLState() + "): " + e.getMessage());
+        }
+        try {
+            return mark.resolve(lent.pooled());
+        } catch (SQLException e) {
+            lent.pool().evict(lent.pooled());
+            return Answer.of(
+                    Outcome.UNKNOWN,
+                    "asking " + PrimaryPool.describe(lent.pool().record()) + " failed (" + e.getSQLState() + "): "
+                            + e.getMessage());
+        } finally {
+            try {
+                lent.pooled().close();
+            } catch (SQLException e) {
+                // evicted or already closed
+            }
+        }
+    }
+
     private static void sleep() throws SQLException {
         try {
             Thread.sleep(IN_PROGRESS_POLL_MS);

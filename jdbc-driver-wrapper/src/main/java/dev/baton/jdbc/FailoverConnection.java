@@ -443,8 +443,9 @@ final class FailoverConnection implements InvocationHandler {
         if (flight != InFlight.SENT || mark == null) {
             return new Failure(FailoverSqlStates.outcomeUnknown(message, e), false);
         }
-        CommitOutcome.Answer answer =
-                mark.wroteNothing() ? CommitOutcome.Answer.of(CommitOutcome.Outcome.COMMITTED, null) : resolve(mark);
+        CommitOutcome.Answer answer = mark.wroteNothing()
+                ? CommitOutcome.Answer.of(CommitOutcome.Outcome.COMMITTED, null)
+                : CommitOutcome.ask(ds, mark);
         return switch (answer.outcome()) {
             case COMMITTED -> new Failure(
                     FailoverSqlStates.outcomeUnknown(message, e),
@@ -454,28 +455,6 @@ final class FailoverConnection implements InvocationHandler {
             case UNKNOWN -> new Failure(
                     FailoverSqlStates.outcomeUnknown(message + " (not resolved: " + answer.why() + ")", e), false);
         };
-    }
-
-    /** Asks the primary serving now (waiting for one as a borrow does) what became of the commit {@code mark}. */
-    private CommitOutcome.Answer resolve(CommitOutcome.Marker mark) {
-        FailoverDataSource.Lent lent;
-        try {
-            lent = ds.lend();
-        } catch (SQLException e) {
-            return CommitOutcome.Answer.of(
-                    CommitOutcome.Outcome.UNKNOWN, "no primary to ask (" + e.getSQLState() + "): " + e.getMessage());
-        }
-        try {
-            return mark.resolve(lent.pooled());
-        } catch (SQLException e) {
-            lent.pool().evict(lent.pooled());
-            return CommitOutcome.Answer.of(
-                    CommitOutcome.Outcome.UNKNOWN,
-                    "asking " + PrimaryPool.describe(lent.pool().record()) + " failed (" + e.getSQLState() + "): "
-                            + e.getMessage());
-        } finally {
-            closeQuietly(lent.pooled());
-        }
     }
 
     /** True when the next statement of {@code kind} is an autocommit write whose outcome resolution follows. */
