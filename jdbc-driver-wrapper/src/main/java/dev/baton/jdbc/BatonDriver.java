@@ -101,6 +101,7 @@ public final class BatonDriver implements Driver {
                 .lease(url.flag("lease", true))
                 .leaseTimeout(url.millis("leaseTimeoutMs", FailoverConfig.DEFAULT_LEASE_TIMEOUT))
                 .resolveCommitOutcome(url.flag("resolveCommitOutcome", false))
+                .retryNotCommitted(url.flag("retryNotCommitted", false))
                 .readOnly(url.flag("readRouting", false))
                 .routeReadOnlyConnections(url.flag("routeReadOnly", false))
                 .replicaBalance(url.replicaBalance());
@@ -166,6 +167,7 @@ public final class BatonDriver implements Driver {
             {"leaseTimeoutMs", "how long the last known primary is used without ZooKeeper, default 2000"},
             {"resolveCommitOutcome", "find out whether a commit whose acknowledgment was lost committed, default false"
             },
+            {"retryNotCommitted", "with resolveCommitOutcome: run an autocommit write found not committed again"},
             {"readRouting", "read-only connections to a replica under the lag limits, else the primary, default false"},
             {"maxReplicaLagBytes", "read routing: skip a replica lagging more (WAL bytes, transactions), default 16 MiB"
             },

@@ -17,7 +17,7 @@ import java.util.TreeMap;
  * <p>Baton's own keys (from the query or the connect properties; the query wins): {@code namespace},
  * {@code database}, {@code holdTimeoutMs}, {@code initialPrimaryTimeoutMs}, {@code maxPoolSize},
  * {@code connectionTimeoutMs}, {@code lease}, {@code leaseTimeoutMs}, {@code resolveCommitOutcome},
- * {@code readRouting}, {@code routeReadOnly} (flags: {@code true}/{@code false}), {@code maxReplicaLagBytes},
+ * {@code retryNotCommitted}, {@code readRouting}, {@code routeReadOnly} (flags: {@code true}/{@code false}), {@code maxReplicaLagBytes},
  * {@code maxReplicaLagMs}, {@code replicaBalance} ({@code round-robin}/{@code least-lag}). {@code user} and
  * {@code password} are the database credentials. Every other key is passed to the underlying driver.
  */
@@ -40,6 +40,7 @@ record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
             "lease",
             "leaseTimeoutMs",
             "resolveCommitOutcome",
+            "retryNotCommitted",
             "readRouting",
             "routeReadOnly",
             "maxReplicaLagBytes",
@@ -129,6 +130,7 @@ record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
         checkRange(url, "leaseTimeoutMs", FailoverConfig.MIN_LEASE_TIMEOUT.toMillis());
         checkFlag(url, "lease");
         checkFlag(url, "resolveCommitOutcome");
+        checkFlag(url, "retryNotCommitted");
         checkFlag(url, "readRouting");
         checkFlag(url, "routeReadOnly");
         checkRange(url, "maxReplicaLagBytes", 0);

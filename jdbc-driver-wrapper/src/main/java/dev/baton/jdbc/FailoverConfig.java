@@ -21,6 +21,7 @@ record FailoverConfig(
         boolean lease,
         Duration leaseTimeout,
         boolean resolveCommitOutcome,
+        boolean retryNotCommitted,
         ReadRouting readRouting) {
 
     static final Duration ZK_SESSION_TIMEOUT = Duration.ofSeconds(10);
@@ -56,6 +57,7 @@ record FailoverConfig(
                 holdTimeout,
                 lease,
                 leaseTimeout,
+                false,
                 false,
                 null);
     }
@@ -110,6 +112,6 @@ record FailoverConfig(
                 + database + ", driverProperties=" + driverProperties.stringPropertyNames()
                 + ", initialPrimaryTimeout=" + initialPrimaryTimeout + ", holdTimeout=" + holdTimeout + ", lease="
                 + lease + ", leaseTimeout=" + leaseTimeout + ", resolveCommitOutcome=" + resolveCommitOutcome
-                + ", readRouting=" + readRouting + "]";
+                + ", retryNotCommitted=" + retryNotCommitted + ", readRouting=" + readRouting + "]";
     }
 }

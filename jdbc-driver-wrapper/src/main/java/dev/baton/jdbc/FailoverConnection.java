@@ -458,6 +458,17 @@ final class FailoverConnection implements InvocationHandler {
     }
 
     /** True when the next statement of {@code kind} is an autocommit write whose outcome resolution follows. */
+    /**
+     * True when {@code e} says an autocommit write did not commit and the data source runs such writes again
+     * ({@link FailoverDataSource.Builder#retryNotCommitted}): it had no effect, so running it once more on the primary
+     * serving now is what the application would do.
+     */
+    boolean retriesNotCommitted(SQLException e) {
+        return FailoverSqlStates.NOT_COMMITTED.equals(e.getSQLState())
+                && session.autoCommit()
+                && ds.retriesNotCommitted();
+    }
+
     boolean resolvesWrite(Kind kind, boolean hadWork) {
         return !hadWork
                 && (kind == Kind.WRITE || kind == Kind.BATCH)

@@ -648,6 +648,10 @@ public final class FailoverDataSource implements DataSource, Closeable {
         return config.resolveCommitOutcome();
     }
 
+    boolean retriesNotCommitted() {
+        return config.retryNotCommitted();
+    }
+
     /** True once {@link #getConnection()} has succeeded. */
     boolean hasHandedOutConnection() {
         return handedOut;
@@ -749,6 +753,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
         private boolean lease = true;
         private Duration leaseTimeout = FailoverConfig.DEFAULT_LEASE_TIMEOUT;
         private boolean resolveCommitOutcome;
+        private boolean retryNotCommitted;
         private boolean readOnly;
         private boolean routeReadOnlyConnections;
         private long maxReplicaLagBytes = ReadRouting.DEFAULT_MAX_LAG_BYTES;
@@ -856,6 +861,17 @@ public final class FailoverDataSource implements DataSource, Closeable {
         }
 
         /**
+         * With {@link #resolveCommitOutcome}, off by default: an autocommit write found not committed
+         * ({@link FailoverSqlStates#NOT_COMMITTED}) is run once more, on the primary serving now, instead of failing.
+         * It had no effect, so this is what the application would do. A transaction is not retried: its statements
+         * are the application's.
+         */
+        public Builder retryNotCommitted(boolean enabled) {
+            this.retryNotCommitted = enabled;
+            return this;
+        }
+
+        /**
          * A read-only data source, off by default: its connections are read-only and go to a replica whose lag,
          * as the orchestrator publishes it in ZooKeeper, is under {@link #maxReplicaLag}; to the primary when none
          * qualifies. Balanced by {@link #replicaBalance}. See docs/wrapper.md, "Read routing".
@@ -912,6 +928,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
                     lease,
                     leaseTimeout,
                     resolveCommitOutcome,
+                    retryNotCommitted,
                     readOnly || routeReadOnlyConnections
                             ? new ReadRouting(
                                     readOnly, maxReplicaLagBytes, maxReplicaLag, maxReplicaStateAge, replicaBalance)

@@ -193,7 +193,16 @@ final class FailoverStatement implements InvocationHandler {
                     if (failure.retryAfterSwitch() && attempt == 0 && connection.awaitSwitch(failure.exception())) {
                         continue;
                     }
+                    if (attempt == 0 && connection.retriesNotCommitted(failure.exception())) {
+                        continue;
+                    }
                     throw failure.exception();
+                } catch (SQLException mapped) {
+                    // thrown mapped by resolvedWrite: its commit failed
+                    if (attempt == 0 && connection.retriesNotCommitted(mapped)) {
+                        continue;
+                    }
+                    throw mapped;
                 }
             }
         } finally {

@@ -46,6 +46,9 @@ class BatonUrlTest {
                 "jdbc:baton:zk://zk1:2181/orders?resolveCommitOutcome=1",
                 "parameter 'resolveCommitOutcome' must be true or false");
         assertRefused(
+                "jdbc:baton:zk://zk1:2181/orders?retryNotCommitted=yes",
+                "parameter 'retryNotCommitted' must be true or false");
+        assertRefused(
                 "jdbc:baton:zk://zk1:2181/orders?replicaBalance=random",
                 "parameter 'replicaBalance' must be round-robin or least-lag");
         assertRefused(
@@ -63,6 +66,7 @@ class BatonUrlTest {
                 null);
         assertThat(url.flag("lease", true)).isFalse();
         assertThat(url.flag("resolveCommitOutcome", false)).isTrue();
+        assertThat(url.driverProperties()).doesNotContainKey("retryNotCommitted");
         BatonUrl reads = BatonUrl.parse(
                 "jdbc:baton:zk://zk1:2181/orders?readRouting=true&maxReplicaLagBytes=1000&replicaBalance=least-lag",
                 null);

@@ -39,7 +39,7 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -81,7 +81,8 @@ class CommitOutcomeTest {
 
     /**
      * Whether any commit in flight is resolved depends on the timing (a GTID past the mark may be another session's):
-     * this asserts the answers given are true; {@link #answersNotCommittedForTheWriteInFlightWhenThePrimaryDies}
+     * this asserts the answers given are true;
+     * {@link #answersNotCommittedForTheWriteInFlightWhenThePrimaryDiesOrRunsItAgainWhenAsked}
      * asserts that one is given.
      */
     @Test
@@ -92,13 +93,14 @@ class CommitOutcomeTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"postgresql", "mariadb"})
-    void answersNotCommittedForTheWriteInFlightWhenThePrimaryDies(String dialect) throws Exception {
+    @CsvSource({"postgresql,false", "mariadb,false", "postgresql,true", "mariadb,true"})
+    void answersNotCommittedForTheWriteInFlightWhenThePrimaryDiesOrRunsItAgainWhenAsked(String dialect, boolean retry)
+            throws Exception {
         ExecutorService app = Executors.newSingleThreadExecutor();
         try (Cluster cluster = dialect.equals("postgresql") ? new PgCluster() : new MariaCluster();
                 Registry registry = new Registry()) {
             registry.publish(cluster.record(cluster.primary(), 1));
-            try (FailoverDataSource ds = cluster.dataSource(registry.connectString());
+            try (FailoverDataSource ds = cluster.dataSource(registry.connectString(), retry);
                     Connection c = ds.getConnection();
                     Statement s = c.createStatement()) {
                 s.executeUpdate("INSERT INTO " + cluster.table() + " VALUES (1)");
@@ -107,6 +109,13 @@ class CommitOutcomeTest {
                 cluster.primary().kill();
                 SandboxNode promoted = cluster.promoteMostAdvanced();
                 registry.publish(cluster.record(promoted, 2));
+                if (retry) {
+                    assertThat(slow.get(60, TimeUnit.SECONDS))
+                            .as("run again on the new primary")
+                            .isEqualTo(1);
+                    assertThat(cluster.ids(promoted)).contains(2L);
+                    return;
+                }
                 ExecutionException e = assertThrows(ExecutionException.class, () -> slow.get(60, TimeUnit.SECONDS));
                 SQLException answer = (SQLException) e.getCause();
                 assertThat(answer.getSQLState()).as(answer.getMessage()).isEqualTo(FailoverSqlStates.NOT_COMMITTED);
@@ -172,7 +181,7 @@ class CommitOutcomeTest {
         ExecutorService writers = Executors.newFixedThreadPool(THREADS);
         try (Registry registry = new Registry()) {
             registry.publish(cluster.record(cluster.primary(), 1));
-            try (FailoverDataSource ds = cluster.dataSource(registry.connectString())) {
+            try (FailoverDataSource ds = cluster.dataSource(registry.connectString(), false)) {
                 List<Future<?>> running = new ArrayList<>();
                 for (int t = 0; t < THREADS; t++) {
                     running.add(writers.submit(() -> {
@@ -293,7 +302,7 @@ class CommitOutcomeTest {
 
         String table();
 
-        FailoverDataSource dataSource(String zookeeper);
+        FailoverDataSource dataSource(String zookeeper, boolean retryNotCommitted);
 
         /** Promotes the replica that received the most and makes it writable for the application. */
         SandboxNode promoteMostAdvanced();
@@ -360,7 +369,7 @@ class CommitOutcomeTest {
         }
 
         @Override
-        public FailoverDataSource dataSource(String zookeeper) {
+        public FailoverDataSource dataSource(String zookeeper, boolean retryNotCommitted) {
             return FailoverDataSource.builder()
                     .zookeeper(zookeeper)
                     .cluster(CLUSTER)
@@ -368,6 +377,7 @@ class CommitOutcomeTest {
                     .password(APP_PASSWORD)
                     .database("postgres")
                     .resolveCommitOutcome(true)
+                    .retryNotCommitted(retryNotCommitted)
                     .hikari(c -> c.setConnectionTimeout(20_000))
                     .build();
         }
@@ -444,7 +454,7 @@ class CommitOutcomeTest {
         }
 
         @Override
-        public FailoverDataSource dataSource(String zookeeper) {
+        public FailoverDataSource dataSource(String zookeeper, boolean retryNotCommitted) {
             return FailoverDataSource.builder()
                     .zookeeper(zookeeper)
                     .cluster(CLUSTER)
@@ -454,6 +464,7 @@ class CommitOutcomeTest {
                     .property("sslMode", "DISABLED")
                     .property("allowPublicKeyRetrieval", "true")
                     .resolveCommitOutcome(true)
+                    .retryNotCommitted(retryNotCommitted)
                     .hikari(c -> c.setConnectionTimeout(20_000))
                     .build();
         }
