@@ -149,6 +149,23 @@ final class BenchCommand implements Callable<Integer> {
         return new FaultBench(out, fault, dialect, profile, rate).run(n);
     }
 
+    private static void awaitRejoined(FailoverScenario s, String node, Duration timeout) throws Exception {
+        try (var client = dev.baton.registry.RegistryClient.start(
+                s.zooKeeper().connectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3))) {
+            var registry = new dev.baton.orchestrator.coordination.ClusterRegistry(client, FailoverScenario.CLUSTER);
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                boolean rejoined = registry.readNodeStates().stream()
+                        .anyMatch(n -> n.nodeId().equals(node) && !n.needsRejoin() && n.streaming());
+                if (rejoined) {
+                    return;
+                }
+                Thread.sleep(100);
+            }
+            throw new IllegalStateException(node + " was not rejoined as a streaming replica within " + timeout);
+        }
+    }
+
     /** N planned switchovers back and forth on one cluster under write load. */
     private int switchovers(PrintWriter out, int runs, ServerProfile profile, int rate) throws Exception {
         out.printf(
@@ -179,6 +196,9 @@ final class BenchCommand implements Callable<Integer> {
                             "%4d %8s %8s %6d %14d %13d %11d%n",
                             i, r.from(), r.to(), r.epoch(), r.pauseMs(), r.failedWrites(), r.commandMs());
                     out.flush();
+                    // The old primary is rejoined in the background; the next switchover may target it once it
+                    // streams again as a replica (an operator would watch 'baton status').
+                    awaitRejoined(s, r.from(), Duration.ofSeconds(60));
                     Thread.sleep(1000);
                 }
                 writer.close();

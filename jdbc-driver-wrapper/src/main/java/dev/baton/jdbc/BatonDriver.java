@@ -121,7 +121,19 @@ public final class BatonDriver implements Driver {
                 .initialPrimaryTimeout(url.millis("initialPrimaryTimeoutMs", Duration.ofSeconds(10)))
                 .holdTimeout(url.millis("holdTimeoutMs", Duration.ofSeconds(10)))
                 .lease(url.flag("lease", true))
-                .leaseTimeout(url.millis("leaseTimeoutMs", FailoverConfig.DEFAULT_LEASE_TIMEOUT));
+                .leaseTimeout(url.millis("leaseTimeoutMs", FailoverConfig.DEFAULT_LEASE_TIMEOUT))
+                .resolveCommitOutcome(url.flag("resolveCommitOutcome", false))
+                .retryNotCommitted(url.flag("retryNotCommitted", false))
+                .readOnly(url.flag("readRouting", false))
+                .routeReadOnlyConnections(url.flag("routeReadOnly", false))
+                .replicaBalance(url.replicaBalance());
+        if (url.get("maxReplicaLagBytes") != null || url.get("maxReplicaLagMs") != null) {
+            builder.maxReplicaLag(
+                    url.get("maxReplicaLagBytes") == null
+                            ? ReadRouting.DEFAULT_MAX_LAG_BYTES
+                            : Long.parseLong(url.get("maxReplicaLagBytes").trim()),
+                    url.millis("maxReplicaLagMs", ReadRouting.DEFAULT_MAX_LAG));
+        }
         if (url.get("namespace") != null) {
             builder.namespace(url.get("namespace"));
         }
@@ -176,6 +188,15 @@ public final class BatonDriver implements Driver {
             {"connectionTimeoutMs", "HikariCP connectionTimeout, default 30000"},
             {"lease", "refuse and abort connections after leaseTimeoutMs without ZooKeeper, default true"},
             {"leaseTimeoutMs", "how long the last known primary is used without ZooKeeper, default 2000"},
+            {"resolveCommitOutcome", "find out whether a commit whose acknowledgment was lost committed, default false"
+            },
+            {"retryNotCommitted", "with resolveCommitOutcome: run an autocommit write found not committed again"},
+            {"readRouting", "read-only connections to a replica under the lag limits, else the primary, default false"},
+            {"maxReplicaLagBytes", "read routing: skip a replica lagging more (WAL bytes, transactions), default 16 MiB"
+            },
+            {"maxReplicaLagMs", "read routing: skip a replica lagging more, default 10000"},
+            {"routeReadOnly", "read routing for connections made read-only with setReadOnly(true), default false"},
+            {"replicaBalance", "read routing: round-robin (default) or least-lag"},
         };
         DriverPropertyInfo[] result = new DriverPropertyInfo[keys.length];
         for (int i = 0; i < keys.length; i++) {

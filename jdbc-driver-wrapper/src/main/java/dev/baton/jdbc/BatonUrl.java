@@ -16,8 +16,10 @@ import java.util.TreeMap;
  *
  * <p>Baton's own keys (from the query or the connect properties; the query wins): {@code namespace},
  * {@code database}, {@code holdTimeoutMs}, {@code initialPrimaryTimeoutMs}, {@code maxPoolSize},
- * {@code connectionTimeoutMs}, {@code lease} ({@code true}/{@code false}), {@code leaseTimeoutMs}. {@code user} and {@code password} are the database credentials. Every other
- * key is passed to the underlying driver.
+ * {@code connectionTimeoutMs}, {@code lease}, {@code leaseTimeoutMs}, {@code resolveCommitOutcome},
+ * {@code retryNotCommitted}, {@code readRouting}, {@code routeReadOnly} (flags: {@code true}/{@code false}), {@code maxReplicaLagBytes},
+ * {@code maxReplicaLagMs}, {@code replicaBalance} ({@code round-robin}/{@code least-lag}). {@code user} and
+ * {@code password} are the database credentials. Every other key is passed to the underlying driver.
  */
 record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
     static final String PREFIX = "jdbc:baton:";
@@ -36,7 +38,14 @@ record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
             "maxPoolSize",
             "connectionTimeoutMs",
             "lease",
-            "leaseTimeoutMs");
+            "leaseTimeoutMs",
+            "resolveCommitOutcome",
+            "retryNotCommitted",
+            "readRouting",
+            "routeReadOnly",
+            "maxReplicaLagBytes",
+            "maxReplicaLagMs",
+            "replicaBalance");
 
     static boolean accepts(String url) {
         return url != null && url.startsWith(PREFIX);
@@ -119,15 +128,29 @@ record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
         checkRange(url, "maxPoolSize", 1);
         checkRange(url, "connectionTimeoutMs", CONNECTION_TIMEOUT_FLOOR_MS);
         checkRange(url, "leaseTimeoutMs", FailoverConfig.MIN_LEASE_TIMEOUT.toMillis());
-        String lease = params.get("lease");
-        if (lease != null
-                && !lease.trim().equalsIgnoreCase("true")
-                && !lease.trim().equalsIgnoreCase("false")) {
-            throw malformed(url, "parameter 'lease' must be true or false");
+        checkFlag(url, "lease");
+        checkFlag(url, "resolveCommitOutcome");
+        checkFlag(url, "retryNotCommitted");
+        checkFlag(url, "readRouting");
+        checkFlag(url, "routeReadOnly");
+        checkRange(url, "maxReplicaLagBytes", 0);
+        checkRange(url, "maxReplicaLagMs", 0);
+        String balance = params.get("replicaBalance");
+        if (balance != null && replicaBalance() == null) {
+            throw malformed(url, "parameter 'replicaBalance' must be round-robin or least-lag");
         }
         String namespace = params.get("namespace");
         if (namespace != null && !namespace.isBlank() && !RegistryPaths.isValidName(namespace)) {
             throw malformed(url, "parameter 'namespace' is not a valid name (1-64 characters of A-Z a-z 0-9 _ . -)");
+        }
+    }
+
+    private void checkFlag(String url, String key) throws SQLException {
+        String value = params.get(key);
+        if (value != null
+                && !value.trim().equalsIgnoreCase("true")
+                && !value.trim().equalsIgnoreCase("false")) {
+            throw malformed(url, "parameter '" + key + "' must be true or false");
         }
     }
 
@@ -162,6 +185,16 @@ record BatonUrl(String zookeeper, String cluster, Map<String, String> params) {
         } catch (IllegalArgumentException e) {
             throw malformed(url, "parameter '" + key + "' is not URL-encoded correctly" + ENCODING_RULE);
         }
+    }
+
+    /** {@code replicaBalance}: round-robin (the default) or least-lag; null when the value is neither. */
+    ReplicaBalance replicaBalance() {
+        String value = params.getOrDefault("replicaBalance", "round-robin").trim();
+        return switch (value.toLowerCase(Locale.ROOT)) {
+            case "round-robin" -> ReplicaBalance.ROUND_ROBIN;
+            case "least-lag" -> ReplicaBalance.LEAST_LAG;
+            default -> null;
+        };
     }
 
     String get(String key) {

@@ -19,13 +19,48 @@ record FailoverConfig(
         Duration initialPrimaryTimeout,
         Duration holdTimeout,
         boolean lease,
-        Duration leaseTimeout) {
+        Duration leaseTimeout,
+        boolean resolveCommitOutcome,
+        boolean retryNotCommitted,
+        ReadRouting readRouting) {
 
     static final Duration ZK_SESSION_TIMEOUT = Duration.ofSeconds(10);
     static final Duration ZK_CONNECTION_TIMEOUT = Duration.ofSeconds(3);
     static final Duration DEFAULT_LEASE_TIMEOUT = Duration.ofSeconds(2);
     /** Below this, the lease would expire between two ZooKeeper round trips on a busy machine. */
     static final Duration MIN_LEASE_TIMEOUT = Duration.ofMillis(200);
+
+    /** Without commit outcome resolution and read routing. */
+    FailoverConfig(
+            String zookeeper,
+            String namespace,
+            String cluster,
+            String user,
+            String password,
+            String database,
+            Properties driverProperties,
+            Consumer<HikariConfig> hikari,
+            Duration initialPrimaryTimeout,
+            Duration holdTimeout,
+            boolean lease,
+            Duration leaseTimeout) {
+        this(
+                zookeeper,
+                namespace,
+                cluster,
+                user,
+                password,
+                database,
+                driverProperties,
+                hikari,
+                initialPrimaryTimeout,
+                holdTimeout,
+                lease,
+                leaseTimeout,
+                false,
+                false,
+                null);
+    }
 
     FailoverConfig {
         if (zookeeper == null || zookeeper.isBlank()) {
@@ -76,6 +111,7 @@ record FailoverConfig(
                 + ", user=" + user + ", password=" + (password == null ? "null" : "****") + ", database="
                 + database + ", driverProperties=" + driverProperties.stringPropertyNames()
                 + ", initialPrimaryTimeout=" + initialPrimaryTimeout + ", holdTimeout=" + holdTimeout + ", lease="
-                + lease + ", leaseTimeout=" + leaseTimeout + "]";
+                + lease + ", leaseTimeout=" + leaseTimeout + ", resolveCommitOutcome=" + resolveCommitOutcome
+                + ", retryNotCommitted=" + retryNotCommitted + ", readRouting=" + readRouting + "]";
     }
 }

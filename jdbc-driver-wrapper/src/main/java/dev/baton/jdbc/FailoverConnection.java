@@ -7,6 +7,7 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLWarning;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,10 +43,37 @@ final class FailoverConnection implements InvocationHandler {
         OTHER
     }
 
-    /** A failure mapped into the contract; {@code retryAfterSwitch} when the statement never ran on a fenced node. */
-    record Failure(SQLException exception, boolean retryAfterSwitch) {}
+    /**
+     * A failure mapped into the contract; {@code retryAfterSwitch} when the statement never ran on a fenced node;
+     * {@code committed} (else null) when commit outcome resolution found that the commit in flight did commit: the
+     * caller may return normally with this warning, or throw {@code exception} when it has no result to return.
+     */
+    record Failure(SQLException exception, boolean retryAfterSwitch, SQLWarning committed) {
+        Failure(SQLException exception, boolean retryAfterSwitch) {
+            this(exception, retryAfterSwitch, null);
+        }
+    }
+
+    /** Where a commit that outcome resolution follows is. */
+    private enum InFlight {
+        NONE,
+        /** In a transaction Baton opened around an autocommit write, before its commit was sent: not committed. */
+        BEFORE_COMMIT,
+        /** The commit (or the autocommit write) was sent after {@link #marker} was taken. */
+        SENT
+    }
+
+    /** Runs the application's statement on the physical one. */
+    interface Execution {
+        Object run() throws Throwable;
+    }
 
     private final FailoverDataSource ds;
+    /** A connection of a read-only data source: it moves to a replica (or the primary) through the read routing. */
+    private boolean forReads;
+    /** {@code setReadOnly} changed {@link #forReads}: the connection moves at its next statement. */
+    private boolean rerouted;
+
     private final Connection self;
     private final SessionState session;
 
@@ -63,8 +91,15 @@ final class FailoverConnection implements InvocationHandler {
     private SQLException sessionLost;
     private volatile boolean closed;
 
-    private FailoverConnection(FailoverDataSource ds, FailoverDataSource.Lent lent) throws SQLException {
+    private InFlight inFlight = InFlight.NONE;
+    private CommitOutcome.Marker marker;
+    /** Set when outcome resolution found a lost acknowledgment committed; returned by getWarnings(). */
+    private SQLWarning resolvedWarning;
+
+    private FailoverConnection(FailoverDataSource ds, FailoverDataSource.Lent lent, boolean forReads)
+            throws SQLException {
         this.ds = ds;
+        this.forReads = forReads;
         this.pooled = lent.pooled();
         this.pool = lent.pool();
         this.fenceGeneration = lent.pool().fenceGeneration();
@@ -74,7 +109,22 @@ final class FailoverConnection implements InvocationHandler {
     }
 
     static Connection wrap(FailoverDataSource ds, FailoverDataSource.Lent lent) throws SQLException {
-        FailoverConnection c = new FailoverConnection(ds, lent);
+        FailoverConnection c = new FailoverConnection(ds, lent, false);
+        ds.lent(c);
+        return c.self;
+    }
+
+    /** A read-only connection of a read-only data source, on a replica or (fallback) the primary. */
+    static Connection wrapForReads(FailoverDataSource ds, FailoverDataSource.Lent lent) throws SQLException {
+        FailoverConnection c = new FailoverConnection(ds, lent, true);
+        Object[] readOnly = {Boolean.TRUE};
+        try {
+            lent.pooled().setReadOnly(true);
+        } catch (SQLException e) {
+            closeQuietly(lent.pooled());
+            throw e;
+        }
+        c.session.record("setReadOnly", readOnly);
         ds.lent(c);
         return c.self;
     }
@@ -125,6 +175,15 @@ final class FailoverConnection implements InvocationHandler {
             case "commit":
                 commit();
                 return null;
+            case "getWarnings":
+                checkOpen();
+                if (resolvedWarning != null) {
+                    return resolvedWarning;
+                }
+                break;
+            case "clearWarnings":
+                resolvedWarning = null;
+                break;
             case "rollback":
                 if (args == null || args.length == 0) {
                     rollback();
@@ -193,6 +252,8 @@ final class FailoverConnection implements InvocationHandler {
      */
     boolean begin() throws SQLException {
         checkUsable();
+        inFlight = InFlight.NONE;
+        marker = null;
         if (inTransaction) {
             String why = !ds.leaseValid() ? ds.leaseProblem() : needsMove() ? staleReason() : null;
             if (why != null) {
@@ -244,6 +305,7 @@ final class FailoverConnection implements InvocationHandler {
         return pooled == null
                 || broken
                 || abortedBecause != null
+                || rerouted
                 || p.isRetired()
                 || p.fenceGeneration() != fenceGeneration;
     }
@@ -252,6 +314,12 @@ final class FailoverConnection implements InvocationHandler {
         PrimaryPool p = pool;
         if (abortedBecause != null) {
             return abortedBecause;
+        }
+        if (rerouted) {
+            return "setReadOnly(" + forReads + ") routes it to " + (forReads ? "a replica" : "the primary");
+        }
+        if (p.isRetired() && p.epoch() == ReplicaRouter.REPLICA_EPOCH) {
+            return "replica " + PrimaryPool.describe(p.record()) + " no longer qualifies for reads";
         }
         if (p.isRetired()) {
             return "the primary moved from " + PrimaryPool.describe(p.record()) + " to "
@@ -273,7 +341,7 @@ final class FailoverConnection implements InvocationHandler {
             dropPhysical();
             throw FailoverSqlStates.sessionLost(sessionLost.getMessage(), null);
         }
-        FailoverDataSource.Lent lent = ds.lend();
+        FailoverDataSource.Lent lent = forReads ? ds.lendForRead() : ds.lend();
         try {
             session.applyTo(lent.pooled());
         } catch (SQLException e) {
@@ -297,6 +365,7 @@ final class FailoverConnection implements InvocationHandler {
         fenceGeneration = lent.pool().fenceGeneration();
         broken = false;
         abortedBecause = null;
+        rerouted = false;
         serial++;
         ds.metrics().moved(reason);
         LOG.debug(
@@ -333,6 +402,10 @@ final class FailoverConnection implements InvocationHandler {
      * is. {@code hadWork}: a transaction with earlier statements was open.
      */
     Failure fail(SQLException e, Kind kind, boolean hadWork) {
+        InFlight flight = inFlight;
+        CommitOutcome.Marker mark = marker;
+        inFlight = InFlight.NONE;
+        marker = null;
         DriverFlavor flavor = pool.flavor();
         boolean readOnly = flavor.isReadOnly(e) && !session.readOnlyRequested();
         String aborted = abortedBecause;
@@ -355,11 +428,9 @@ final class FailoverConnection implements InvocationHandler {
                         : "the connection failed (SQLState " + e.getSQLState() + ")";
         String where = " on " + describe();
         if (kind == Kind.COMMIT && wasInTransaction) {
-            return new Failure(
-                    readOnly
-                            ? FailoverSqlStates.transactionLost("commit failed: " + what + where, e)
-                            : FailoverSqlStates.outcomeUnknown("commit failed: " + what + where, e),
-                    false);
+            return readOnly
+                    ? new Failure(FailoverSqlStates.transactionLost("commit failed: " + what + where, e), false)
+                    : outcome("commit failed: " + what + where, e, flight, mark);
         }
         if (hadWork) {
             transactionLostBecause = what;
@@ -372,7 +443,125 @@ final class FailoverConnection implements InvocationHandler {
             // a read, or the first statement of a transaction that was never committed
             return new Failure(FailoverSqlStates.notRun(what + where, e), false);
         }
-        return new Failure(FailoverSqlStates.outcomeUnknown("a write was in flight: " + what + where, e), false);
+        return outcome("a write was in flight: " + what + where, e, flight, mark);
+    }
+
+    /**
+     * The failure for a commit or autocommit write whose acknowledgment was lost: 08007, unless outcome resolution
+     * follows it ({@code flight}), which then asks the primary serving now what became of it.
+     */
+    private Failure outcome(String message, SQLException e, InFlight flight, CommitOutcome.Marker mark) {
+        if (flight == InFlight.BEFORE_COMMIT) {
+            return new Failure(FailoverSqlStates.notCommitted(message + " before its commit was sent", e), false);
+        }
+        if (flight != InFlight.SENT || mark == null) {
+            return new Failure(FailoverSqlStates.outcomeUnknown(message, e), false);
+        }
+        CommitOutcome.Answer answer = mark.wroteNothing()
+                ? CommitOutcome.Answer.of(CommitOutcome.Outcome.COMMITTED, null)
+                : CommitOutcome.ask(ds, mark);
+        return switch (answer.outcome()) {
+            case COMMITTED -> new Failure(
+                    FailoverSqlStates.outcomeUnknown(message, e),
+                    false,
+                    FailoverSqlStates.resolvedCommitted(message + " (" + mark + ")"));
+            case NOT_COMMITTED -> new Failure(FailoverSqlStates.notCommitted(message + " (" + mark + ")", e), false);
+            case UNKNOWN -> new Failure(
+                    FailoverSqlStates.outcomeUnknown(message + " (not resolved: " + answer.why() + ")", e), false);
+        };
+    }
+
+    /** True when the next statement of {@code kind} is an autocommit write whose outcome resolution follows. */
+    /**
+     * True when {@code e} says an autocommit write did not commit and the data source runs such writes again
+     * ({@link FailoverDataSource.Builder#retryNotCommitted}): it had no effect, so running it once more on the primary
+     * serving now is what the application would do.
+     */
+    boolean retriesNotCommitted(SQLException e) {
+        return FailoverSqlStates.NOT_COMMITTED.equals(e.getSQLState())
+                && session.autoCommit()
+                && ds.retriesNotCommitted();
+    }
+
+    boolean resolvesWrite(Kind kind, boolean hadWork) {
+        return !hadWork
+                && (kind == Kind.WRITE || kind == Kind.BATCH)
+                && session.autoCommit()
+                && ds.resolvesCommitOutcome();
+    }
+
+    /**
+     * Runs an autocommit write so that a lost acknowledgment can be resolved. PostgreSQL: in a transaction Baton opens
+     * (no extra round trip: pgjdbc sends BEGIN with the statement), then one query for the transaction id, then the
+     * commit: two round trips more. A failure before the commit was sent is {@link FailoverSqlStates#NOT_COMMITTED}.
+     * SQL that cannot run in a transaction block (25001: VACUUM, CREATE INDEX CONCURRENTLY) runs as it is, without
+     * resolution. MariaDB/MySQL: one query for the GTID position before the write, which runs in autocommit.
+     * Failures of the write are thrown as the {@link java.lang.reflect.InvocationTargetException} to map with
+     * {@link #fail}; failures of the commit are thrown mapped.
+     */
+    Object resolvedWrite(Kind kind, Execution write) throws Throwable {
+        Connection p = pooled;
+        DriverFlavor flavor = pool.flavor();
+        if (flavor != DriverFlavor.POSTGRESQL) {
+            CommitOutcome.Marker m;
+            try {
+                m = CommitOutcome.mark(flavor, p);
+            } catch (SQLException e) {
+                throw fail(e, Kind.OTHER, false).exception();
+            }
+            marker = m;
+            inFlight = InFlight.SENT;
+            Object result = write.run();
+            inFlight = InFlight.NONE;
+            marker = null;
+            return result;
+        }
+        p.setAutoCommit(false);
+        inFlight = InFlight.BEFORE_COMMIT;
+        Object result;
+        CommitOutcome.Marker m;
+        try {
+            result = write.run();
+            m = CommitOutcome.mark(flavor, p);
+        } catch (InvocationTargetException | SQLException e) {
+            Throwable cause = e instanceof InvocationTargetException ite ? ite.getCause() : e;
+            endOwnTransaction(p);
+            if (cause instanceof SQLException sql && "25001".equals(sql.getSQLState()) && !broken) {
+                inFlight = InFlight.NONE;
+                return write.run(); // cannot run in a transaction block: as it is, unresolved
+            }
+            throw e instanceof InvocationTargetException ? e : new InvocationTargetException(e);
+        }
+        marker = m;
+        inFlight = InFlight.SENT;
+        try {
+            p.commit();
+        } catch (SQLException e) {
+            Failure f = fail(e, kind, false);
+            if (f.committed() != null) {
+                resolvedWarning = f.committed();
+                return result;
+            }
+            throw f.exception();
+        }
+        inFlight = InFlight.NONE;
+        marker = null;
+        try {
+            p.setAutoCommit(true); // no round trip: no transaction is open
+        } catch (SQLException e) {
+            broken = true; // committed; the connection is replaced at the next statement
+        }
+        return result;
+    }
+
+    /** Rolls back the transaction Baton opened around an autocommit write, and turns autocommit on again. */
+    private static void endOwnTransaction(Connection p) {
+        try {
+            p.rollback();
+            p.setAutoCommit(true);
+        } catch (SQLException e) {
+            LOG.debug("ending the transaction around an autocommit write on {} failed", p, e);
+        }
     }
 
     /**
@@ -400,11 +589,26 @@ final class FailoverConnection implements InvocationHandler {
             throw FailoverSqlStates.transactionLost("commit of a lost transaction (" + why + ")", null);
         }
         boolean hadWork = begin();
+        if (hadWork && ds.resolvesCommitOutcome()) {
+            try {
+                marker = CommitOutcome.mark(pool.flavor(), pooled);
+            } catch (SQLException e) {
+                throw fail(e, Kind.OTHER, true).exception(); // the commit was not sent: the transaction is lost
+            }
+            inFlight = InFlight.SENT;
+        }
         try {
             pooled.commit();
             inTransaction = false;
+            inFlight = InFlight.NONE;
+            marker = null;
         } catch (SQLException e) {
-            throw fail(e, hadWork ? Kind.COMMIT : Kind.OTHER, hadWork).exception();
+            Failure f = fail(e, hadWork ? Kind.COMMIT : Kind.OTHER, hadWork);
+            if (f.committed() != null) {
+                resolvedWarning = f.committed();
+                return;
+            }
+            throw f.exception();
         }
     }
 
@@ -435,6 +639,13 @@ final class FailoverConnection implements InvocationHandler {
             return false;
         }
         checkOpen();
+        if (name.equals("setReadOnly")
+                && !inTransaction
+                && (Boolean) args[0] != forReads
+                && ds.routesReadOnlyConnections()) {
+            forReads = (Boolean) args[0];
+            rerouted = true; // recorded below, applied where it moves
+        }
         if (name.equals("setAutoCommit") && (Boolean) args[0] && !session.autoCommit()) {
             if (transactionLostBecause != null) {
                 transactionLostBecause = null; // the application ends the lost transaction

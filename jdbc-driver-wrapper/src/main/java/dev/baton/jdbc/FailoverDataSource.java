@@ -88,6 +88,9 @@ public final class FailoverDataSource implements DataSource, Closeable {
 
     private volatile boolean handedOut;
     private volatile PrimaryWatch watch;
+    /** Set for a read-only data source ({@link Builder#readOnly}): lends from replicas first. */
+    private volatile ReplicaRouter router;
+
     private volatile PrintWriter logWriter;
     private volatile int loginTimeoutSeconds;
 
@@ -131,6 +134,10 @@ public final class FailoverDataSource implements DataSource, Closeable {
                     onLease(valid);
                 }
             });
+            if (config.readRouting() != null) {
+                router = new ReplicaRouter(
+                        config, watch.client(), this::replicaPool, this::currentPrimary, java.time.Clock.systemUTC());
+            }
         } catch (RuntimeException e) {
             close(); // a pool may already have been created for a record that arrived during the start
             throw e;
@@ -142,6 +149,9 @@ public final class FailoverDataSource implements DataSource, Closeable {
         State was = state.getAndSet(State.CLOSED);
         if (was == State.CLOSED) {
             return;
+        }
+        if (router != null) {
+            router.close();
         }
         if (watch != null) {
             watch.close();
@@ -305,11 +315,38 @@ public final class FailoverDataSource implements DataSource, Closeable {
     @Override
     public Connection getConnection() throws SQLException {
         try {
-            return FailoverConnection.wrap(this, lend());
+            return router != null && config.readRouting().everyConnection()
+                    ? FailoverConnection.wrapForReads(this, lendForRead())
+                    : FailoverConnection.wrap(this, lend());
         } catch (SQLException e) {
             metrics.failed(e);
             throw e;
         }
+    }
+
+    /**
+     * Read routing: a connection to a replica that qualifies ({@link ReadRouting}), else (none qualifies, none answers,
+     * or the lease ran out) one to the primary.
+     */
+    Lent lendForRead() throws SQLException {
+        checkOpen();
+        ReplicaRouter r = router;
+        Lent replica = r == null || !leaseValid() ? null : r.lend();
+        return replica != null ? replica : lend();
+    }
+
+    /** True when {@code setReadOnly(true)} routes a connection of this read-write data source to a replica. */
+    boolean routesReadOnlyConnections() {
+        return router != null && !config.readRouting().everyConnection();
+    }
+
+    /** The pool of a replica for read routing: the data source's pool settings, read-only. */
+    private PrimaryPool replicaPool(PrimaryRecord replica) {
+        DriverFlavor flavor = DriverFlavor.forDialect(replica.dialect());
+        HikariConfig hc = hikariConfig(replica, flavor);
+        hc.setPoolName("baton-" + config.cluster() + "-replica-" + replica.nodeId());
+        hc.setReadOnly(true);
+        return new PrimaryPool(replica, flavor, hc);
     }
 
     /** A pooled physical connection and the pool of the primary it belongs to. */
@@ -633,6 +670,15 @@ public final class FailoverDataSource implements DataSource, Closeable {
         return pool == null ? Optional.empty() : Optional.of(pool.record());
     }
 
+    /** Whether commits and autocommit writes are marked so that a lost acknowledgment can be resolved. */
+    boolean resolvesCommitOutcome() {
+        return config.resolveCommitOutcome();
+    }
+
+    boolean retriesNotCommitted() {
+        return config.retryNotCommitted();
+    }
+
     /** True once {@link #getConnection()} has succeeded. */
     boolean hasHandedOutConnection() {
         return handedOut;
@@ -740,6 +786,15 @@ public final class FailoverDataSource implements DataSource, Closeable {
         /** A Micrometer MeterRegistry, held as Object so that this class loads without Micrometer. */
         private Object meterRegistry;
 
+        private boolean resolveCommitOutcome;
+        private boolean retryNotCommitted;
+        private boolean readOnly;
+        private boolean routeReadOnlyConnections;
+        private long maxReplicaLagBytes = ReadRouting.DEFAULT_MAX_LAG_BYTES;
+        private Duration maxReplicaLag = ReadRouting.DEFAULT_MAX_LAG;
+        private Duration maxReplicaStateAge = ReadRouting.DEFAULT_MAX_STATE_AGE;
+        private ReplicaBalance replicaBalance = ReplicaBalance.ROUND_ROBIN;
+
         private Builder() {}
 
         /** ZooKeeper connect string, {@code host:port[,host:port...]}. */
@@ -838,6 +893,71 @@ public final class FailoverDataSource implements DataSource, Closeable {
             return this;
         }
 
+        /**
+         * Commit outcome resolution, off by default: when the acknowledgment of a {@code commit()} or an autocommit
+         * write is lost with its connection, ask the primary serving afterwards whether it committed, and return
+         * normally (with a {@link FailoverSqlStates#RESOLVED_COMMITTED} warning on the connection) or fail with
+         * {@link FailoverSqlStates#NOT_COMMITTED} instead of {@link FailoverSqlStates#OUTCOME_UNKNOWN}. Costs a round
+         * trip per commit, two per autocommit write on PostgreSQL (see docs/wrapper.md).
+         */
+        public Builder resolveCommitOutcome(boolean enabled) {
+            this.resolveCommitOutcome = enabled;
+            return this;
+        }
+
+        /**
+         * With {@link #resolveCommitOutcome}, off by default: an autocommit write found not committed
+         * ({@link FailoverSqlStates#NOT_COMMITTED}) is run once more, on the primary serving now, instead of failing.
+         * It had no effect, so this is what the application would do. A transaction is not retried: its statements
+         * are the application's.
+         */
+        public Builder retryNotCommitted(boolean enabled) {
+            this.retryNotCommitted = enabled;
+            return this;
+        }
+
+        /**
+         * A read-only data source, off by default: its connections are read-only and go to a replica whose lag,
+         * as the orchestrator publishes it in ZooKeeper, is under {@link #maxReplicaLag}; to the primary when none
+         * qualifies. Balanced by {@link #replicaBalance}. See docs/wrapper.md, "Read routing".
+         */
+        public Builder readOnly(boolean enabled) {
+            this.readOnly = enabled;
+            return this;
+        }
+
+        /**
+         * Read routing: skip a replica whose published lag is above {@code bytes} (PostgreSQL: WAL bytes; MariaDB/MySQL:
+         * transactions) or {@code lag}; default 16 MiB and 10 s.
+         */
+        public Builder maxReplicaLag(long bytes, Duration lag) {
+            this.maxReplicaLagBytes = bytes;
+            this.maxReplicaLag = lag;
+            return this;
+        }
+
+        /** Read routing: skip a replica whose node state was last published longer ago than this, default 10 s. */
+        public Builder maxReplicaStateAge(Duration age) {
+            this.maxReplicaStateAge = age;
+            return this;
+        }
+
+        /**
+         * Read routing on a read-write data source, off by default: a connection the application makes read-only with
+         * {@code setReadOnly(true)} goes to a replica (as for {@link #readOnly}) at its next statement between
+         * transactions, and back to the primary after {@code setReadOnly(false)}.
+         */
+        public Builder routeReadOnlyConnections(boolean enabled) {
+            this.routeReadOnlyConnections = enabled;
+            return this;
+        }
+
+        /** Read routing: round robin (default) or least lag. */
+        public Builder replicaBalance(ReplicaBalance balance) {
+            this.replicaBalance = balance;
+            return this;
+        }
+
         public FailoverDataSource build() {
             FailoverConfig config = new FailoverConfig(
                     zookeeper,
@@ -851,7 +971,13 @@ public final class FailoverDataSource implements DataSource, Closeable {
                     initialPrimaryTimeout,
                     holdTimeout,
                     lease,
-                    leaseTimeout);
+                    leaseTimeout,
+                    resolveCommitOutcome,
+                    retryNotCommitted,
+                    readOnly || routeReadOnlyConnections
+                            ? new ReadRouting(
+                                    readOnly, maxReplicaLagBytes, maxReplicaLag, maxReplicaStateAge, replicaBalance)
+                            : null);
             WrapperMetrics metrics =
                     meterRegistry == null ? WrapperMetrics.NONE : MicrometerMetrics.create(meterRegistry, cluster);
             FailoverDataSource ds = new FailoverDataSource(config, metrics);

@@ -5,6 +5,7 @@ import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLRecoverableException;
 import java.sql.SQLTransactionRollbackException;
 import java.sql.SQLTransientConnectionException;
+import java.sql.SQLWarning;
 
 /**
  * The SQLStates a Baton connection fails with when the primary moves, dies, is fenced or cannot be confirmed.
@@ -34,9 +35,21 @@ public final class FailoverSqlStates {
      */
     public static final String SESSION_LOST = "08R03";
 
+    /**
+     * Commit outcome resolution ({@code resolveCommitOutcome}) found that a commit or autocommit write whose
+     * acknowledgment was lost did not commit on the primary serving now: retry it.
+     */
+    public static final String NOT_COMMITTED = "08R04";
+
+    /**
+     * The SQLState of the {@link SQLWarning} on the connection when commit outcome resolution found that a commit or
+     * autocommit write whose acknowledgment was lost did commit: the call returned normally.
+     */
+    public static final String RESOLVED_COMMITTED = "01R04";
+
     /** Every SQLState of the contract. */
     static final java.util.List<String> ALL =
-            java.util.List.of(NOT_RUN, OUTCOME_UNKNOWN, TRANSACTION_LOST, NO_PRIMARY, SESSION_LOST);
+            java.util.List.of(NOT_RUN, OUTCOME_UNKNOWN, TRANSACTION_LOST, NO_PRIMARY, SESSION_LOST, NOT_COMMITTED);
 
     private FailoverSqlStates() {}
 
@@ -48,6 +61,15 @@ public final class FailoverSqlStates {
     static SQLRecoverableException outcomeUnknown(String message, Throwable cause) {
         return new SQLRecoverableException(
                 message + "; it may or may not have committed: check before retrying", OUTCOME_UNKNOWN, cause);
+    }
+
+    static SQLTransientConnectionException notCommitted(String message, Throwable cause) {
+        return new SQLTransientConnectionException(
+                message + "; it did not commit on the primary serving now: safe to retry", NOT_COMMITTED, cause);
+    }
+
+    static SQLWarning resolvedCommitted(String message) {
+        return new SQLWarning(message + "; it did commit on the primary serving now", RESOLVED_COMMITTED);
     }
 
     static SQLTransactionRollbackException transactionLost(String message, Throwable cause) {
@@ -73,6 +95,7 @@ public final class FailoverSqlStates {
                 || OUTCOME_UNKNOWN.equals(s)
                 || TRANSACTION_LOST.equals(s)
                 || NO_PRIMARY.equals(s)
-                || SESSION_LOST.equals(s);
+                || SESSION_LOST.equals(s)
+                || NOT_COMMITTED.equals(s);
     }
 }

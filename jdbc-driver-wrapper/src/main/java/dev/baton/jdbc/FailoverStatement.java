@@ -149,7 +149,8 @@ final class FailoverStatement implements InvocationHandler {
         } else {
             return true;
         }
-        return physical != null && physicalSerial == connection.serial();
+        // After its connection failed (and before it moves) the physical statement may be closed: record only.
+        return physical != null && physicalSerial == connection.serial() && connection.healthyPhysical() != null;
     }
 
     private Object execute(Method method, Object[] args) throws Throwable {
@@ -164,7 +165,9 @@ final class FailoverStatement implements InvocationHandler {
                 boolean hadWork = connection.begin();
                 Statement target = current();
                 try {
-                    Object result = method.invoke(target, args);
+                    Object result = connection.resolvesWrite(kind, hadWork)
+                            ? connection.resolvedWrite(kind, () -> method.invoke(target, args))
+                            : method.invoke(target, args);
                     if (text == sql) {
                         if (createdState == null) {
                             String found = SessionState.untracked(sql);
@@ -190,7 +193,16 @@ final class FailoverStatement implements InvocationHandler {
                     if (failure.retryAfterSwitch() && attempt == 0 && connection.awaitSwitch(failure.exception())) {
                         continue;
                     }
+                    if (attempt == 0 && connection.retriesNotCommitted(failure.exception())) {
+                        continue;
+                    }
                     throw failure.exception();
+                } catch (SQLException mapped) {
+                    // thrown mapped by resolvedWrite: its commit failed
+                    if (attempt == 0 && connection.retriesNotCommitted(mapped)) {
+                        continue;
+                    }
+                    throw mapped;
                 }
             }
         } finally {

@@ -110,6 +110,11 @@ final class PrimaryWatch implements Closeable {
         LOG.info("cluster {}: watching {} on ZooKeeper {}", config.cluster(), config.primaryPath(), config.zookeeper());
     }
 
+    /** The Curator client, for the replica router's node-state cache. */
+    CuratorFramework client() {
+        return client;
+    }
+
     boolean isConnected() {
         return client.getZookeeperClient().isConnected();
     }

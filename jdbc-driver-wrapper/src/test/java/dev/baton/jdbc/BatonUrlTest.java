@@ -43,14 +43,36 @@ class BatonUrlTest {
         assertRefused("jdbc:baton:zk://zk1:2181/orders?=x", "query parameter 1 has no name");
         assertRefused("jdbc:baton:zk://zk1:2181/orders?lease=maybe", "parameter 'lease' must be true or false");
         assertRefused(
+                "jdbc:baton:zk://zk1:2181/orders?resolveCommitOutcome=1",
+                "parameter 'resolveCommitOutcome' must be true or false");
+        assertRefused(
+                "jdbc:baton:zk://zk1:2181/orders?retryNotCommitted=yes",
+                "parameter 'retryNotCommitted' must be true or false");
+        assertRefused(
+                "jdbc:baton:zk://zk1:2181/orders?replicaBalance=random",
+                "parameter 'replicaBalance' must be round-robin or least-lag");
+        assertRefused(
+                "jdbc:baton:zk://zk1:2181/orders?maxReplicaLagBytes=-1",
+                "parameter 'maxReplicaLagBytes' must be between 0 and 2147483647");
+        assertRefused(
                 "jdbc:baton:zk://zk1:2181/orders?leaseTimeoutMs=100",
                 "parameter 'leaseTimeoutMs' must be between 200 and 2147483647");
     }
 
     @Test
     void leaseSettingsAreBatonsOwnAndNotPassedToTheDriver() throws SQLException {
-        BatonUrl url = BatonUrl.parse("jdbc:baton:zk://zk1:2181/orders?lease=false&leaseTimeoutMs=2500&ssl=true", null);
+        BatonUrl url = BatonUrl.parse(
+                "jdbc:baton:zk://zk1:2181/orders?lease=false&leaseTimeoutMs=2500&ssl=true&resolveCommitOutcome=true",
+                null);
         assertThat(url.flag("lease", true)).isFalse();
+        assertThat(url.flag("resolveCommitOutcome", false)).isTrue();
+        assertThat(url.driverProperties()).doesNotContainKey("retryNotCommitted");
+        BatonUrl reads = BatonUrl.parse(
+                "jdbc:baton:zk://zk1:2181/orders?readRouting=true&maxReplicaLagBytes=1000&replicaBalance=least-lag",
+                null);
+        assertThat(reads.flag("readRouting", false)).isTrue();
+        assertThat(reads.replicaBalance()).isEqualTo(ReplicaBalance.LEAST_LAG);
+        assertThat(reads.driverProperties()).isEmpty();
         assertThat(url.millis("leaseTimeoutMs", java.time.Duration.ZERO)).hasMillis(2500);
         assertThat(url.driverProperties()).containsOnlyKeys("ssl");
     }

@@ -282,11 +282,7 @@ class HeldConnectionTest {
         setUp(dialect);
         try (Connection c = open("")) {
             insert(c, IDS.incrementAndGet());
-            db.sql(
-                    db.a(),
-                    dialect.equals("postgresql")
-                            ? "ALTER SYSTEM SET default_transaction_read_only = on; SELECT pg_reload_conf();"
-                            : "SET GLOBAL read_only = ON");
+            readOnly(db.a());
             long id = IDS.incrementAndGet();
             SQLException e = assertThrows(SQLException.class, () -> insert(c, id));
             assertThat(e.getSQLState()).isEqualTo(FailoverSqlStates.NOT_RUN);
@@ -298,7 +294,7 @@ class HeldConnectionTest {
             } else {
                 assertThat(server.getErrorCode()).isIn(1290, 1836);
             }
-            db.unfence(db.a());
+            writable(db.a());
             insert(c, id); // the retry, on the same connection
             assertThat(db.count(db.a(), id)).isEqualTo(1);
         }
@@ -311,17 +307,7 @@ class HeldConnectionTest {
         try (Connection c = open("")) {
             insert(c, IDS.incrementAndGet());
             // the fence reaches the node before this wrapper sees the hold: the write is refused, never ran
-            db.sql(
-                    db.a(),
-                    dialect.equals("postgresql")
-                            ? "ALTER SYSTEM SET default_transaction_read_only = on; SELECT pg_reload_conf();"
-                            : "SET GLOBAL read_only = ON");
-            if (dialect.equals("postgresql")) {
-                // pg_reload_conf only signals: wait until the server applies it (new sessions see it)
-                await().atMost(Duration.ofSeconds(10)).until(() -> db.sql(db.a(), "SHOW default_transaction_read_only")
-                        .strip()
-                        .equals("on"));
-            }
+            readOnly(db.a());
             long id = IDS.incrementAndGet();
             CompletableFuture<Void> write = CompletableFuture.runAsync(() -> {
                 try {
@@ -365,6 +351,24 @@ class HeldConnectionTest {
             long id = IDS.incrementAndGet();
             insert(c, id);
             c.commit();
+            assertThat(db.count(db.a(), id)).isEqualTo(1);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "mariadb"})
+    void keptPreparedStatementTakesNewParametersAfterItsConnectionFailed(String dialect) throws Exception {
+        setUp(dialect);
+        try (Connection c = open("");
+                PreparedStatement ps = c.prepareStatement("INSERT INTO " + db.table() + " VALUES (?)")) {
+            ps.setLong(1, IDS.incrementAndGet());
+            ps.executeUpdate();
+            db.endSessions(db.a());
+            ps.setLong(1, IDS.incrementAndGet());
+            assertThrows(SQLException.class, ps::executeUpdate);
+            long id = IDS.incrementAndGet();
+            ps.setLong(1, id); // the physical statement is closed: recorded, bound where the connection moves
+            assertThat(ps.executeUpdate()).isEqualTo(1);
             assertThat(db.count(db.a(), id)).isEqualTo(1);
         }
     }
@@ -416,6 +420,16 @@ class HeldConnectionTest {
             Thread.sleep(200);
         } else {
             db.sql(node, "SET GLOBAL read_only = ON");
+        }
+    }
+
+    /** Undoes {@link #readOnly}, waiting the same way for PostgreSQL's reload to reach the sessions. */
+    private void writable(SandboxNode node) throws InterruptedException {
+        db.unfence(node);
+        if (db.dialect.equals("postgresql")) {
+            await().atMost(Duration.ofSeconds(5)).until(() -> db.sql(node, "SHOW default_transaction_read_only")
+                    .equals("off"));
+            Thread.sleep(200);
         }
     }
 

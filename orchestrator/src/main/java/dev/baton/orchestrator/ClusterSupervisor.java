@@ -358,6 +358,7 @@ public final class ClusterSupervisor implements Closeable {
                     record.get(),
                     position,
                     Set.copyOf(needsRejoin),
+                    topology,
                     fresh -> {
                         trackProgress(fresh);
                         return Detector.decide(detectionInput(fresh, published, address, confirmed + 1, paused()));

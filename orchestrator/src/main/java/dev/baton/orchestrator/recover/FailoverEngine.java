@@ -45,6 +45,8 @@ public final class FailoverEngine {
     private static final Duration LOCK_TIMEOUT = Duration.ofSeconds(2);
     private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(3);
     private static final Duration PUBLISH_PATIENCE = Duration.ofSeconds(10);
+    /** A topology the supervisor probed no longer ago than this is fresh enough to re-check on. */
+    private static final Duration FRESH_ENOUGH = Duration.ofMillis(250);
     /** How long a failover waits for its promotion to finish before leaving it to the settler (never to another node). */
     private static final Duration PROMOTE_WAIT = Duration.ofSeconds(3);
 
@@ -77,13 +79,15 @@ public final class FailoverEngine {
 
     /**
      * Fails over from the primary of {@code seen}. {@code excluded} are nodes that must not be promoted (needing
-     * rejoin); {@code recheck} gives the verdict on a fresh topology. Returns the new record, or empty when the
+     * rejoin); {@code observed} is the supervisor's latest topology (or null); {@code recheck} gives the verdict on a
+     * fresh topology. Returns the new record, or empty when the
      * failover was refused, lost a race, or left a requested promotion for the settler to finish; never throws.
      */
     public Optional<Outcome> failover(
             Versioned<PrimaryRecord> seen,
             Position lastPrimaryPosition,
             Set<String> excluded,
+            Topology observed,
             Function<Topology, Verdict> recheck,
             Instant detectedAt) {
         String dead = seen.value().nodeId();
@@ -112,8 +116,12 @@ public final class FailoverEngine {
                 return Optional.empty();
             }
             registry.writeOperation(op, guard);
-            Topology topology = monitor.probeAll();
-            // The supervisor counted enough failed probes; here only the fresh round decides, once more.
+            // The supervisor counted enough failed probes; here only a fresh round decides, once more: the round it
+            // decided on when that is recent (a hung primary costs a whole probe timeout), else a new one.
+            Topology topology = observed != null
+                            && Duration.between(observed.at(), clock.instant()).compareTo(FRESH_ENOUGH) <= 0
+                    ? observed
+                    : monitor.probeAll();
             Verdict verdict = recheck.apply(topology);
             if (!(verdict instanceof Verdict.PrimaryDead d) || !d.actionable()) {
                 steps.done("recheck", verdict.describe());

@@ -51,6 +51,7 @@ class FailoverEngineTest {
                 seen,
                 new dev.baton.orchestrator.Fixtures.Pos(1, 100),
                 Set.of(),
+                null,
                 t -> new Verdict.PrimaryDead("pg1", "test", null),
                 Instant.now());
     }
@@ -163,6 +164,7 @@ class FailoverEngineTest {
                     seen,
                     new dev.baton.orchestrator.Fixtures.Pos(1, 100),
                     Set.of("pg2", "pg3"),
+                    null,
                     t -> new Verdict.PrimaryDead("pg1", "test", null),
                     Instant.now());
         }
