@@ -106,7 +106,8 @@ public final class PostgresSandbox implements AutoCloseable {
      * finds it through {@code postmaster.pid}.
      */
     public String rejoinCommand() {
-        return shellQuote(baseDir.resolve(REJOIN_SCRIPT).toString()) + " {node} {primaryHost} {primaryPort}";
+        return shellQuote(baseDir.resolve(REJOIN_SCRIPT).toString())
+                + " {node} {primaryHost} {primaryPort} {primaryNode}";
     }
 
     /** All nodes; index 0 is the initial primary. */

@@ -2,7 +2,11 @@
 # Baton PostgreSQL sandbox: turns node NODE into a streaming standby of the (already promoted) primary at
 # PRIMARY_HOST:PRIMARY_PORT. Written into the sandbox dir by PostgresSandbox; see PostgresSandbox.rejoinCommand().
 #
-#   rejoin.sh NODE PRIMARY_HOST PRIMARY_PORT
+#   rejoin.sh NODE PRIMARY_HOST PRIMARY_PORT [PRIMARY_NODE]
+#
+# PRIMARY_HOST:PRIMARY_PORT is where NODE streams from (primary_conninfo); the script itself talks to the new primary
+# over the sandbox's socket dir, on PRIMARY_PORT when a server listens there, else on PRIMARY_NODE's own port (the
+# stream address may be a proxy in front of it).
 #
 # Steps: check the new primary is up and not in recovery; stop NODE cleanly (fast) if it runs; finish crash recovery
 # in single-user mode if it was not shut down cleanly; CHECKPOINT the new primary; pg_rewind from it; restore NODE's
@@ -25,7 +29,7 @@ say() {
     echo "rejoin $node: $*"
 }
 
-[[ $# -eq 3 ]] || fail "usage: $0 NODE PRIMARY_HOST PRIMARY_PORT (got $# arguments)"
+[[ $# -eq 3 || $# -eq 4 ]] || fail "usage: $0 NODE PRIMARY_HOST PRIMARY_PORT [PRIMARY_NODE] (got $# arguments)"
 [[ $node =~ ^[a-z0-9_]+$ ]] || fail "node id '$node' is not a sandbox node name ([a-z0-9_]+)"
 [[ $primary_host =~ ^[A-Za-z0-9._:-]+$ ]] || fail "primary host '$primary_host' is not a host name or address"
 [[ $primary_port =~ ^[0-9]+$ ]] || fail "primary port '$primary_port' is not a port number"
@@ -38,7 +42,12 @@ fi
 . "$base/sandbox.env" # BIN SOCK
 # shellcheck source=/dev/null
 . "$base/$node.env" # DATA PORT LOG CONF_BLOCK
-[[ $primary_port != "$PORT" ]] || fail "port $primary_port is $node's own port: a node cannot follow itself"
+primary_node=${4:-}
+admin_port=$primary_port
+if [[ ! -S $SOCK/.s.PGSQL.$primary_port && -n $primary_node && $primary_node =~ ^[a-z0-9_]+$ && -r $base/$primary_node.env ]]; then
+    admin_port=$(. "$base/$primary_node.env" && echo "$PORT")
+fi
+[[ $admin_port != "$PORT" ]] || fail "port $admin_port is $node's own port: a node cannot follow itself"
 
 cd /
 unset PGHOST PGHOSTADDR PGPORT PGUSER PGDATABASE PGSERVICE PGOPTIONS PGPASSFILE PGSSLMODE
@@ -83,9 +92,9 @@ running_pid() {
 }
 
 # 1. the new primary must be up and promoted, or there is nothing to follow (and we must not stop this node)
-out=$(sql_on "$primary_port" "SELECT pg_is_in_recovery()") ||
-    fail "cannot reach the new primary on port $primary_port (socket dir $SOCK): $out"
-[[ $out == f ]] || fail "the server on port $primary_port is still in recovery: promote it before rejoining $node"
+out=$(sql_on "$admin_port" "SELECT pg_is_in_recovery()") ||
+    fail "cannot reach the new primary on port $admin_port (socket dir $SOCK): $out"
+[[ $out == f ]] || fail "the server on port $admin_port is still in recovery: promote it before rejoining $node"
 
 # 2. stop this node cleanly if it runs
 pid=$(running_pid)
@@ -107,12 +116,12 @@ if [[ $state != "shut down" && $state != "shut down in recovery" ]]; then
 fi
 
 # 4. the source's control file must show its new timeline before pg_rewind compares histories
-out=$(sql_on "$primary_port" "CHECKPOINT") || fail "CHECKPOINT on the new primary (port $primary_port) failed: $out"
+out=$(sql_on "$admin_port" "CHECKPOINT") || fail "CHECKPOINT on the new primary (port $admin_port) failed: $out"
 
 # 5. rewind onto the new primary's timeline
 out=$(as_pg "$BIN/pg_rewind" --target-pgdata="$DATA" \
-    --source-server="host=$SOCK port=$primary_port user=postgres dbname=postgres" 2>&1) ||
-    fail "pg_rewind from port $primary_port failed: $out"
+    --source-server="host=$SOCK port=$admin_port user=postgres dbname=postgres" 2>&1) ||
+    fail "pg_rewind from port $admin_port failed: $out"
 say "pg_rewind: $(tr '\n' ' ' <<<"$out")"
 
 # 6. this node's own settings (pg_rewind copied the source's postgresql.conf, port included), then follow the primary
@@ -130,7 +139,7 @@ auto=$(grep -v -E '^[[:space:]]*(primary_conninfo|primary_slot_name)[[:space:]]*
 give_to_pg "$DATA/postgresql.conf" "$DATA/postgresql.auto.conf" "$DATA/standby.signal"
 
 # 7. our slot on the new primary keeps the WAL we have not received yet
-out=$(sql_on "$primary_port" "SELECT pg_create_physical_replication_slot('$node', true) WHERE NOT EXISTS
+out=$(sql_on "$admin_port" "SELECT pg_create_physical_replication_slot('$node', true) WHERE NOT EXISTS
         (SELECT 1 FROM pg_replication_slots WHERE slot_name = '$node')") ||
     fail "cannot create replication slot $node on the new primary: $out"
 

@@ -100,7 +100,8 @@ class PostgresRejoinCommandTest {
             long pid = pg2.pid();
             int nobody = Ports.free(1).get(0);
 
-            Exec.Result r = run(render(sandbox.rejoinCommand(), pg2, "pg1", nobody));
+            // neither the port nor the node named as the primary answers
+            Exec.Result r = run(render(sandbox.rejoinCommand(), pg2, "pg7", nobody));
 
             assertThat(r.exitCode()).isNotZero();
             assertThat(r.output()).contains("rejoin pg2: cannot reach the new primary on port " + nobody);

@@ -21,8 +21,9 @@ final class RejoinCommand {
                         "host", node.host(),
                         "port", Integer.toString(node.port()),
                         "primaryNode", primary.id(),
-                        "primaryHost", primary.host(),
-                        "primaryPort", Integer.toString(primary.port())));
+                        // where the rejoined node streams from: the primary's replication address
+                        "primaryHost", primary.streamHost(),
+                        "primaryPort", Integer.toString(primary.streamPort())));
     }
 
     /** Runs the command; throws with its exit status and the tail of its output when it fails or times out. */
