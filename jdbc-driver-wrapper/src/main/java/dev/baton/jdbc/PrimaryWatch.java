@@ -45,6 +45,13 @@ final class PrimaryWatch implements Closeable {
 
     private final FailoverConfig config;
     private final Events events;
+    /** Curator's notification thread, ours so that closing this watch stops it (Curator leaves its own running). */
+    private final java.util.concurrent.ExecutorService safeNotifications = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "baton-curator-notify");
+        t.setDaemon(true);
+        return t;
+    });
+
     private final CuratorFramework client;
     private final CuratorCache primaryCache;
     private final CuratorCache holdCache;
@@ -66,7 +73,11 @@ final class PrimaryWatch implements Closeable {
                 config.zookeeper(),
                 config.namespace(),
                 FailoverConfig.ZK_SESSION_TIMEOUT,
-                FailoverConfig.ZK_CONNECTION_TIMEOUT);
+                FailoverConfig.ZK_CONNECTION_TIMEOUT,
+                null,
+                new org.apache.curator.retry.ExponentialBackoffRetry(100, 5, 1000),
+                java.util.Map.of(),
+                safeNotifications);
         try {
             client.getConnectionStateListenable().addListener(this::onConnectionState);
             primaryCache = CuratorCache.build(
@@ -105,6 +116,7 @@ final class PrimaryWatch implements Closeable {
         } catch (RuntimeException e) {
             leaseTimer.shutdownNow();
             client.close(); // the caches run on the client's threads and watches: closing it stops them
+            safeNotifications.shutdownNow();
             throw e;
         }
         LOG.info("cluster {}: watching {} on ZooKeeper {}", config.cluster(), config.primaryPath(), config.zookeeper());
@@ -175,6 +187,7 @@ final class PrimaryWatch implements Closeable {
         holdCache.close();
         primaryCache.close();
         client.close();
+        safeNotifications.shutdownNow();
     }
 
     private void read(byte[] json) {

@@ -532,7 +532,7 @@ class FailoverDataSourceTest {
         }
         BatonDriver.closeAll();
         await().pollInSameThread().atMost(Duration.ofSeconds(15)).until(() -> wrapperThreads() == 0);
-        int baseline = threadCount();
+        java.util.Set<Thread> baseline = liveThreads();
 
         Properties wrong = new Properties();
         wrong.setProperty("user", USER);
@@ -541,9 +541,14 @@ class FailoverDataSourceTest {
         assertThat(e.getSQLState()).isEqualTo("28P01");
 
         assertThat(BatonDriver.cachedDataSources()).isZero();
-        await().pollInSameThread().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(threadCount())
-                .as("threads (baseline %d): %s", baseline, threadNames())
-                .isLessThanOrEqualTo(baseline));
+        // every thread started since the baseline is gone again (the JDK's own process reapers and pools aside)
+        await().pollInSameThread().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(liveThreads().stream()
+                        .filter(t -> !baseline.contains(t))
+                        .map(Thread::getName)
+                        .filter(n -> !n.startsWith("process reaper"))
+                        .toList())
+                .as("threads started by the failed getConnection and still alive")
+                .isEmpty());
     }
 
     @Test
@@ -557,14 +562,7 @@ class FailoverDataSourceTest {
 
     // ---------------------------------------------------------------- helpers
 
-    /**
-     * Live threads, without the in-process ZooKeeper server's workers and the JDK's shared pools: those belong to
-     * the test's fixture and the JVM, and start on demand whatever the wrapper does.
-     */
-    private static int threadCount() {
-        return threadNames().size();
-    }
-
+    /** Live threads' names, without the in-process ZooKeeper server's workers and the JDK's shared pools. */
     private static List<String> threadNames() {
         return Thread.getAllStackTraces().keySet().stream()
                 .filter(Thread::isAlive)
@@ -572,6 +570,14 @@ class FailoverDataSourceTest {
                 .filter(n -> !n.startsWith("NIOWorkerThread") && !n.startsWith("ForkJoinPool.commonPool"))
                 .sorted()
                 .toList();
+    }
+
+    private static java.util.Set<Thread> liveThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(Thread::isAlive)
+                .filter(t -> !t.getName().startsWith("NIOWorkerThread")
+                        && !t.getName().startsWith("ForkJoinPool.commonPool"))
+                .collect(java.util.stream.Collectors.toSet());
     }
 
     /** Threads of a wrapper's pools (HikariCP names them after the pool, {@code baton-<cluster>-e<epoch>}). */

@@ -68,6 +68,24 @@ public final class RegistryClient {
             String digest,
             org.apache.curator.RetryPolicy retryPolicy,
             java.util.Map<String, String> clientProperties) {
+        return start(
+                connect, namespace, sessionTimeout, connectionTimeout, digest, retryPolicy, clientProperties, null);
+    }
+
+    /**
+     * Like the others, with the executor Curator runs its "safe" notifications on (null: Curator's own). Curator
+     * does not stop its own one when the client closes, so a short-lived client (an application's data source that
+     * is closed and evicted) passes one it shuts down itself.
+     */
+    public static CuratorFramework start(
+            String connect,
+            String namespace,
+            Duration sessionTimeout,
+            Duration connectionTimeout,
+            String digest,
+            org.apache.curator.RetryPolicy retryPolicy,
+            java.util.Map<String, String> clientProperties,
+            java.util.concurrent.Executor runSafeService) {
         if (connect == null || connect.isBlank()) {
             throw new IllegalArgumentException("zookeeper.connect: must not be empty (host:port[,host:port...])");
         }
@@ -77,6 +95,9 @@ public final class RegistryClient {
                 .sessionTimeoutMs((int) sessionTimeout.toMillis())
                 .connectionTimeoutMs((int) connectionTimeout.toMillis())
                 .retryPolicy(retryPolicy);
+        if (runSafeService != null) {
+            builder.runSafeService(runSafeService);
+        }
         if (!clientProperties.isEmpty()) {
             org.apache.zookeeper.client.ZKClientConfig zkConfig = new org.apache.zookeeper.client.ZKClientConfig();
             clientProperties.forEach(zkConfig::setProperty);
