@@ -24,7 +24,7 @@ final class Round {
      * @param published the node of the primary record, or null
      * @param publishedAddress its host:port, or null
      * @param operation the operation record found in ZooKeeper, or null
-     * @param excluded nodes that need a rejoin (never repointed, never promoted)
+     * @param excluded nodes that need a rejoin (never promoted; repointed only when they can follow the primary)
      * @param repointing nodes with a repoint or rejoin running in the background
      * @param requestPending a switchover request waits in ZooKeeper
      * @param failoverNotBefore a failover that did not succeed is retried only from then (backoff), or null
@@ -119,9 +119,10 @@ final class Round {
             return new Action.Switchover();
         }
         if (primaryHealthy) {
+            // A replica that needs rejoin is a stray too: repointed when it can follow, rejoined when it cannot
+            // (the supervisor checks), so that it is never left on a dead or old primary.
             List<String> strays = Detector.strays(in.topology(), in.published(), in.publishedAddress()).stream()
-                    .filter(id ->
-                            !in.excluded().contains(id) && !in.repointing().contains(id))
+                    .filter(id -> !in.repointing().contains(id))
                     .toList();
             if (!strays.isEmpty()) {
                 return new Action.Repoint(strays);

@@ -172,12 +172,14 @@ class RoundTest {
     }
 
     @Test
-    void aReplicaFollowingAnotherNodeIsRepointedUnlessItNeedsRejoinOrIsBeingRepointed() {
+    void aReplicaFollowingAnotherNodeIsRepointedEvenWhenItNeedsRejoinUnlessItIsBeingRepointed() {
         Topology t = topology(primary("pg1", 100), replicaOf("pg2", ADDRESS), replicaOf("pg3", "127.0.0.1:6000"));
         assertThat(new In(new Verdict.Healthy("pg1"), t).next()).isEqualTo(new Round.Action.Repoint(List.of("pg3")));
         In excluded = new In(new Verdict.Healthy("pg1"), t);
         excluded.excluded = Set.of("pg3");
-        assertThat(excluded.next()).isInstanceOf(Round.Action.Wait.class);
+        assertThat(excluded.next())
+                .as("a replica needing rejoin left on another node is still repaired (repoint or rejoin)")
+                .isEqualTo(new Round.Action.Repoint(List.of("pg3")));
         In running = new In(new Verdict.Healthy("pg1"), t);
         running.repointing = Set.of("pg3");
         assertThat(running.next()).isInstanceOf(Round.Action.Wait.class);
