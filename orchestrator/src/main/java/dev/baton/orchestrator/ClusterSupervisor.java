@@ -285,9 +285,10 @@ public final class ClusterSupervisor implements Closeable {
         readAdviceNowAndThen(topology);
         OperationRecord operation = registry.readOperation().orElse(null);
         boolean paused = registry.isPaused();
-        Verdict verdict = Detector.decide(detectionInput(topology, published, address, primaryFailures, paused));
+        DetectionInput observed = detectionInput(topology, published, address, primaryFailures, paused);
+        Verdict verdict = Detector.decide(observed);
         report(verdict);
-        Duration silent = Detector.silentFor(detectionInput(topology, published, address, primaryFailures, paused));
+        Duration silent = Detector.silentFor(observed);
         if (!(verdict instanceof Verdict.PrimaryDead)) {
             failedFailovers = 0;
             failoverNotBefore = null;
@@ -814,14 +815,15 @@ public final class ClusterSupervisor implements Closeable {
                     fenced.add(s.nodeId());
                 }
             }
+            List<HistoryEntry> history = registry.readHistory();
             highestEpoch = Math.max(
                     highestEpoch,
-                    registry.readHistory().stream()
+                    history.stream()
                             .filter(h -> h.outcome().startsWith("succeeded"))
                             .mapToLong(HistoryEntry::epoch)
                             .max()
                             .orElse(0));
-            lastFailoverAt = registry.readHistory().stream()
+            lastFailoverAt = history.stream()
                     .filter(h -> h.kind().equals("failover") && h.outcome().equals("succeeded"))
                     .map(HistoryEntry::finishedAt)
                     .reduce((a, b) -> b)
