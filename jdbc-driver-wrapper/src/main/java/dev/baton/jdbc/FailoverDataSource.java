@@ -16,10 +16,9 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -72,7 +71,8 @@ public final class FailoverDataSource implements DataSource, Closeable {
     private final List<Consumer<PrimaryRecord>> listeners = new CopyOnWriteArrayList<>();
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    private final ExecutorService retirer;
+    /** Closings of retired pools still running on the shared workers; {@link #close()} waits for them. */
+    private final java.util.Set<CompletableFuture<Void>> retiring = ConcurrentHashMap.newKeySet();
 
     private volatile PrimaryPool current;
     /** Why no pool could be created for the first primary (no driver for its URL, a setting HikariCP refuses). */
@@ -97,11 +97,6 @@ public final class FailoverDataSource implements DataSource, Closeable {
     private FailoverDataSource(FailoverConfig config, WrapperMetrics metrics) {
         this.config = config;
         this.metrics = metrics;
-        this.retirer = Executors.newCachedThreadPool(r -> {
-            Thread t = new Thread(r, "baton-" + config.cluster() + "-retire");
-            t.setDaemon(true);
-            return t;
-        });
     }
 
     public static Builder builder() {
@@ -167,11 +162,12 @@ public final class FailoverDataSource implements DataSource, Closeable {
         if (pool != null) {
             pool.close();
         }
-        retirer.shutdown();
         try {
-            if (!retirer.awaitTermination(15, TimeUnit.SECONDS)) {
-                LOG.warn("cluster {}: old pools still closing after 15 s", config.cluster());
-            }
+            CompletableFuture.allOf(retiring.toArray(CompletableFuture[]::new)).get(15, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            LOG.warn("cluster {}: old pools still closing after 15 s", config.cluster());
+        } catch (java.util.concurrent.ExecutionException e) {
+            LOG.warn("cluster {}: closing an old pool failed", config.cluster(), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -242,11 +238,10 @@ public final class FailoverDataSource implements DataSource, Closeable {
                     config.cluster(),
                     PrimaryPool.describe(old.record()),
                     PrimaryPool.describe(record));
-            try {
-                retirer.execute(() -> closeQuietly(old));
-            } catch (RejectedExecutionException closing) {
-                closeQuietly(old); // close() raced with this record: close the old pool here
-            }
+            CompletableFuture<Void> closing =
+                    CompletableFuture.runAsync(() -> closeQuietly(old), SharedThreads.WORKERS);
+            retiring.add(closing);
+            closing.whenComplete((ignored, e) -> retiring.remove(closing));
         }
         for (Consumer<PrimaryRecord> listener : listeners) {
             try {
@@ -301,6 +296,10 @@ public final class FailoverDataSource implements DataSource, Closeable {
         }
         config.driverProperties().forEach((k, v) -> hc.addDataSourceProperty((String) k, v));
         hc.setInitializationFailTimeout(-1);
+        if (hc.getScheduledExecutor() == null) {
+            // HikariCP would start a housekeeping thread per pool, and a data source gets a pool per epoch
+            hc.setScheduledExecutor(SharedThreads.TIMER);
+        }
         metrics.configurePool(hc);
         return hc;
     }
@@ -694,8 +693,8 @@ public final class FailoverDataSource implements DataSource, Closeable {
     }
 
     /**
-     * Called with every accepted primary record (the first one and each newer epoch), on the ZooKeeper event
-     * thread: keep it short.
+     * Called with every accepted primary record (the first one and each newer epoch), after new borrows go to it, on
+     * a notification thread that every data source of the JVM shares: keep it short.
      */
     public void addPrimaryChangeListener(Consumer<PrimaryRecord> listener) {
         listeners.add(Objects.requireNonNull(listener, "listener"));

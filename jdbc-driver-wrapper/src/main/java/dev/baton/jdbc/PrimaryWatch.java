@@ -7,9 +7,10 @@ import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
 import java.io.Closeable;
 import java.util.Optional;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
@@ -45,30 +46,28 @@ final class PrimaryWatch implements Closeable {
 
     private final FailoverConfig config;
     private final Events events;
-    /** Curator's notification thread, ours so that closing this watch stops it (Curator leaves its own running). */
-    private final java.util.concurrent.ExecutorService safeNotifications = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "baton-curator-notify");
-        t.setDaemon(true);
-        return t;
-    });
 
     private final CuratorFramework client;
     private final CuratorCache primaryCache;
     private final CuratorCache holdCache;
     private final ZooKeeperLease lease;
-    private final ScheduledExecutorService leaseTimer;
+    /** The periodic ping on the shared timer (lease on only), cancelled on close. */
+    private volatile Future<?> pings;
+    /** A lease expiry check is scheduled; at most one is. */
+    private final AtomicBoolean expiryCheckArmed = new AtomicBoolean();
+
     private volatile boolean expiredReported;
+    private volatile boolean closed;
+    /** The modification zxid of the primary record the last ping read: an unchanged record is not parsed again. */
+    private volatile long pingedZxid = -1;
 
     /** Starts the client and both caches; the first events may arrive before this returns. */
     PrimaryWatch(FailoverConfig config, Events events) {
         this.config = config;
         this.events = events;
         this.lease = new ZooKeeperLease(config.leaseTimeout(), System::nanoTime);
-        this.leaseTimer = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "baton-" + config.cluster() + "-lease");
-            t.setDaemon(true);
-            return t;
-        });
+        // Curator's cache notifications (the new primary's pool is created there) run in order on shared workers;
+        // Curator would otherwise start a thread of its own per client, and leave it running after close.
         this.client = RegistryClient.start(
                 config.zookeeper(),
                 config.namespace(),
@@ -77,7 +76,7 @@ final class PrimaryWatch implements Closeable {
                 null,
                 new org.apache.curator.retry.ExponentialBackoffRetry(100, 5, 1000),
                 java.util.Map.of(),
-                safeNotifications);
+                SharedThreads.serial());
         try {
             client.getConnectionStateListenable().addListener(this::onConnectionState);
             primaryCache = CuratorCache.build(
@@ -107,16 +106,14 @@ final class PrimaryWatch implements Closeable {
                             .build());
             holdCache.start();
             primaryCache.start();
-            long leaseMs = config.leaseTimeout().toMillis();
-            leaseTimer.scheduleWithFixedDelay(this::ping, 0, Math.max(50, leaseMs / 4), TimeUnit.MILLISECONDS);
             if (config.lease()) {
-                long checkMs = Math.max(10, Math.min(100, leaseMs / 40));
-                leaseTimer.scheduleWithFixedDelay(this::checkLease, checkMs, checkMs, TimeUnit.MILLISECONDS);
+                // Without the lease nothing needs renewing: the caches' watches bring every change.
+                long pingMs = Math.max(50, config.leaseTimeout().toMillis() / 4);
+                pings = SharedThreads.TIMER.scheduleWithFixedDelay(this::ping, 0, pingMs, TimeUnit.MILLISECONDS);
             }
         } catch (RuntimeException e) {
-            leaseTimer.shutdownNow();
+            closed = true;
             client.close(); // the caches run on the client's threads and watches: closing it stops them
-            safeNotifications.shutdownNow();
             throw e;
         }
         LOG.info("cluster {}: watching {} on ZooKeeper {}", config.cluster(), config.primaryPath(), config.zookeeper());
@@ -138,9 +135,13 @@ final class PrimaryWatch implements Closeable {
     /**
      * Reads the primary record straight from the ZooKeeper handle (no Curator retry: a request fails at once while
      * disconnected). An answer renews the lease from the moment the request was sent, after the record it returned
-     * has been handed on, so that a renewed lease never points to a superseded primary.
+     * has been handed on, so that a renewed lease never points to a superseded primary. A record the previous ping
+     * already read (same modification zxid) is not parsed again: the cache's watch handed it on when it changed.
      */
     private void ping() {
+        if (closed) {
+            return;
+        }
         long sent = System.nanoTime();
         try {
             client.getZookeeperClient()
@@ -150,7 +151,10 @@ final class PrimaryWatch implements Closeable {
                             false,
                             (rc, path, ctx, data, stat) -> withMdc(() -> {
                                 if (rc == KeeperException.Code.OK.intValue()) {
-                                    read(data);
+                                    if (stat.getMzxid() != pingedZxid) {
+                                        read(data);
+                                        pingedZxid = stat.getMzxid();
+                                    }
                                     contact(sent);
                                 } else if (rc == KeeperException.Code.NONODE.intValue()) {
                                     contact(sent);
@@ -168,11 +172,35 @@ final class PrimaryWatch implements Closeable {
             expiredReported = false;
             events.lease(true);
         }
+        armExpiryCheck();
     }
 
-    private void checkLease() {
+    /**
+     * Schedules one check for the moment the lease would run out, unless one is pending: a data source wakes up
+     * when its lease can have expired, not on a polling period.
+     */
+    private void armExpiryCheck() {
+        if (closed || !expiryCheckArmed.compareAndSet(false, true)) {
+            return;
+        }
         try {
-            if (!expiredReported && lease.contacted() && !lease.valid()) {
+            SharedThreads.TIMER.schedule(
+                    this::checkLease, Math.max(0, lease.remainingNanos()) + 1, TimeUnit.NANOSECONDS);
+        } catch (RejectedExecutionException e) {
+            expiryCheckArmed.set(false);
+        }
+    }
+
+    /** The lease's expiry time was reached: report it if no ping renewed it since, else wait for the new expiry. */
+    private void checkLease() {
+        expiryCheckArmed.set(false);
+        if (closed) {
+            return;
+        }
+        try {
+            if (lease.valid()) {
+                armExpiryCheck();
+            } else if (!expiredReported) {
                 expiredReported = true;
                 withMdc(() -> events.lease(false));
             }
@@ -183,11 +211,13 @@ final class PrimaryWatch implements Closeable {
 
     @Override
     public void close() {
-        leaseTimer.shutdownNow();
+        closed = true;
+        if (pings != null) {
+            pings.cancel(false);
+        }
         holdCache.close();
         primaryCache.close();
         client.close();
-        safeNotifications.shutdownNow();
     }
 
     private void read(byte[] json) {
@@ -252,12 +282,8 @@ final class PrimaryWatch implements Closeable {
                         newState);
             } else {
                 LOG.info("cluster {}: ZooKeeper {} is {}", config.cluster(), config.zookeeper(), newState);
-                if (newState.isConnected()) {
-                    try {
-                        leaseTimer.execute(this::ping);
-                    } catch (java.util.concurrent.RejectedExecutionException closing) {
-                        // closing
-                    }
+                if (newState.isConnected() && config.lease()) {
+                    SharedThreads.TIMER.execute(this::ping);
                 }
             }
         });

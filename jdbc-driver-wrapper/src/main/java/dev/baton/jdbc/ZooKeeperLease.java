@@ -38,6 +38,12 @@ final class ZooKeeperLease {
         return last != NEVER && nanoClock.getAsLong() - last < timeoutNanos;
     }
 
+    /** Nanoseconds until the lease runs out (zero or less: it has; the full timeout before the first contact). */
+    long remainingNanos() {
+        long last = lastContact;
+        return last == NEVER ? timeoutNanos : timeoutNanos - (nanoClock.getAsLong() - last);
+    }
+
     /** Milliseconds since the last answered request was sent, -1 before the first. */
     long silentMillis() {
         long last = lastContact;
