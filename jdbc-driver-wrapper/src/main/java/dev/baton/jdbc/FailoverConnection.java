@@ -483,6 +483,24 @@ final class FailoverConnection implements InvocationHandler {
                 && ds.retriesNotCommitted();
     }
 
+    /**
+     * True when an application-marked idempotent statement that failed with {@code e} runs once more on the primary
+     * serving next: it ran alone in autocommit (no transaction of the application's is lost with it) and the failure
+     * is one the contract calls a failover's (never ran, outcome unknown, not committed).
+     */
+    boolean retriesIdempotent(SQLException e, boolean hadWork) {
+        String state = e.getSQLState();
+        boolean retryable = FailoverSqlStates.NOT_RUN.equals(state)
+                || FailoverSqlStates.OUTCOME_UNKNOWN.equals(state)
+                || FailoverSqlStates.NOT_COMMITTED.equals(state);
+        if (retryable && !hadWork && session.autoCommit()) {
+            LOG.info("running an idempotent statement again after: {}", e.getMessage());
+            ds.metrics().idempotentRetry();
+            return true;
+        }
+        return false;
+    }
+
     boolean resolvesWrite(Kind kind, boolean hadWork) {
         return !hadWork
                 && (kind == Kind.WRITE || kind == Kind.BATCH)

@@ -38,13 +38,18 @@ final class FailoverStatement implements InvocationHandler {
     private final String sql;
 
     private final Statement self;
-    private final Map<String, Call> settings = new LinkedHashMap<>();
-    private final Map<Object, Call> parameters = new LinkedHashMap<>();
-    private final List<List<Call>> batch = new ArrayList<>();
-    private final List<String> sqlBatch = new ArrayList<>();
+    // What is replayed on a statement prepared again; created at the first entry (most statements have none of some)
+    private Map<String, Call> settings;
+    private Map<Object, Call> parameters;
+    private List<List<Call>> batch;
+    private List<String> sqlBatch;
 
     /** What the creation SQL leaves in the session that cannot be carried ("" for nothing), computed once. */
     private String createdState;
+    /** The creation SQL carries the idempotent hint (computed at creation). */
+    private final boolean hintedIdempotent;
+    /** Marked with {@link BatonStatement#setIdempotent}. */
+    private boolean idempotent;
 
     private Statement physical;
     private int physicalSerial;
@@ -55,6 +60,7 @@ final class FailoverStatement implements InvocationHandler {
         this.creator = creator;
         this.creatorArgs = creatorArgs;
         this.sql = creator.getName().equals("createStatement") ? null : (String) creatorArgs[0];
+        this.hintedIdempotent = hinted(sql);
         Class<?> type = creator.getReturnType();
         Constructor<?> constructor = type == CallableStatement.class
                 ? CALLABLE_PROXY
@@ -111,6 +117,13 @@ final class FailoverStatement implements InvocationHandler {
         if (closed) {
             throw new SQLException("statement is closed", "HY010");
         }
+        if (method.getDeclaringClass() == BatonStatement.class) {
+            if (name.equals("setIdempotent")) {
+                idempotent = (Boolean) args[0];
+                return null;
+            }
+            return idempotent;
+        }
         if (name.startsWith("execute")) {
             return execute(method, args);
         }
@@ -129,23 +142,35 @@ final class FailoverStatement implements InvocationHandler {
         String name = method.getName();
         Class<?> declaring = method.getDeclaringClass();
         if (declaring == Statement.class && (name.startsWith("set") || name.equals("closeOnCompletion"))) {
+            if (settings == null) {
+                settings = new LinkedHashMap<>();
+            }
             settings.put(name, new Call(method, args));
         } else if (declaring != Statement.class
                 && (name.startsWith("set") || name.startsWith("registerOutParameter"))
                 && args != null
                 && args.length > 0) {
+            if (parameters == null) {
+                parameters = new LinkedHashMap<>();
+            }
             parameters.put(name.startsWith("register") ? List.of("out", args[0]) : args[0], new Call(method, args));
         } else if (name.equals("clearParameters")) {
-            parameters.clear();
+            parameters = null;
         } else if (name.equals("addBatch")) {
             if (args == null || args.length == 0) {
-                batch.add(List.copyOf(parameters.values()));
+                if (batch == null) {
+                    batch = new ArrayList<>();
+                }
+                batch.add(parameters == null ? List.of() : List.copyOf(parameters.values()));
             } else {
+                if (sqlBatch == null) {
+                    sqlBatch = new ArrayList<>();
+                }
                 sqlBatch.add((String) args[0]);
             }
         } else if (name.equals("clearBatch")) {
-            batch.clear();
-            sqlBatch.clear();
+            batch = null;
+            sqlBatch = null;
         } else {
             return true;
         }
@@ -179,7 +204,7 @@ final class FailoverStatement implements InvocationHandler {
                     } else {
                         connection.executed(text);
                     }
-                    if (isBatch) {
+                    if (isBatch && sqlBatch != null) {
                         for (String s : sqlBatch) {
                             connection.executed(s);
                         }
@@ -193,13 +218,13 @@ final class FailoverStatement implements InvocationHandler {
                     if (failure.retryAfterSwitch() && attempt == 0 && connection.awaitSwitch(failure.exception())) {
                         continue;
                     }
-                    if (attempt == 0 && connection.retriesNotCommitted(failure.exception())) {
+                    if (attempt == 0 && runsAgain(failure.exception(), hadWork, text)) {
                         continue;
                     }
                     throw failure.exception();
                 } catch (SQLException mapped) {
                     // thrown mapped by resolvedWrite: its commit failed
-                    if (attempt == 0 && connection.retriesNotCommitted(mapped)) {
+                    if (attempt == 0 && runsAgain(mapped, hadWork, text)) {
                         continue;
                     }
                     throw mapped;
@@ -207,10 +232,50 @@ final class FailoverStatement implements InvocationHandler {
             }
         } finally {
             if (isBatch) {
-                batch.clear();
-                sqlBatch.clear();
+                batch = null;
+                sqlBatch = null;
             }
         }
+    }
+
+    /**
+     * True when a statement that failed with {@code e} runs once more: it did not commit and the data source runs
+     * such writes again, or the application marked it idempotent and it ran alone in autocommit.
+     */
+    private boolean runsAgain(SQLException e, boolean hadWork, String text) {
+        return connection.retriesNotCommitted(e)
+                || ((idempotent || (text == sql ? hintedIdempotent : hinted(text)))
+                        && connection.retriesIdempotent(e, hadWork));
+    }
+
+    /** True when {@code sql} starts (after whitespace) with the {@link BatonStatement#IDEMPOTENT_HINT} comment. */
+    static boolean hinted(String sql) {
+        if (sql == null) {
+            return false;
+        }
+        int i = skipSpace(sql, 0);
+        if (!sql.startsWith("/*", i)) {
+            return false;
+        }
+        int end = sql.indexOf("*/", i + 2);
+        if (end < 0) {
+            return false;
+        }
+        int from = skipSpace(sql, i + 2);
+        int to = end;
+        while (to > from && Character.isWhitespace(sql.charAt(to - 1))) {
+            to--;
+        }
+        String word = "baton:idempotent";
+        return to - from == word.length() && sql.regionMatches(true, from, word, 0, word.length());
+    }
+
+    private static int skipSpace(String s, int from) {
+        int i = from;
+        while (i < s.length() && Character.isWhitespace(s.charAt(i))) {
+            i++;
+        }
+        return i;
     }
 
     /** The physical statement on the connection's current server, prepared again there if it moved. */
@@ -231,20 +296,16 @@ final class FailoverStatement implements InvocationHandler {
         Connection pooled = connection.physicalForStatement();
         Statement fresh = (Statement) connection.callPhysical(creator, pooled, creatorArgs);
         try {
-            for (Call c : settings.values()) {
-                c.method().invoke(fresh, c.args());
-            }
-            for (Call c : parameters.values()) {
-                c.method().invoke(fresh, c.args());
-            }
-            if (!batch.isEmpty() || !sqlBatch.isEmpty()) {
+            replay(settings == null ? List.of() : settings.values(), fresh);
+            replay(parameters == null ? List.of() : parameters.values(), fresh);
+            if (batch != null) {
                 Method addBatch = PreparedStatement.class.getMethod("addBatch");
                 for (List<Call> entry : batch) {
-                    for (Call c : entry) {
-                        c.method().invoke(fresh, c.args());
-                    }
+                    replay(entry, fresh);
                     addBatch.invoke(fresh);
                 }
+            }
+            if (sqlBatch != null) {
                 Method addSql = Statement.class.getMethod("addBatch", String.class);
                 for (String s : sqlBatch) {
                     addSql.invoke(fresh, s);
@@ -264,9 +325,15 @@ final class FailoverStatement implements InvocationHandler {
         return fresh;
     }
 
+    private static void replay(java.util.Collection<Call> calls, Statement target) throws ReflectiveOperationException {
+        for (Call c : calls) {
+            c.method().invoke(target, c.args());
+        }
+    }
+
     private static Constructor<?> proxyConstructor(Class<?> iface) {
         try {
-            return Proxy.newProxyInstance(LOADER, new Class<?>[] {iface}, (p, m, a) -> null)
+            return Proxy.newProxyInstance(LOADER, new Class<?>[] {iface, BatonStatement.class}, (p, m, a) -> null)
                     .getClass()
                     .getConstructor(InvocationHandler.class);
         } catch (NoSuchMethodException e) {

@@ -46,6 +46,7 @@ final class MicrometerMetrics implements WrapperMetrics, MetricsTrackerFactory {
     private final Timer held;
     private final Counter staleBorrows;
     private final Counter leaseExpiries;
+    private final Counter idempotentRetries;
     private final Map<String, Counter> errors = new ConcurrentHashMap<>();
     private final CurrentPoolStats poolStats = new CurrentPoolStats();
     private IMetricsTracker poolTracker;
@@ -80,6 +81,10 @@ final class MicrometerMetrics implements WrapperMetrics, MetricsTrackerFactory {
                 .register(registry));
         leaseExpiries = add(Counter.builder(PREFIX + "lease.expiries")
                 .description("times the ZooKeeper lease ran out and connections were refused and aborted")
+                .tags(tags)
+                .register(registry));
+        idempotentRetries = add(Counter.builder(PREFIX + "statements.retried")
+                .description("statements marked idempotent run again after a failover's error instead of failing")
                 .tags(tags)
                 .register(registry));
         for (String state : FailoverSqlStates.ALL) {
@@ -173,6 +178,11 @@ final class MicrometerMetrics implements WrapperMetrics, MetricsTrackerFactory {
     @Override
     public void leaseExpired() {
         leaseExpiries.increment();
+    }
+
+    @Override
+    public void idempotentRetry() {
+        idempotentRetries.increment();
     }
 
     @Override

@@ -29,7 +29,8 @@ final class SessionState {
     private Integer holdability;
     private Integer networkTimeoutMs;
     private Executor networkTimeoutExecutor;
-    private final Properties clientInfo = new Properties();
+    /** Created at the first {@code setClientInfo}: most connections never call it. */
+    private Properties clientInfo;
 
     SessionState(boolean autoCommit) {
         this.autoCommit = autoCommit;
@@ -60,6 +61,9 @@ final class SessionState {
                 networkTimeoutMs = (Integer) args[1];
             }
             case "setClientInfo" -> {
+                if (clientInfo == null) {
+                    clientInfo = new Properties();
+                }
                 if (args[0] instanceof Properties all) {
                     clientInfo.clear();
                     clientInfo.putAll(all);
@@ -99,7 +103,7 @@ final class SessionState {
         if (networkTimeoutMs != null) {
             c.setNetworkTimeout(networkTimeoutExecutor, networkTimeoutMs);
         }
-        if (!clientInfo.isEmpty()) {
+        if (clientInfo != null && !clientInfo.isEmpty()) {
             c.setClientInfo(clientInfo);
         }
     }
@@ -121,8 +125,30 @@ final class SessionState {
         if (sql == null) {
             return null;
         }
-        return decide(sql);
+        if (sql.length() > CACHED_SQL_CHARS) {
+            return decide(sql);
+        }
+        String known = DECIDED.get(sql);
+        if (known == null) {
+            String found = decide(sql);
+            known = found == null ? "" : found;
+            if (DECIDED.size() >= CACHED_SQL_COUNT) {
+                DECIDED.clear(); // SQL with literals in it never repeats: start over rather than grow
+            }
+            DECIDED.put(sql, known);
+        }
+        return known.isEmpty() ? null : known;
     }
+
+    /**
+     * Answers of {@link #untracked} by SQL text: it runs for every statement an application prepares, and most
+     * applications prepare the same few hundred texts again and again.
+     */
+    private static final java.util.concurrent.ConcurrentHashMap<String, String> DECIDED =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static final int CACHED_SQL_COUNT = 2048;
+    private static final int CACHED_SQL_CHARS = 2000;
 
     /** Precompiled: String.split compiles its pattern on every call (this runs for every prepareStatement). */
     private static final Pattern WHITESPACE = Pattern.compile("\\s+");
@@ -160,8 +186,11 @@ final class SessionState {
         if (first.equals("LOCK") && second.startsWith("TABLE")) {
             return "table locks (LOCK TABLES)";
         }
+        if (head.indexOf('(') < 0) {
+            return null;
+        }
         Matcher function = SESSION_FUNCTIONS.matcher(head);
-        if (head.indexOf('(') >= 0 && function.find()) {
+        if (function.find()) {
             return function.group(1).equalsIgnoreCase("set_config")
                     ? "a session setting (set_config)"
                     : "a session-level lock (" + function.group(1).toLowerCase(Locale.ROOT) + ")";

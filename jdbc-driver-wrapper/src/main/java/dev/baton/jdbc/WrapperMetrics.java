@@ -44,6 +44,9 @@ interface WrapperMetrics extends AutoCloseable {
     /** The ZooKeeper lease ran out: connections are refused and aborted until ZooKeeper answers. */
     default void leaseExpired() {}
 
+    /** A statement marked idempotent ran again after a failover's error ({@link BatonStatement}). */
+    default void idempotentRetry() {}
+
     /** A failure on its way to the application; counted when its SQLState is one of {@link FailoverSqlStates}. */
     default void failed(SQLException e) {}
 

@@ -131,6 +131,69 @@ class CommitOutcomeTest {
         }
     }
 
+    /**
+     * A statement the application marked idempotent (with the SQL hint or {@link BatonStatement#setIdempotent}) is in
+     * flight in autocommit when the primary dies: without outcome resolution its outcome is unknown (08007), so Baton
+     * runs it again on the new primary and returns its result. The same statement opening a transaction of the
+     * application's is not run again.
+     */
+    @ParameterizedTest
+    @CsvSource({"postgresql,hint", "mariadb,hint", "postgresql,api", "mariadb,api", "postgresql,in-transaction"})
+    void anIdempotentStatementInFlightWhenThePrimaryDiesRunsAgainOnTheNewPrimary(String dialect, String marking)
+            throws Exception {
+        ExecutorService app = Executors.newSingleThreadExecutor();
+        try (Cluster cluster = dialect.equals("postgresql") ? new PgCluster() : new MariaCluster();
+                Registry registry = new Registry()) {
+            registry.publish(cluster.record(cluster.primary(), 1));
+            try (FailoverDataSource ds =
+                            cluster.builder(registry.connectString()).build();
+                    Connection c = ds.getConnection();
+                    Statement s = c.createStatement()) {
+                s.executeUpdate("INSERT INTO " + cluster.table() + " VALUES (1)");
+                String insert = cluster.idempotent(cluster.slowInsert(2));
+                PreparedStatement ps = c.prepareStatement(
+                        marking.equals("api") ? insert : BatonStatement.IDEMPOTENT_HINT + " " + insert);
+                if (marking.equals("api")) {
+                    ps.unwrap(BatonStatement.class).setIdempotent(true);
+                    assertThat(ps.unwrap(BatonStatement.class).isIdempotent()).isTrue();
+                }
+                if (marking.equals("in-transaction")) {
+                    c.setAutoCommit(false);
+                }
+                Future<Integer> slow = app.submit(() -> ps.executeUpdate());
+                await().atMost(Duration.ofSeconds(10)).until(cluster::slowInsertRunning);
+                cluster.primary().kill();
+                SandboxNode promoted = cluster.promoteMostAdvanced();
+                registry.publish(cluster.record(promoted, 2));
+                if (marking.equals("in-transaction")) {
+                    ExecutionException e = assertThrows(ExecutionException.class, () -> slow.get(60, TimeUnit.SECONDS));
+                    SQLException answer = (SQLException) e.getCause();
+                    assertThat(answer.getSQLState()).as(answer.getMessage()).isEqualTo(FailoverSqlStates.NOT_RUN);
+                    assertThat(cluster.ids(promoted)).doesNotContain(2L);
+                    return;
+                }
+                assertThat(slow.get(60, TimeUnit.SECONDS))
+                        .as("run again on the new primary instead of failing with 08007")
+                        .isEqualTo(1);
+                assertThat(cluster.ids(promoted)).contains(2L);
+                assertThat(serverPort(c)).isEqualTo(promoted.port());
+            }
+        } finally {
+            app.shutdownNow();
+        }
+    }
+
+    private static int serverPort(Connection c) throws SQLException {
+        try (Statement s = c.createStatement();
+                java.sql.ResultSet rs = s.executeQuery(
+                        c.getMetaData().getDatabaseProductName().contains("PostgreSQL")
+                                ? "SELECT inet_server_port()"
+                                : "SELECT @@port")) {
+            rs.next();
+            return rs.getInt(1);
+        }
+    }
+
     /** A ZooKeeper server and the primary record, published as the orchestrator does (a higher epoch each time). */
     private static final class Registry implements AutoCloseable {
         private final TestingServer zk;
@@ -302,7 +365,15 @@ class CommitOutcomeTest {
 
         String table();
 
-        FailoverDataSource dataSource(String zookeeper, boolean retryNotCommitted);
+        /** The application's data source, without commit outcome resolution. */
+        FailoverDataSource.Builder builder(String zookeeper);
+
+        default FailoverDataSource dataSource(String zookeeper, boolean retryNotCommitted) {
+            return builder(zookeeper)
+                    .resolveCommitOutcome(true)
+                    .retryNotCommitted(retryNotCommitted)
+                    .build();
+        }
 
         /** Promotes the replica that received the most and makes it writable for the application. */
         SandboxNode promoteMostAdvanced();
@@ -310,7 +381,10 @@ class CommitOutcomeTest {
         /** An autocommit insert of {@code id} that takes about 3 s on the server. */
         String slowInsert(long id);
 
-        /** True while {@link #slowInsert} runs on the primary. */
+        /** {@code insert} made idempotent: a row that is there already is left alone. */
+        String idempotent(String insert);
+
+        /** True while {@link #slowInsert} (idempotent or not, hinted or not) runs on the primary. */
         boolean slowInsertRunning();
 
         /** The ids of every row on {@code node} (transaction rows count by their positive id). */
@@ -369,17 +443,14 @@ class CommitOutcomeTest {
         }
 
         @Override
-        public FailoverDataSource dataSource(String zookeeper, boolean retryNotCommitted) {
+        public FailoverDataSource.Builder builder(String zookeeper) {
             return FailoverDataSource.builder()
                     .zookeeper(zookeeper)
                     .cluster(CLUSTER)
                     .user("app")
                     .password(APP_PASSWORD)
                     .database("postgres")
-                    .resolveCommitOutcome(true)
-                    .retryNotCommitted(retryNotCommitted)
-                    .hikari(c -> c.setConnectionTimeout(20_000))
-                    .build();
+                    .hikari(c -> c.setConnectionTimeout(20_000));
         }
 
         @Override
@@ -403,10 +474,16 @@ class CommitOutcomeTest {
         }
 
         @Override
+        public String idempotent(String insert) {
+            return insert + " ON CONFLICT DO NOTHING";
+        }
+
+        @Override
         public boolean slowInsertRunning() {
             return !sandbox.nodes()
                     .get(0)
-                    .sql("SELECT pid FROM pg_stat_activity WHERE query LIKE 'INSERT INTO outcome SELECT%'")
+                    .sql("SELECT pid FROM pg_stat_activity WHERE query LIKE '%INSERT INTO outcome SELECT%'"
+                            + " AND pid <> pg_backend_pid()")
                     .isBlank();
         }
 
@@ -454,7 +531,7 @@ class CommitOutcomeTest {
         }
 
         @Override
-        public FailoverDataSource dataSource(String zookeeper, boolean retryNotCommitted) {
+        public FailoverDataSource.Builder builder(String zookeeper) {
             return FailoverDataSource.builder()
                     .zookeeper(zookeeper)
                     .cluster(CLUSTER)
@@ -463,10 +540,7 @@ class CommitOutcomeTest {
                     .database("baton")
                     .property("sslMode", "DISABLED")
                     .property("allowPublicKeyRetrieval", "true")
-                    .resolveCommitOutcome(true)
-                    .retryNotCommitted(retryNotCommitted)
-                    .hikari(c -> c.setConnectionTimeout(20_000))
-                    .build();
+                    .hikari(c -> c.setConnectionTimeout(20_000));
         }
 
         /** Waits for each replica to apply what it received, then promotes the one with the highest GTID. */
@@ -496,10 +570,16 @@ class CommitOutcomeTest {
         }
 
         @Override
+        public String idempotent(String insert) {
+            return insert.replaceFirst("^INSERT INTO", "INSERT IGNORE INTO");
+        }
+
+        @Override
         public boolean slowInsertRunning() {
             return !sandbox.nodes()
                     .get(0)
-                    .sql("SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE 'INSERT INTO outcome SELECT%'")
+                    .sql("SELECT ID FROM information_schema.PROCESSLIST WHERE INFO LIKE '%INTO outcome SELECT%'"
+                            + " AND ID <> CONNECTION_ID()")
                     .isBlank();
         }
 
