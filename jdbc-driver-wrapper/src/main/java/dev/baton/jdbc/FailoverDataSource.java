@@ -250,6 +250,10 @@ public final class FailoverDataSource implements DataSource, Closeable {
                 LOG.warn("cluster {}: primary change listener failed", config.cluster(), e);
             }
         }
+        if (fresh.keepsIdleConnections()) {
+            // open the idle connections now, after the switch: a borrow meanwhile starts the pool itself
+            SharedThreads.WORKERS.execute(fresh::start);
+        }
     }
 
     private void onHold(boolean present) {
@@ -260,7 +264,10 @@ public final class FailoverDataSource implements DataSource, Closeable {
             if (!present && previous != NO_HOLD && pool != null && pool.epoch() <= previous) {
                 // Released without a new primary: the switchover rolled back after fencing this node, which ended
                 // its sessions. Replace the pool's connections so that no borrower gets one of those.
-                pool.poolBean().softEvictConnections();
+                HikariPoolMXBean bean = pool.poolBean();
+                if (bean != null) {
+                    bean.softEvictConnections();
+                }
                 pool.fenced();
             }
             holdEpoch = !present ? NO_HOLD : pool == null ? HOLD_UNBOUND : pool.epoch();

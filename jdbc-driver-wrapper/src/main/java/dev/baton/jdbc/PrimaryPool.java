@@ -21,11 +21,20 @@ import java.util.concurrent.TimeUnit;
  * The HikariCP pool of one primary in one epoch. When a newer epoch is published the pool is retired: logical
  * connections move off it at their next statement (or lose their open transaction), and the pool is closed (idle
  * connections closed, borrowed ones aborted).
+ *
+ * <p>The HikariCP pool itself is started by {@link #start()} (the data source calls it off the notification path when
+ * the pool should keep idle connections) or by the first borrow, whichever comes first: switching a data source to a
+ * new primary is then a matter of microseconds, and a data source that borrows nothing in an epoch starts no pool.
+ * The settings are validated, and the driver for the URL looked up, when this object is created.
  */
 final class PrimaryPool {
     private final PrimaryRecord record;
     private final DriverFlavor flavor;
-    private final HikariDataSource pool;
+    private final HikariConfig config;
+    /** Null until started; guarded by {@code this} for the start and the close. */
+    private volatile HikariDataSource pool;
+
+    private boolean closed;
     /** How long one borrow attempt waits before it looks for a newer primary. */
     static final long BORROW_SLICE_MS = 50;
 
@@ -47,7 +56,40 @@ final class PrimaryPool {
         this.flavor = flavor;
         this.borrowTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(config.getConnectionTimeout());
         config.setConnectionTimeout(Math.min(HIKARI_MIN_TIMEOUT_MS, config.getConnectionTimeout()));
-        this.pool = new HikariDataSource(config);
+        config.validate(); // what HikariDataSource would refuse, refused now
+        if (config.getDriverClassName() == null && config.getDataSource() == null) {
+            try {
+                DriverManager.getDriver(config.getJdbcUrl());
+            } catch (SQLException e) {
+                throw new IllegalStateException(
+                        "no JDBC driver accepts " + config.getJdbcUrl() + ": " + e.getMessage());
+            }
+        }
+        this.config = config;
+    }
+
+    /** True when the pool should open connections before anyone borrows (HikariCP's {@code minimumIdle}). */
+    boolean keepsIdleConnections() {
+        return config.getMinimumIdle() > 0;
+    }
+
+    /** Starts the HikariCP pool unless it runs or this pool was closed. */
+    void start() {
+        started();
+    }
+
+    /** The running HikariCP pool, started now if need be; null once closed. */
+    private HikariDataSource started() {
+        HikariDataSource p = pool;
+        if (p != null) {
+            return p;
+        }
+        synchronized (this) {
+            if (pool == null && !closed) {
+                pool = new HikariDataSource(config);
+            }
+            return pool;
+        }
     }
 
     long borrowTimeoutNanos() {
@@ -112,8 +154,8 @@ final class PrimaryPool {
         }
         String result = text;
         List<String> secrets = new ArrayList<>();
-        secrets.add(pool.getPassword());
-        pool.getDataSourceProperties().forEach((k, v) -> {
+        secrets.add(config.getPassword());
+        config.getDataSourceProperties().forEach((k, v) -> {
             if (String.valueOf(k).toLowerCase(Locale.ROOT).contains("password")) {
                 secrets.add(String.valueOf(v));
             }
@@ -133,17 +175,17 @@ final class PrimaryPool {
      */
     private SQLException diagnose() {
         Properties props = new Properties();
-        props.putAll(pool.getDataSourceProperties());
-        if (pool.getUsername() != null) {
-            props.setProperty("user", pool.getUsername());
+        props.putAll(config.getDataSourceProperties());
+        if (config.getUsername() != null) {
+            props.setProperty("user", config.getUsername());
         }
-        if (pool.getPassword() != null) {
-            props.setProperty("password", pool.getPassword());
+        if (config.getPassword() != null) {
+            props.setProperty("password", config.getPassword());
         }
         // Bounded: a blackholed node must not hold the application's thread for the OS connect timeout.
         java.util.concurrent.CompletableFuture<SQLException> attempt =
                 java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                    try (Connection ignored = DriverManager.getConnection(pool.getJdbcUrl(), props)) {
+                    try (Connection ignored = DriverManager.getConnection(config.getJdbcUrl(), props)) {
                         return null;
                     } catch (SQLException e) {
                         return e;
@@ -184,10 +226,14 @@ final class PrimaryPool {
      * soon after it changed.
      */
     Connection borrow() throws SQLException {
-        if (pool.getHikariPoolMXBean() instanceof HikariPool started) {
-            return started.getConnection(BORROW_SLICE_MS);
+        HikariDataSource p = started();
+        if (p == null) {
+            throw new SQLException("the pool of " + describe(record) + " was closed", "08003");
         }
-        return pool.getConnection();
+        if (p.getHikariPoolMXBean() instanceof HikariPool running) {
+            return running.getConnection(BORROW_SLICE_MS);
+        }
+        return p.getConnection();
     }
 
     /** Marks the pool retired; borrowed connections fail from now on. Does not close it (see {@link #close()}). */
@@ -197,16 +243,28 @@ final class PrimaryPool {
 
     /** Closes the pool: idle connections are closed, borrowed ones aborted. May block for seconds. */
     void close() {
-        pool.close();
+        HikariDataSource p;
+        synchronized (this) {
+            closed = true;
+            p = pool;
+        }
+        if (p != null) {
+            p.close();
+        }
     }
 
     /** Closes the physical connection behind {@code pooled} and removes it from the pool. */
     void evict(Connection pooled) {
-        pool.evictConnection(pooled);
+        HikariDataSource p = pool;
+        if (p != null) {
+            p.evictConnection(pooled);
+        }
     }
 
+    /** The running pool's statistics and controls; null before it started (it holds no connection then). */
     HikariPoolMXBean poolBean() {
-        return pool.getHikariPoolMXBean();
+        HikariDataSource p = pool;
+        return p == null ? null : p.getHikariPoolMXBean();
     }
 
     /** The newer record that retired this pool, or null. */

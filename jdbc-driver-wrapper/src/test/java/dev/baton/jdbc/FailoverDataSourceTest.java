@@ -357,6 +357,46 @@ class FailoverDataSourceTest {
         assertThat(ds.currentPoolBean().orElseThrow().getTotalConnections()).isEqualTo(1);
     }
 
+    /**
+     * A new primary's pool starts off the notification path: without {@code minimumIdle} at the first borrow (a data
+     * source that borrows nothing in an epoch opens nothing), with it at once, in the background.
+     */
+    @Test
+    void aPoolWithoutIdleConnectionsStartsAtTheFirstBorrowAndOneWithThemAtOnce() throws Exception {
+        publish("a", pgA, 1);
+        FailoverDataSource lazy = track(FailoverDataSource.builder()
+                .zookeeper(zk.getConnectString())
+                .cluster(CLUSTER)
+                .user(USER)
+                .password(PASSWORD)
+                .database("postgres")
+                .hikari(c -> {
+                    c.setMinimumIdle(0);
+                    c.setMaximumPoolSize(2);
+                })
+                .build());
+        FailoverDataSource warm = track(FailoverDataSource.builder()
+                .zookeeper(zk.getConnectString())
+                .cluster(CLUSTER)
+                .user(USER)
+                .password(PASSWORD)
+                .database("postgres")
+                .hikari(c -> {
+                    c.setMinimumIdle(2);
+                    c.setMaximumPoolSize(2);
+                })
+                .build());
+        await().atMost(Duration.ofSeconds(5)).until(() -> lazy.newestEpochSeen() == 1 && warm.newestEpochSeen() == 1);
+        await().atMost(Duration.ofSeconds(10)).until(() -> warm.currentPoolBean()
+                .map(b -> b.getIdleConnections() == 2)
+                .orElse(false));
+        assertThat(lazy.currentPoolBean()).as("no pool started before a borrow").isEmpty();
+        try (Connection c = lazy.getConnection()) {
+            assertThat(serverPort(c)).isEqualTo(pgA.port());
+        }
+        assertThat(lazy.currentPoolBean().orElseThrow().getTotalConnections()).isEqualTo(1);
+    }
+
     @Test
     void jdbcUrlWorksThroughDriverManager() throws Exception {
         publish("a", pgA, 1);
