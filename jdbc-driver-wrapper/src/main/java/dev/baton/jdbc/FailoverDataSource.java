@@ -238,10 +238,12 @@ public final class FailoverDataSource implements DataSource, Closeable {
                     config.cluster(),
                     PrimaryPool.describe(old.record()),
                     PrimaryPool.describe(record));
-            CompletableFuture<Void> closing =
-                    CompletableFuture.runAsync(() -> closeQuietly(old), SharedThreads.WORKERS);
-            retiring.add(closing);
-            closing.whenComplete((ignored, e) -> retiring.remove(closing));
+            if (!old.closeIfNeverStarted()) {
+                CompletableFuture<Void> closing =
+                        CompletableFuture.runAsync(() -> closeQuietly(old), SharedThreads.WORKERS);
+                retiring.add(closing);
+                closing.whenComplete((ignored, e) -> retiring.remove(closing));
+            }
         }
         for (Consumer<PrimaryRecord> listener : listeners) {
             try {
@@ -701,7 +703,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
 
     /**
      * Called with every accepted primary record (the first one and each newer epoch), after new borrows go to it, on
-     * a notification thread that every data source of the JVM shares: keep it short.
+     * the data source's ZooKeeper event thread: keep it short, the data source sees no other change meanwhile.
      */
     public void addPrimaryChangeListener(Consumer<PrimaryRecord> listener) {
         listeners.add(Objects.requireNonNull(listener, "listener"));

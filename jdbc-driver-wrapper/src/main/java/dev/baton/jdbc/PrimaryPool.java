@@ -29,6 +29,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class PrimaryPool {
     private final PrimaryRecord record;
+    /** Flavors whose driver {@link DriverManager} was found to accept: looked up once per JVM. */
+    private static final java.util.Set<DriverFlavor> DRIVER_FOUND = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private final DriverFlavor flavor;
     private final HikariConfig config;
     /** Null until started; guarded by {@code this} for the start and the close. */
@@ -57,13 +60,14 @@ final class PrimaryPool {
         this.borrowTimeoutNanos = TimeUnit.MILLISECONDS.toNanos(config.getConnectionTimeout());
         config.setConnectionTimeout(Math.min(HIKARI_MIN_TIMEOUT_MS, config.getConnectionTimeout()));
         config.validate(); // what HikariDataSource would refuse, refused now
-        if (config.getDriverClassName() == null && config.getDataSource() == null) {
+        if (config.getDriverClassName() == null && config.getDataSource() == null && !DRIVER_FOUND.contains(flavor)) {
             try {
                 DriverManager.getDriver(config.getJdbcUrl());
             } catch (SQLException e) {
                 throw new IllegalStateException(
                         "no JDBC driver accepts " + config.getJdbcUrl() + ": " + e.getMessage());
             }
+            DRIVER_FOUND.add(flavor);
         }
         this.config = config;
     }
@@ -71,6 +75,18 @@ final class PrimaryPool {
     /** True when the pool should open connections before anyone borrows (HikariCP's {@code minimumIdle}). */
     boolean keepsIdleConnections() {
         return config.getMinimumIdle() > 0;
+    }
+
+    /**
+     * Closes this pool now if it never started (nothing to close but the flag) and returns true; false when it
+     * started, and closing it means closing connections (see {@link #close()}).
+     */
+    synchronized boolean closeIfNeverStarted() {
+        if (pool == null) {
+            closed = true;
+            return true;
+        }
+        return false;
     }
 
     /** Starts the HikariCP pool unless it runs or this pool was closed. */

@@ -66,8 +66,9 @@ final class PrimaryWatch implements Closeable {
         this.config = config;
         this.events = events;
         this.lease = new ZooKeeperLease(config.leaseTimeout(), System::nanoTime);
-        // Curator's cache notifications (the new primary's pool is created there) run in order on shared workers;
-        // Curator would otherwise start a thread of its own per client, and leave it running after close.
+        // Curator's cache notifications run on the ZooKeeper event thread, as the pings' answers do: accepting a record
+        // takes microseconds and never waits on a server. Curator would otherwise start a notification thread of its
+        // own per client (one more thread hop per change), and leave it running after close.
         this.client = RegistryClient.start(
                 config.zookeeper(),
                 config.namespace(),
@@ -76,7 +77,7 @@ final class PrimaryWatch implements Closeable {
                 null,
                 new org.apache.curator.retry.ExponentialBackoffRetry(100, 5, 1000),
                 java.util.Map.of(),
-                SharedThreads.serial());
+                Runnable::run);
         try {
             client.getConnectionStateListenable().addListener(this::onConnectionState);
             primaryCache = CuratorCache.build(

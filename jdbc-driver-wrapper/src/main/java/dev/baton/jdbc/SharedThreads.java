@@ -1,7 +1,5 @@
 package dev.baton.jdbc;
 
-import java.util.ArrayDeque;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.SynchronousQueue;
@@ -9,8 +7,6 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The threads every {@link FailoverDataSource} of a JVM shares, so that an idle data source costs no thread of its
@@ -20,9 +16,8 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>{@link #TIMER}: lease pings and lease expiries, and HikariCP's housekeeping of every pool. Its tasks are short
  *       and never wait on a server.
- *   <li>{@link #WORKERS}: work that may take a while (closing a retired pool, Curator's cache notifications, which
- *       create the new primary's pool and call the application's listeners). A data source's notifications go
- *       through its own {@link #serial()} executor, so they keep their order.
+ *   <li>{@link #WORKERS}: work that may take a while: closing a retired pool that opened connections, starting a
+ *       new primary's pool that keeps idle connections.
  * </ul>
  *
  * <p>Both are daemon threads that end after a few idle seconds, so a JVM whose data sources are all closed is left
@@ -36,11 +31,6 @@ final class SharedThreads {
     static final ExecutorService WORKERS = workers();
 
     private SharedThreads() {}
-
-    /** An executor that runs its tasks one at a time, in order, on {@link #WORKERS}. */
-    static Executor serial() {
-        return new Serial();
-    }
 
     private static ScheduledThreadPoolExecutor timer() {
         ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(2, daemons("baton-timer"));
@@ -68,51 +58,5 @@ final class SharedThreads {
             t.setDaemon(true);
             return t;
         };
-    }
-
-    /** Tasks in submission order, at most one at a time, each on some worker thread. */
-    private static final class Serial implements Executor {
-        private static final Logger LOG = LoggerFactory.getLogger(SharedThreads.class);
-
-        private final ArrayDeque<Runnable> queue = new ArrayDeque<>();
-        private boolean draining;
-
-        @Override
-        public void execute(Runnable task) {
-            synchronized (queue) {
-                queue.add(task);
-                if (draining) {
-                    return;
-                }
-                draining = true;
-            }
-            try {
-                WORKERS.execute(this::drain);
-            } catch (RuntimeException e) {
-                synchronized (queue) {
-                    queue.clear();
-                    draining = false;
-                }
-                throw e;
-            }
-        }
-
-        private void drain() {
-            while (true) {
-                Runnable next;
-                synchronized (queue) {
-                    next = queue.poll();
-                    if (next == null) {
-                        draining = false;
-                        return;
-                    }
-                }
-                try {
-                    next.run();
-                } catch (RuntimeException e) {
-                    LOG.warn("a wrapper task failed", e);
-                }
-            }
-        }
     }
 }
