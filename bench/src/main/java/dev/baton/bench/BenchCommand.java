@@ -72,6 +72,12 @@ final class BenchCommand implements Callable<Integer> {
     boolean noLease;
 
     @Option(
+            names = "--bare-zookeeper",
+            description = "fanout: the clients are plain ZooKeeper handles that watch and re-read the primary record,"
+                    + " no Baton: the floor any ZooKeeper-watching client has on this machine")
+    boolean bareZooKeeper;
+
+    @Option(
             names = "--rate",
             description = "writes per second (default: 500; matrix: per writer thread, 4 threads, default 100)")
     Integer rate;
@@ -131,7 +137,8 @@ final class BenchCommand implements Callable<Integer> {
                             instanceof ch.qos.logback.classic.Logger wrapper) {
                 wrapper.setLevel(ch.qos.logback.classic.Level.ERROR);
             }
-            return new FanoutBench(out, clients, probes, zookeepers, !noLease).run(n);
+            return new FanoutBench(out, clients, bareZooKeeper ? 0 : probes, zookeepers, !noLease, bareZooKeeper)
+                    .run(n);
         }
         Fault fault = scenario.equals("hang") ? Fault.HANG : Fault.CRASH;
         out.printf(

@@ -48,23 +48,30 @@ final class FanoutBench {
     private final int probes;
     private final int zookeepers;
     private final boolean lease;
+    /** The clients are plain ZooKeeper handles, not data sources: the baseline. */
+    private final boolean bare;
+
     private volatile boolean closing;
 
-    FanoutBench(PrintWriter out, int clients, int probes, int zookeepers, boolean lease) {
+    FanoutBench(PrintWriter out, int clients, int probes, int zookeepers, boolean lease, boolean bare) {
         this.out = out;
         this.clients = clients;
         this.probes = Math.min(probes, clients);
         this.zookeepers = zookeepers;
         this.lease = lease;
+        this.bare = bare;
     }
 
     int run(int rounds) throws Exception {
         out.printf(
-                "fan-out: %d FailoverDataSources (own ZooKeeper session each, lease %s, minimumIdle 0,"
-                        + " maximumPoolSize 1) in one JVM, %d ZooKeeper server(s) in process, %d rounds; %d cores,"
+                "fan-out: %d %s in one JVM, %d ZooKeeper server(s) in process, %d rounds; %d cores,"
                         + " load average %s%n",
                 clients,
-                lease ? "on (2 s)" : "off",
+                bare
+                        ? "plain ZooKeeper clients (own session each; a data watch, re-read and parsed on change; no"
+                                + " Baton, no lease)"
+                        : "FailoverDataSources (own ZooKeeper session each, lease " + (lease ? "on (2 s)" : "off")
+                                + ", minimumIdle 0, maximumPoolSize 1)",
                 zookeepers,
                 rounds,
                 Runtime.getRuntime().availableProcessors(),
@@ -85,9 +92,14 @@ final class FanoutBench {
                     .creatingParentContainersIfNeeded()
                     .forPath(RegistryPaths.primary(CLUSTER), RegistryJson.write(record(nodes.get(0), 1)));
             Clients fleet = new Clients(cluster, zk.connectString(), rounds + 1);
+            BareClients bareFleet = bare ? new BareClients(fleet, zk.connectString()) : null;
             try {
                 long start = System.nanoTime();
-                fleet.start();
+                if (bare) {
+                    bareFleet.start();
+                } else {
+                    fleet.start();
+                }
                 fleet.awaitEpoch(1, Duration.ofSeconds(180));
                 out.printf(
                         "%d clients started and saw epoch 1 in %.1f s; %d threads in this JVM%n",
@@ -96,18 +108,22 @@ final class FanoutBench {
                         "idle: this JVM (clients and ZooKeeper) uses %.0f %% of one core; load average %s%n",
                         idleCpuPercent(Duration.ofSeconds(5)), LoadAverage.read());
                 out.printf(
-                        "%5s %6s %5s %10s %10s %10s %10s %8s %22s%n",
+                        "%5s %6s %5s %8s %10s %10s %10s %10s %12s %8s %22s%n",
                         "round",
                         "epoch",
                         "to",
+                        "cpu ms",
                         "write ms",
                         "p50 ms",
                         "p99 ms",
                         "max ms",
+                        "p99 ack ms",
                         "missed",
                         "probes p50/max ms");
                 out.flush();
                 List<Long> all = new ArrayList<>();
+                List<Long> warm = new ArrayList<>();
+                List<Long> warmFromAck = new ArrayList<>();
                 int missed = 0;
                 for (int round = 1; round <= rounds; round++) {
                     long epoch = round + 1;
@@ -115,6 +131,7 @@ final class FanoutBench {
                     fleet.expect(epoch, target.port());
                     Stat stat = new Stat();
                     admin.getData().storingStatIn(stat).forPath(RegistryPaths.primary(CLUSTER));
+                    long cpuBefore = processCpuNanos();
                     long published = System.nanoTime();
                     admin.transaction()
                             .forOperations(admin.transactionOp()
@@ -124,21 +141,29 @@ final class FanoutBench {
                                             RegistryPaths.primary(CLUSTER), RegistryJson.write(record(target, epoch))));
                     long acknowledged = System.nanoTime();
                     fleet.awaitEpoch(epoch, ROUND_TIMEOUT);
+                    long cpu = processCpuNanos() - cpuBefore;
                     List<Long> micros = fleet.switchMicros(epoch, published);
                     List<Long> probeMicros = fleet.probeMicros(epoch, published, ROUND_TIMEOUT);
                     long roundMissed =
                             micros.stream().filter(m -> m == Percentiles.MISSED).count();
                     missed += (int) roundMissed;
                     all.addAll(micros);
+                    List<Long> fromAck = fleet.switchMicros(epoch, acknowledged);
+                    if (round > 1) {
+                        warm.addAll(micros);
+                        warmFromAck.addAll(fromAck);
+                    }
                     out.printf(
-                            "%5d %6d %5s %10.1f %10s %10s %10s %8d %22s%n",
+                            "%5d %6d %5s %8.0f %10.1f %10s %10s %10s %12s %8d %22s%n",
                             round,
                             epoch,
                             target.id(),
+                            cpu / 1e6,
                             (acknowledged - published) / 1e6,
                             ms(Percentiles.percentile(micros, 50)),
                             ms(Percentiles.percentile(micros, 99)),
                             ms(Percentiles.max(micros)),
+                            ms(Percentiles.percentile(fromAck, 99)),
                             roundMissed,
                             probeMicros.isEmpty()
                                     ? "-"
@@ -158,11 +183,25 @@ final class FanoutBench {
                         ROUND_TIMEOUT.toSeconds(),
                         fleet.wrongNode(),
                         LoadAverage.read());
+                if (!warm.isEmpty()) {
+                    out.printf(
+                            "rounds 2-%d (round 1 runs the switch code for the first time, before the JIT compiled it):"
+                                    + " p50 %s ms, p99 %s ms, max %s ms from the write's start; p99 %s ms from its"
+                                    + " acknowledgment%n",
+                            rounds,
+                            ms(Percentiles.percentile(warm, 50)),
+                            ms(Percentiles.percentile(warm, 99)),
+                            ms(Percentiles.max(warm)),
+                            ms(Percentiles.percentile(warmFromAck, 99)));
+                }
                 return missed == 0 && fleet.wrongNode() == 0 ? 0 : 1;
             } finally {
                 closing = true;
                 out.flush();
                 BatonMain.silenceLogs(); // ZooKeeper servers and 1,000 sessions going away log at ERROR
+                if (bare) {
+                    bareFleet.close();
+                }
                 fleet.close();
             }
         }
@@ -176,6 +215,13 @@ final class FanoutBench {
         return micros == Percentiles.MISSED ? "missed" : String.format("%.1f", micros / 1000.0);
     }
 
+    /** CPU time this process used so far (every thread: clients, ZooKeeper servers, GC), or 0 if unknown. */
+    private static long processCpuNanos() {
+        return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
+                ? os.getProcessCpuTime()
+                : 0;
+    }
+
     /** CPU this process used over {@code window}, in percent of one core. */
     private static double idleCpuPercent(Duration window) throws InterruptedException {
         if (!(ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os)) {
@@ -185,6 +231,63 @@ final class FanoutBench {
         long start = System.nanoTime();
         Thread.sleep(window.toMillis());
         return 100.0 * (os.getProcessCpuTime() - cpu) / (System.nanoTime() - start);
+    }
+
+    /**
+     * The baseline: per client a plain ZooKeeper handle that does the least a client of the primary record must do
+     * (a data watch; on a change, read the record again, parse it, set the watch again) and records when it saw each
+     * epoch in the same arrays as the data sources.
+     */
+    private final class BareClients {
+        private final Clients times;
+        private final String zookeeper;
+        private final List<org.apache.zookeeper.ZooKeeper> handles = new ArrayList<>();
+
+        BareClients(Clients times, String zookeeper) {
+            this.times = times;
+            this.zookeeper = zookeeper + "/" + RegistryPaths.DEFAULT_NAMESPACE;
+        }
+
+        void start() throws Exception {
+            for (int i = 0; i < clients; i++) {
+                int client = i;
+                java.util.concurrent.CountDownLatch connected = new java.util.concurrent.CountDownLatch(1);
+                org.apache.zookeeper.ZooKeeper zk = new org.apache.zookeeper.ZooKeeper(zookeeper, 10_000, e -> {
+                    if (e.getState() == org.apache.zookeeper.Watcher.Event.KeeperState.SyncConnected) {
+                        connected.countDown();
+                    }
+                });
+                handles.add(zk);
+                if (!connected.await(10, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("client " + client + " did not connect to ZooKeeper");
+                }
+                read(zk, client);
+            }
+        }
+
+        private void read(org.apache.zookeeper.ZooKeeper zk, int client) {
+            zk.getData(
+                    RegistryPaths.primary(CLUSTER),
+                    e -> {
+                        if (e.getType() == org.apache.zookeeper.Watcher.Event.EventType.NodeDataChanged) {
+                            read(zk, client);
+                        }
+                    },
+                    (rc, path, ctx, data, stat) -> {
+                        if (rc == 0) {
+                            times.saw(
+                                    client,
+                                    RegistryJson.read(data, PrimaryRecord.class).epoch());
+                        }
+                    },
+                    null);
+        }
+
+        void close() throws InterruptedException {
+            for (org.apache.zookeeper.ZooKeeper zk : handles) {
+                zk.close(100);
+            }
+        }
     }
 
     /** The data sources, when each saw which epoch, and the probes' borrows. */
@@ -250,13 +353,15 @@ final class FanoutBench {
                     .build();
             ds.addPrimaryChangeListener(r -> {
                 long now = System.nanoTime();
-                if (r.epoch() < seen.length) {
-                    seen[(int) r.epoch()].compareAndSet(client, 0, now);
-                }
+                // the probe is submitted before the change is recorded: once every client has recorded it, the
+                // round collects the probes, and must find all of them
                 if (client < probes && r.epoch() == expectedEpoch) {
                     synchronized (probeRuns) {
                         probeRuns.add(probeThreads.submit(() -> probe(ds, client, r.epoch())));
                     }
+                }
+                if (r.epoch() < seen.length) {
+                    seen[(int) r.epoch()].compareAndSet(client, 0, now);
                 }
             });
             // the first record may have arrived before the listener was added
@@ -282,6 +387,13 @@ final class FanoutBench {
                     wrongNode.incrementAndGet();
                     out.println("probe client " + client + " failed to borrow after epoch " + epoch + ": " + e);
                 }
+            }
+        }
+
+        /** A bare client saw {@code epoch}. */
+        void saw(int client, long epoch) {
+            if (epoch < seen.length) {
+                seen[(int) epoch].compareAndSet(client, 0, System.nanoTime());
             }
         }
 
@@ -330,7 +442,7 @@ final class FanoutBench {
             List<Long> result = new ArrayList<>(at.length());
             for (int i = 0; i < at.length(); i++) {
                 long t = at.get(i);
-                result.add(t == 0 ? Percentiles.MISSED : (t - published) / 1000);
+                result.add(t == 0 ? Percentiles.MISSED : Math.max(0, (t - published) / 1000));
             }
             return result;
         }
