@@ -28,6 +28,9 @@ final class FailoverStatement implements InvocationHandler {
     private static final Constructor<?> PREPARED_PROXY = proxyConstructor(PreparedStatement.class);
     private static final Constructor<?> CALLABLE_PROXY = proxyConstructor(CallableStatement.class);
 
+    /** Parameter indexes up to this are kept in an array; beyond it (never in practice) in the map. */
+    private static final int MAX_INDEXED = 65_536;
+
     /** One recorded call, replayed on a statement prepared again on another server. */
     private record Call(Method method, Object[] args) {}
 
@@ -40,7 +43,11 @@ final class FailoverStatement implements InvocationHandler {
     private final Statement self;
     // What is replayed on a statement prepared again; created at the first entry (most statements have none of some)
     private Map<String, Call> settings;
-    private Map<Object, Call> parameters;
+    /** Parameters set by index: {@code indexed[i]} is the last call that set parameter i (most statements). */
+    private Call[] indexed;
+    /** Parameters set by name, and out parameter registrations. */
+    private Map<Object, Call> named;
+
     private List<List<Call>> batch;
     private List<String> sqlBatch;
 
@@ -150,18 +157,29 @@ final class FailoverStatement implements InvocationHandler {
                 && (name.startsWith("set") || name.startsWith("registerOutParameter"))
                 && args != null
                 && args.length > 0) {
-            if (parameters == null) {
-                parameters = new LinkedHashMap<>();
+            Call call = new Call(method, args);
+            if (!name.startsWith("register") && args[0] instanceof Integer i && i >= 0 && i < MAX_INDEXED) {
+                if (indexed == null || indexed.length <= i) {
+                    indexed = java.util.Arrays.copyOf(
+                            indexed == null ? new Call[0] : indexed,
+                            Math.max(8, Math.max(i + 1, 2 * lengthOf(indexed))));
+                }
+                indexed[i] = call;
+            } else {
+                if (named == null) {
+                    named = new LinkedHashMap<>();
+                }
+                named.put(name.startsWith("register") ? List.of("out", args[0]) : args[0], call);
             }
-            parameters.put(name.startsWith("register") ? List.of("out", args[0]) : args[0], new Call(method, args));
         } else if (name.equals("clearParameters")) {
-            parameters = null;
+            indexed = null;
+            named = null;
         } else if (name.equals("addBatch")) {
             if (args == null || args.length == 0) {
                 if (batch == null) {
                     batch = new ArrayList<>();
                 }
-                batch.add(parameters == null ? List.of() : List.copyOf(parameters.values()));
+                batch.add(parameterCalls());
             } else {
                 if (sqlBatch == null) {
                     sqlBatch = new ArrayList<>();
@@ -297,7 +315,7 @@ final class FailoverStatement implements InvocationHandler {
         Statement fresh = (Statement) connection.callPhysical(creator, pooled, creatorArgs);
         try {
             replay(settings == null ? List.of() : settings.values(), fresh);
-            replay(parameters == null ? List.of() : parameters.values(), fresh);
+            replay(parameterCalls(), fresh);
             if (batch != null) {
                 Method addBatch = PreparedStatement.class.getMethod("addBatch");
                 for (List<Call> entry : batch) {
@@ -323,6 +341,29 @@ final class FailoverStatement implements InvocationHandler {
         physical = fresh;
         physicalSerial = serial;
         return fresh;
+    }
+
+    /** The calls that set the current parameters: by index, then by name. */
+    private List<Call> parameterCalls() {
+        if (indexed == null && named == null) {
+            return List.of();
+        }
+        List<Call> calls = new ArrayList<>();
+        if (indexed != null) {
+            for (Call c : indexed) {
+                if (c != null) {
+                    calls.add(c);
+                }
+            }
+        }
+        if (named != null) {
+            calls.addAll(named.values());
+        }
+        return calls;
+    }
+
+    private static int lengthOf(Call[] calls) {
+        return calls == null ? 0 : calls.length;
     }
 
     private static void replay(java.util.Collection<Call> calls, Statement target) throws ReflectiveOperationException {

@@ -178,6 +178,34 @@ class HeldConnectionTest {
         }
     }
 
+    /**
+     * A batch of a prepared statement with ten parameters, recorded before a switchover, runs on the new primary: the
+     * statement is prepared again there with every entry's parameters.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "mariadb"})
+    void batchRecordedBeforeASwitchoverRunsOnTheNewPrimary(String dialect) throws Exception {
+        setUp(dialect);
+        try (Connection c = open("");
+                PreparedStatement ps = c.prepareStatement("INSERT INTO " + db.table()
+                        + " SELECT ? FROM (SELECT 1 AS one) AS x WHERE ? + ? + ? + ? + ? + ? + ? + ? + ? = 9")) {
+            long first = IDS.incrementAndGet();
+            long second = IDS.incrementAndGet();
+            for (long id : new long[] {first, second}) {
+                ps.setLong(1, id);
+                for (int i = 2; i <= 10; i++) {
+                    ps.setInt(i, 1);
+                }
+                ps.addBatch();
+            }
+            switchOver();
+            assertThat(ps.executeBatch()).containsExactly(1, 1);
+            assertThat(db.port(c)).isEqualTo(db.b().port());
+            assertThat(db.count(db.b(), first) + db.count(db.b(), second)).isEqualTo(2);
+            assertThat(db.count(db.a(), first) + db.count(db.a(), second)).isZero();
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"postgresql", "mariadb"})
     void readOnlyIsKeptWhenTheConnectionMoves(String dialect) throws Exception {
