@@ -16,7 +16,7 @@ import picocli.CommandLine.Spec;
         description = "Benchmarks on real local clusters. 'failover': SIGKILL the primary under write load and measure"
                 + " the time from the kill to the first write committed on the new primary; 'hang': the same with"
                 + " SIGSTOP, then SIGCONT and check that the old primary is fenced; 'switchover': planned"
-                + " switchovers; 'overhead': the wrapper against plain HikariCP with a hand-made loop; 'jmh': the same"
+                + " switchovers; 'overhead': the wrapper against plain HikariCP in paired blocks; 'jmh': the same"
                 + " with JMH (bin/baton bench jmh --help); 'fanout': how fast a new primary reaches 1,000 wrapper"
                 + " clients, each with its own ZooKeeper session.")
 final class BenchCommand implements Callable<Integer> {
@@ -72,6 +72,12 @@ final class BenchCommand implements Callable<Integer> {
     boolean noLease;
 
     @Option(
+            names = "--null-test",
+            description = "overhead: measure plain HikariCP against another plain HikariCP pool, to see the method's"
+                    + " own bias")
+    boolean nullTest;
+
+    @Option(
             names = "--bare-zookeeper",
             description = "fanout: the clients are plain ZooKeeper handles that watch and re-read the primary record,"
                     + " no Baton: the floor any ZooKeeper-watching client has on this machine")
@@ -122,7 +128,7 @@ final class BenchCommand implements Callable<Integer> {
             return 2;
         }
         if (scenario.equals("overhead")) {
-            return OverheadBench.run(out, n, 5, 2);
+            return OverheadBench.run(out, n, 20, nullTest);
         }
         if (scenario.equals("fanout")) {
             if (clients < 1 || clients > 5000) {

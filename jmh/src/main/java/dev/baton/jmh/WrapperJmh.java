@@ -64,6 +64,8 @@ public final class WrapperJmh {
         try (PostgresSandbox pg = PostgresSandbox.start(0);
                 EmbeddedZooKeeper zk = EmbeddedZooKeeper.start()) {
             PgNode primary = pg.nodes().get(0);
+            // before any fork starts: the forks inherit this JVM's core
+            out.println("placement: " + dev.baton.sandbox.CorePinning.pin(pg.nodes()));
             primary.sql("CREATE TABLE kv (id int PRIMARY KEY, v text NOT NULL);"
                     + " INSERT INTO kv SELECT g, md5(g::text) FROM generate_series(1, " + WrapperOverhead.ROWS
                     + ") AS g; ANALYZE kv;");
