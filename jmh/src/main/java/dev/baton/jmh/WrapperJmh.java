@@ -85,7 +85,61 @@ public final class WrapperJmh {
             }
             out.println();
             scores.print(out);
+            out.println();
+            paired(out, cmd, target, rounds);
             out.printf("load average after: %s%n", LoadAverage.read());
+        }
+    }
+
+    /**
+     * Runs {@link PairedOverhead} in {@code forks} forks and prints, per case, Baton's throughput relative to
+     * HikariCP's: the ratio of the two sides' time in each iteration, its mean over all iterations of all forks with
+     * the 99.9 % error, and each fork's mean.
+     */
+    private static void paired(PrintStream out, CommandLineOptions cmd, Target target, int forks)
+            throws org.openjdk.jmh.runner.RunnerException {
+        ChainedOptionsBuilder b = new OptionsBuilder()
+                .forks(cmd.getForkCount().orElse(forks))
+                .warmupIterations(cmd.getWarmupIterations().orElse(WARMUP_ITERATIONS))
+                .warmupTime(cmd.getWarmupTime().orElse(ITERATION_TIME))
+                .measurementIterations(cmd.getMeasurementIterations().orElse(ITERATIONS))
+                .measurementTime(cmd.getMeasurementTime().orElse(ITERATION_TIME))
+                .verbosity(cmd.verbosity().orElse(VerboseMode.SILENT));
+        String methods = cmd.getIncludes().isEmpty() ? "" : ".*(" + String.join("|", cmd.getIncludes()) + ")";
+        b.include(PairedOverhead.class.getName() + methods);
+        List<String> jvmArgs = new ArrayList<>(cmd.getJvmArgsAppend().orElse(List.of()));
+        jvmArgs.addAll(target.jvmArgs());
+        b.jvmArgsAppend(jvmArgs.toArray(String[]::new));
+        out.println("paired (PairedOverhead: each invocation runs one operation per side in random order, in the same"
+                + " fork; Baton's throughput relative to HikariCP's = HikariCP's time / Baton's time per iteration)");
+        out.printf("%-18s %8s %22s   %s%n", "case", "ratio", "99.9 % interval", "per fork");
+        for (RunResult r : new Runner(b.build()).run()) {
+            String method = r.getParams().getBenchmark();
+            method = method.substring(method.lastIndexOf('.') + 1);
+            org.openjdk.jmh.util.ListStatistics all = new org.openjdk.jmh.util.ListStatistics();
+            List<String> perFork = new ArrayList<>();
+            for (org.openjdk.jmh.results.BenchmarkResult fork : r.getBenchmarkResults()) {
+                org.openjdk.jmh.util.ListStatistics one = new org.openjdk.jmh.util.ListStatistics();
+                for (org.openjdk.jmh.results.IterationResult it : fork.getIterationResults()) {
+                    double hikari = it.getSecondaryResults()
+                            .get(PairedOverhead.HIKARI_NANOS)
+                            .getScore();
+                    double baton = it.getSecondaryResults()
+                            .get(PairedOverhead.BATON_NANOS)
+                            .getScore();
+                    all.addValue(hikari / baton);
+                    one.addValue(hikari / baton);
+                }
+                perFork.add(String.format("%.4f", one.getMean()));
+            }
+            double error = all.getMeanErrorAt(0.999);
+            out.printf(
+                    "%-18s %8.4f %22s   %s%n",
+                    method,
+                    all.getMean(),
+                    String.format("[%.4f, %.4f]", all.getMean() - error, all.getMean() + error),
+                    String.join(" ", perFork));
+            out.flush();
         }
     }
 
@@ -112,6 +166,7 @@ public final class WrapperJmh {
         if (cmd.getIncludes().isEmpty()) {
             b.include(WrapperOverhead.class.getName());
         }
+        b.exclude(PairedOverhead.class.getName()); // run apart, by paired()
         if (!cmd.getForkCount().hasValue()) {
             b.forks(1);
         }
@@ -165,6 +220,9 @@ public final class WrapperJmh {
             "machine hits both alike. Prints a line per fork, then per case: each side's mean over all rounds'",
             "iterations with JMH's 99.9 % error, Baton / HikariCP with the range those errors allow, and the",
             "median and spread of the per-round ratios.",
+            "Then PairedOverhead runs the same cases with both sides in one fork, one operation each per invocation in",
+            "random order, in as many forks as rounds: the ratio of their times per iteration cancels the drift. This",
+            "JVM, and the forks it starts, run on core 0 and the database on core 1.",
             "",
             "  --rounds N   rounds (default " + ROUNDS + ")",
             "Defaults of JMH's options: -f 1 (per side and round) -wi " + WARMUP_ITERATIONS + " -w " + ITERATION_TIME

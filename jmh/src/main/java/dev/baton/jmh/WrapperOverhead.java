@@ -48,30 +48,43 @@ public class WrapperOverhead {
         Target target = Target.fromSystemProperties();
         switch (pool) {
             case "hikari" -> {
-                HikariConfig config = new HikariConfig();
-                config.setJdbcUrl(target.jdbcUrl());
-                config.setUsername(target.user());
-                config.setPassword(target.password());
-                config.setMaximumPoolSize(POOL_SIZE);
-                HikariDataSource hikari = new HikariDataSource(config);
+                HikariDataSource hikari = hikari(target);
                 dataSource = hikari;
                 closer = hikari;
             }
             case "baton" -> {
-                FailoverDataSource baton = FailoverDataSource.builder()
-                        .zookeeper(target.zookeeper())
-                        .cluster(target.cluster())
-                        .user(target.user())
-                        .password(target.password())
-                        .database(target.database())
-                        .hikari(c -> c.setMaximumPoolSize(POOL_SIZE))
-                        .build();
+                FailoverDataSource baton = baton(target);
                 dataSource = baton;
                 closer = baton;
             }
             default -> throw new IllegalArgumentException("pool: '" + pool + "' is neither hikari nor baton");
         }
-        try (Connection c = dataSource.getConnection();
+        check(dataSource);
+    }
+
+    static HikariDataSource hikari(Target target) {
+        HikariConfig config = new HikariConfig();
+        config.setJdbcUrl(target.jdbcUrl());
+        config.setUsername(target.user());
+        config.setPassword(target.password());
+        config.setMaximumPoolSize(POOL_SIZE);
+        return new HikariDataSource(config);
+    }
+
+    static FailoverDataSource baton(Target target) {
+        return FailoverDataSource.builder()
+                .zookeeper(target.zookeeper())
+                .cluster(target.cluster())
+                .user(target.user())
+                .password(target.password())
+                .database(target.database())
+                .hikari(c -> c.setMaximumPoolSize(POOL_SIZE))
+                .build();
+    }
+
+    /** One point select, which must find its row. */
+    static void check(DataSource ds) throws SQLException {
+        try (Connection c = ds.getConnection();
                 PreparedStatement ps = c.prepareStatement(POINT_SELECT)) {
             if (select(ps) == null) {
                 throw new IllegalStateException("table kv is empty: WrapperJmh fills it before the forks start");
@@ -117,7 +130,7 @@ public class WrapperOverhead {
         }
     }
 
-    private static String select(PreparedStatement ps) throws SQLException {
+    static String select(PreparedStatement ps) throws SQLException {
         ps.setInt(1, ThreadLocalRandom.current().nextInt(1, ROWS + 1));
         try (ResultSet rs = ps.executeQuery()) {
             return rs.next() ? rs.getString(1) : null;
