@@ -419,10 +419,7 @@ final class FailoverConnection implements InvocationHandler {
         if (!readOnly) {
             // The server or the session died: the pool's idle connections to it are likely dead too, and HikariCP
             // hands out a connection used in the last 500 ms without testing it. Replace them.
-            com.zaxxer.hikari.HikariPoolMXBean bean = pool.poolBean();
-            if (bean != null) {
-                bean.softEvictConnections();
-            }
+            pool.softEvictConnections();
         }
         String what = aborted != null
                 ? aborted

@@ -266,10 +266,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
             if (!present && previous != NO_HOLD && pool != null && pool.epoch() <= previous) {
                 // Released without a new primary: the switchover rolled back after fencing this node, which ended
                 // its sessions. Replace the pool's connections so that no borrower gets one of those.
-                HikariPoolMXBean bean = pool.poolBean();
-                if (bean != null) {
-                    bean.softEvictConnections();
-                }
+                pool.softEvictConnections();
                 pool.fenced();
             }
             holdEpoch = !present ? NO_HOLD : pool == null ? HOLD_UNBOUND : pool.epoch();

@@ -28,6 +28,9 @@ final class FailoverStatement implements InvocationHandler {
     private static final Constructor<?> PREPARED_PROXY = proxyConstructor(PreparedStatement.class);
     private static final Constructor<?> CALLABLE_PROXY = proxyConstructor(CallableStatement.class);
 
+    /** What the {@link BatonStatement#IDEMPOTENT_HINT} comment says, without the comment's delimiters. */
+    private static final String HINT_WORD = "baton:idempotent";
+
     /** Parameter indexes up to this are kept in an array; beyond it (never in practice) in the map. */
     private static final int MAX_INDEXED = 65_536;
 
@@ -53,8 +56,6 @@ final class FailoverStatement implements InvocationHandler {
 
     /** What the creation SQL leaves in the session that cannot be carried ("" for nothing), computed once. */
     private String createdState;
-    /** The creation SQL carries the idempotent hint (computed at creation). */
-    private final boolean hintedIdempotent;
     /** Marked with {@link BatonStatement#setIdempotent}. */
     private boolean idempotent;
 
@@ -67,7 +68,6 @@ final class FailoverStatement implements InvocationHandler {
         this.creator = creator;
         this.creatorArgs = creatorArgs;
         this.sql = creator.getName().equals("createStatement") ? null : (String) creatorArgs[0];
-        this.hintedIdempotent = hinted(sql);
         Class<?> type = creator.getReturnType();
         Constructor<?> constructor = type == CallableStatement.class
                 ? CALLABLE_PROXY
@@ -159,10 +159,10 @@ final class FailoverStatement implements InvocationHandler {
                 && args.length > 0) {
             Call call = new Call(method, args);
             if (!name.startsWith("register") && args[0] instanceof Integer i && i >= 0 && i < MAX_INDEXED) {
-                if (indexed == null || indexed.length <= i) {
-                    indexed = java.util.Arrays.copyOf(
-                            indexed == null ? new Call[0] : indexed,
-                            Math.max(8, Math.max(i + 1, 2 * lengthOf(indexed))));
+                if (indexed == null) {
+                    indexed = new Call[Math.max(8, i + 1)];
+                } else if (indexed.length <= i) {
+                    indexed = java.util.Arrays.copyOf(indexed, Math.max(i + 1, 2 * indexed.length));
                 }
                 indexed[i] = call;
             } else {
@@ -262,8 +262,7 @@ final class FailoverStatement implements InvocationHandler {
      */
     private boolean runsAgain(SQLException e, boolean hadWork, String text) {
         return connection.retriesNotCommitted(e)
-                || ((idempotent || (text == sql ? hintedIdempotent : hinted(text)))
-                        && connection.retriesIdempotent(e, hadWork));
+                || ((idempotent || hinted(text)) && connection.retriesIdempotent(e, hadWork));
     }
 
     /** True when {@code sql} starts (after whitespace) with the {@link BatonStatement#IDEMPOTENT_HINT} comment. */
@@ -284,8 +283,7 @@ final class FailoverStatement implements InvocationHandler {
         while (to > from && Character.isWhitespace(sql.charAt(to - 1))) {
             to--;
         }
-        String word = "baton:idempotent";
-        return to - from == word.length() && sql.regionMatches(true, from, word, 0, word.length());
+        return to - from == HINT_WORD.length() && sql.regionMatches(true, from, HINT_WORD, 0, HINT_WORD.length());
     }
 
     private static int skipSpace(String s, int from) {
@@ -360,10 +358,6 @@ final class FailoverStatement implements InvocationHandler {
             calls.addAll(named.values());
         }
         return calls;
-    }
-
-    private static int lengthOf(Call[] calls) {
-        return calls == null ? 0 : calls.length;
     }
 
     private static void replay(java.util.Collection<Call> calls, Statement target) throws ReflectiveOperationException {

@@ -277,6 +277,17 @@ final class PrimaryPool {
         }
     }
 
+    /**
+     * Replaces the pool's connections (idle ones now, borrowed ones when they come back), so that no borrower gets one
+     * of a session that ended; nothing to do before the pool started.
+     */
+    void softEvictConnections() {
+        HikariDataSource p = pool;
+        if (p != null) {
+            p.getHikariPoolMXBean().softEvictConnections();
+        }
+    }
+
     /** The running pool's statistics and controls; null before it started (it holds no connection then). */
     HikariPoolMXBean poolBean() {
         HikariDataSource p = pool;

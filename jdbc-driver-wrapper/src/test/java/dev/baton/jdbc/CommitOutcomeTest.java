@@ -363,10 +363,23 @@ class CommitOutcomeTest {
 
         String dialect();
 
-        String table();
+        default String table() {
+            return "outcome";
+        }
+
+        /** The database the application account writes to. */
+        String database();
 
         /** The application's data source, without commit outcome resolution. */
-        FailoverDataSource.Builder builder(String zookeeper);
+        default FailoverDataSource.Builder builder(String zookeeper) {
+            return FailoverDataSource.builder()
+                    .zookeeper(zookeeper)
+                    .cluster(CLUSTER)
+                    .user("app")
+                    .password(APP_PASSWORD)
+                    .database(database())
+                    .hikari(c -> c.setConnectionTimeout(20_000));
+        }
 
         default FailoverDataSource dataSource(String zookeeper, boolean retryNotCommitted) {
             return builder(zookeeper)
@@ -438,19 +451,8 @@ class CommitOutcomeTest {
         }
 
         @Override
-        public String table() {
-            return "outcome";
-        }
-
-        @Override
-        public FailoverDataSource.Builder builder(String zookeeper) {
-            return FailoverDataSource.builder()
-                    .zookeeper(zookeeper)
-                    .cluster(CLUSTER)
-                    .user("app")
-                    .password(APP_PASSWORD)
-                    .database("postgres")
-                    .hikari(c -> c.setConnectionTimeout(20_000));
+        public String database() {
+            return "postgres";
         }
 
         @Override
@@ -526,21 +528,16 @@ class CommitOutcomeTest {
         }
 
         @Override
-        public String table() {
-            return "outcome";
+        public String database() {
+            return "baton";
         }
 
         @Override
         public FailoverDataSource.Builder builder(String zookeeper) {
-            return FailoverDataSource.builder()
-                    .zookeeper(zookeeper)
-                    .cluster(CLUSTER)
-                    .user("app")
-                    .password(APP_PASSWORD)
-                    .database("baton")
+            return Cluster.super
+                    .builder(zookeeper)
                     .property("sslMode", "DISABLED")
-                    .property("allowPublicKeyRetrieval", "true")
-                    .hikari(c -> c.setConnectionTimeout(20_000));
+                    .property("allowPublicKeyRetrieval", "true");
         }
 
         /** Waits for each replica to apply what it received, then promotes the one with the highest GTID. */

@@ -364,28 +364,8 @@ class FailoverDataSourceTest {
     @Test
     void aPoolWithoutIdleConnectionsStartsAtTheFirstBorrowAndOneWithThemAtOnce() throws Exception {
         publish("a", pgA, 1);
-        FailoverDataSource lazy = track(FailoverDataSource.builder()
-                .zookeeper(zk.getConnectString())
-                .cluster(CLUSTER)
-                .user(USER)
-                .password(PASSWORD)
-                .database("postgres")
-                .hikari(c -> {
-                    c.setMinimumIdle(0);
-                    c.setMaximumPoolSize(2);
-                })
-                .build());
-        FailoverDataSource warm = track(FailoverDataSource.builder()
-                .zookeeper(zk.getConnectString())
-                .cluster(CLUSTER)
-                .user(USER)
-                .password(PASSWORD)
-                .database("postgres")
-                .hikari(c -> {
-                    c.setMinimumIdle(2);
-                    c.setMaximumPoolSize(2);
-                })
-                .build());
+        FailoverDataSource lazy = dataSourceKeepingIdle(0);
+        FailoverDataSource warm = dataSourceKeepingIdle(2);
         await().atMost(Duration.ofSeconds(5)).until(() -> lazy.newestEpochSeen() == 1 && warm.newestEpochSeen() == 1);
         await().atMost(Duration.ofSeconds(10)).until(() -> warm.currentPoolBean()
                 .map(b -> b.getIdleConnections() == 2)
@@ -636,6 +616,21 @@ class FailoverDataSourceTest {
                 .hikari(c -> {
                     c.setMaximumPoolSize(1);
                     c.setConnectionTimeout(5000);
+                })
+                .build());
+    }
+
+    /** A data source with {@code maximumPoolSize 2} that keeps {@code minimumIdle} idle connections. */
+    private FailoverDataSource dataSourceKeepingIdle(int minimumIdle) {
+        return track(FailoverDataSource.builder()
+                .zookeeper(zk.getConnectString())
+                .cluster(CLUSTER)
+                .user(USER)
+                .password(PASSWORD)
+                .database("postgres")
+                .hikari(c -> {
+                    c.setMinimumIdle(minimumIdle);
+                    c.setMaximumPoolSize(2);
                 })
                 .build());
     }
