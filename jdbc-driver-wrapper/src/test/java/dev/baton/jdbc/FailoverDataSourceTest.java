@@ -184,15 +184,8 @@ class FailoverDataSourceTest {
     @Test
     void withoutTheLeaseKeepsUsingTheLastKnownPrimaryWhenZooKeeperIsDown() throws Exception {
         publish("a", pgA, 1);
-        FailoverDataSource ds = track(FailoverDataSource.builder()
-                .zookeeper(zk.getConnectString())
-                .cluster(CLUSTER)
-                .user(USER)
-                .password(PASSWORD)
-                .database("postgres")
-                .lease(false)
-                .leaseTimeout(Duration.ofMillis(300))
-                .build());
+        FailoverDataSource ds = track(
+                builder().lease(false).leaseTimeout(Duration.ofMillis(300)).build());
         try (Connection c = ds.getConnection()) {
             assertThat(serverPort(c)).isEqualTo(pgA.port());
         }
@@ -218,12 +211,7 @@ class FailoverDataSourceTest {
     @Test
     void refusesAndAbortsConnectionsOnceZooKeeperIsSilentPastTheLeaseAndResumesWhenItAnswers() throws Exception {
         publish("a", pgA, 1);
-        FailoverDataSource ds = track(FailoverDataSource.builder()
-                .zookeeper(zk.getConnectString())
-                .cluster(CLUSTER)
-                .user(USER)
-                .password(PASSWORD)
-                .database("postgres")
+        FailoverDataSource ds = track(builder()
                 .property("ApplicationName", APP)
                 .leaseTimeout(Duration.ofSeconds(1))
                 .hikari(c -> c.setConnectionTimeout(1000))
@@ -283,14 +271,8 @@ class FailoverDataSourceTest {
 
     @Test
     void failsWithNoPrimaryNamingClusterAndPathWhenNoPrimaryIsPublished() {
-        FailoverDataSource ds = track(FailoverDataSource.builder()
-                .zookeeper(zk.getConnectString())
-                .cluster(CLUSTER)
-                .user(USER)
-                .password(PASSWORD)
-                .database("postgres")
-                .initialPrimaryTimeout(Duration.ofMillis(300))
-                .build());
+        FailoverDataSource ds =
+                track(builder().initialPrimaryTimeout(Duration.ofMillis(300)).build());
         SQLException e = assertThrows(SQLException.class, ds::getConnection);
         assertThat(e.getSQLState()).isEqualTo(FailoverSqlStates.NO_PRIMARY);
         assertThat(e.getMessage())
@@ -301,14 +283,8 @@ class FailoverDataSourceTest {
     @Test
     void holdsBorrowsWhileTheHoldNodeExistsAndReleasesThemToTheNewPrimary() throws Exception {
         publish("a", pgA, 1);
-        FailoverDataSource ds = track(FailoverDataSource.builder()
-                .zookeeper(zk.getConnectString())
-                .cluster(CLUSTER)
-                .user(USER)
-                .password(PASSWORD)
-                .database("postgres")
-                .holdTimeout(Duration.ofSeconds(30))
-                .build());
+        FailoverDataSource ds =
+                track(builder().holdTimeout(Duration.ofSeconds(30)).build());
         try (Connection c = ds.getConnection()) {
             assertThat(serverPort(c)).isEqualTo(pgA.port());
         }
@@ -474,12 +450,7 @@ class FailoverDataSourceTest {
     @Test
     void driverPropertyTheDriverRejectsFailsAtOnceWithItsSqlState() throws Exception {
         publish("a", pgA, 1);
-        FailoverDataSource ds = track(FailoverDataSource.builder()
-                .zookeeper(zk.getConnectString())
-                .cluster(CLUSTER)
-                .user(USER)
-                .password(PASSWORD)
-                .database("postgres")
+        FailoverDataSource ds = track(builder()
                 .property("sslmode", "bogus")
                 .hikari(c -> c.setConnectionTimeout(30_000))
                 .build());
@@ -606,12 +577,7 @@ class FailoverDataSourceTest {
     }
 
     private FailoverDataSource dataSource() {
-        return track(FailoverDataSource.builder()
-                .zookeeper(zk.getConnectString())
-                .cluster(CLUSTER)
-                .user(USER)
-                .password(PASSWORD)
-                .database("postgres")
+        return track(builder()
                 .property("ApplicationName", APP)
                 .hikari(c -> {
                     c.setMaximumPoolSize(1);
@@ -622,17 +588,22 @@ class FailoverDataSourceTest {
 
     /** A data source with {@code maximumPoolSize 2} that keeps {@code minimumIdle} idle connections. */
     private FailoverDataSource dataSourceKeepingIdle(int minimumIdle) {
-        return track(FailoverDataSource.builder()
-                .zookeeper(zk.getConnectString())
-                .cluster(CLUSTER)
-                .user(USER)
-                .password(PASSWORD)
-                .database("postgres")
+        return track(builder()
                 .hikari(c -> {
                     c.setMinimumIdle(minimumIdle);
                     c.setMaximumPoolSize(2);
                 })
                 .build());
+    }
+
+    /** This test's cluster on the test ZooKeeper, as the test user, database postgres. */
+    private FailoverDataSource.Builder builder() {
+        return FailoverDataSource.builder()
+                .zookeeper(zk.getConnectString())
+                .cluster(CLUSTER)
+                .user(USER)
+                .password(PASSWORD)
+                .database("postgres");
     }
 
     private <T extends AutoCloseable> T track(T closeable) {
