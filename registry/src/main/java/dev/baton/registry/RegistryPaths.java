@@ -44,6 +44,15 @@ public final class RegistryPaths {
         return cluster(cluster) + "/primary";
     }
 
+    /** Parent of the {@link EpochNode}s: one per published primary record, its name carrying the record. */
+    public static String epochs(String cluster) {
+        return cluster(cluster) + "/epochs";
+    }
+
+    public static String epoch(String cluster, PrimaryRecord record) {
+        return epochs(cluster) + "/" + EpochNode.name(record);
+    }
+
     public static String nodes(String cluster) {
         return cluster(cluster) + "/nodes";
     }
