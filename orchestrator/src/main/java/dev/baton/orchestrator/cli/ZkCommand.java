@@ -2,6 +2,8 @@ package dev.baton.orchestrator.cli;
 
 import dev.baton.orchestrator.config.BatonConfig;
 import dev.baton.orchestrator.config.ClusterConfig;
+import dev.baton.registry.EpochNode;
+import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -170,6 +172,19 @@ public final class ZkCommand {
             });
         }
 
+        /** A node's name; an epoch node's as its epoch and the record its name carries, which a reader can use. */
+        private static String shown(String parent, String child) {
+            if (!parent.endsWith("/epochs") || EpochNode.epoch(child) < 0) {
+                return child;
+            }
+            try {
+                return "epoch " + EpochNode.epoch(child) + " (record in the name)  "
+                        + new String(RegistryJson.write(EpochNode.parse(child)), StandardCharsets.UTF_8);
+            } catch (IllegalArgumentException e) {
+                return child + "  (" + e.getMessage() + ")";
+            }
+        }
+
         private static void walk(CuratorFramework client, String path, int depth, PrintWriter out) throws Exception {
             List<String> children;
             try {
@@ -188,7 +203,7 @@ public final class ZkCommand {
                 }
                 String text = data == null ? "" : new String(data, StandardCharsets.UTF_8).strip();
                 out.println("  ".repeat(depth)
-                        + child
+                        + shown(path, child)
                         + (stat.getEphemeralOwner() != 0 ? " (ephemeral)" : "")
                         + (text.isEmpty() ? "" : "  " + text));
                 walk(client, childPath, depth + 1, out);

@@ -1,5 +1,6 @@
 package dev.baton.orchestrator.coordination;
 
+import dev.baton.registry.EpochNode;
 import dev.baton.registry.HistoryEntry;
 import dev.baton.registry.HoldRecord;
 import dev.baton.registry.NodeState;
@@ -26,6 +27,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class ClusterRegistry {
     private static final Logger log = LoggerFactory.getLogger(ClusterRegistry.class);
+
+    /** The epoch nodes' content: the name is the record (Curator would otherwise store this host's address). */
+    private static final byte[] NO_DATA = new byte[0];
 
     private final CuratorFramework client;
     private final String cluster;
@@ -71,15 +75,41 @@ public final class ClusterRegistry {
         return Optional.of(new Versioned<>(record, stat.getVersion()));
     }
 
-    /** Publishes the first primary of a cluster; fails if any record exists already. */
+    /**
+     * Publishes the first primary of a cluster, with its {@link EpochNode} in the same transaction; fails if any
+     * record exists already.
+     */
     public void publishFirst(PrimaryRecord record) throws Exception {
+        ensureEpochsNode();
         try {
-            client.create()
-                    .creatingParentContainersIfNeeded()
-                    .forPath(RegistryPaths.primary(cluster), RegistryJson.write(record));
+            client.transaction()
+                    .forOperations(
+                            client.transactionOp().create().forPath(RegistryPaths.epoch(cluster, record), NO_DATA),
+                            client.transactionOp()
+                                    .create()
+                                    .forPath(RegistryPaths.primary(cluster), RegistryJson.write(record)));
         } catch (KeeperException.NodeExistsException e) {
             throw new StaleWriteException("a primary record for cluster " + cluster + " exists already");
         }
+    }
+
+    /** The epochs node exists (as far as this registry knows): a publication need not look first. */
+    private volatile boolean epochsNodeSeen;
+
+    /**
+     * Creates {@link RegistryPaths#epochs(String)} unless this registry saw it already. A persistent node, not a
+     * container: it must outlive a moment without children.
+     */
+    private void ensureEpochsNode() throws Exception {
+        if (epochsNodeSeen) {
+            return;
+        }
+        try {
+            client.create().creatingParentContainersIfNeeded().forPath(RegistryPaths.epochs(cluster), NO_DATA);
+        } catch (KeeperException.NodeExistsException e) {
+            // there already
+        }
+        epochsNodeSeen = true;
     }
 
     /**
@@ -90,7 +120,11 @@ public final class ClusterRegistry {
      * @throws LostLockException when the lock node is gone (the session that held it expired): nothing was written
      */
     public void publish(PrimaryRecord record, int expectedVersion, String guard) throws Exception {
+        ensureEpochsNode();
         List<CuratorOp> ops = new ArrayList<>();
+        // The epoch node first: a client gets its creation event, carrying the record, just before the record's
+        // change event of the same transaction (same zxid), and need not read the record.
+        ops.add(client.transactionOp().create().forPath(RegistryPaths.epoch(cluster, record), NO_DATA));
         ops.add(client.transactionOp()
                 .setData()
                 .withVersion(expectedVersion)
@@ -100,9 +134,63 @@ public final class ClusterRegistry {
         }
         try {
             guarded(guard, ops);
-        } catch (KeeperException.BadVersionException | KeeperException.NoNodeException e) {
-            throw new StaleWriteException("the primary record of cluster " + cluster + " changed since version "
-                    + expectedVersion + " was read; epoch " + record.epoch() + " not published");
+        } catch (KeeperException.NoNodeException e) {
+            if (failedOperation(e) == 1) { // the guard is operation 0
+                epochsNodeSeen = false; // somebody deleted it: the next attempt creates it again
+                throw new IllegalStateException(
+                        RegistryPaths.epochs(cluster) + " is gone; epoch " + record.epoch() + " not published", e);
+            }
+            throw stale(record, expectedVersion);
+        } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException e) {
+            // NodeExists: this record's epoch node, from an earlier attempt whose answer was lost, or a publication
+            // of the same record by someone else: either way the primary record changed since it was read
+            throw stale(record, expectedVersion);
+        }
+    }
+
+    private StaleWriteException stale(PrimaryRecord record, int expectedVersion) {
+        return new StaleWriteException("the primary record of cluster " + cluster + " changed since version "
+                + expectedVersion + " was read; epoch " + record.epoch() + " not published");
+    }
+
+    /** The index of the operation that failed a transaction, or -1 when ZooKeeper did not say. */
+    private static int failedOperation(KeeperException e) {
+        List<OpResult> results = e.getResults();
+        if (results == null) {
+            return -1;
+        }
+        for (int i = 0; i < results.size(); i++) {
+            if (results.get(i) instanceof OpResult.ErrorResult error
+                    && error.getErr() != KeeperException.Code.OK.intValue()
+                    && error.getErr() != KeeperException.Code.RUNTIMEINCONSISTENCY.intValue()) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** How many epoch nodes a prune keeps: the newest, for the operator and for tools that read them. */
+    static final int EPOCH_NODES_KEPT = 8;
+
+    /**
+     * Deletes all but the newest {@value #EPOCH_NODES_KEPT} epoch nodes. Each deletion is an event for every client
+     * that watches them, so this runs when an operation is over ({@link #appendHistory}), not with the publication.
+     * Best effort: a node another orchestrator deleted first, or an error, is left for the next prune.
+     */
+    public void pruneEpochNodes() {
+        String parent = RegistryPaths.epochs(cluster);
+        try {
+            List<String> epochs = client.getChildren().forPath(parent).stream()
+                    .filter(name -> EpochNode.epoch(name) >= 0)
+                    .sorted()
+                    .toList();
+            for (String name : epochs.subList(0, Math.max(0, epochs.size() - EPOCH_NODES_KEPT))) {
+                client.delete().inBackground().forPath(parent + "/" + name);
+            }
+        } catch (KeeperException.NoNodeException e) {
+            // nothing published since this version of Baton
+        } catch (Exception e) {
+            log.debug("pruning {} failed: {}", parent, e.toString());
         }
     }
 
@@ -225,11 +313,13 @@ public final class ClusterRegistry {
         return client.checkExists().forPath(RegistryPaths.paused(cluster)) != null;
     }
 
+    /** Records a finished operation; the operation being over, old epoch nodes are pruned too. */
     public void appendHistory(HistoryEntry entry) throws Exception {
         client.create()
                 .creatingParentContainersIfNeeded()
                 .withMode(CreateMode.PERSISTENT_SEQUENTIAL)
                 .forPath(RegistryPaths.history(cluster) + "/op-", RegistryJson.write(entry));
+        pruneEpochNodes();
     }
 
     public List<HistoryEntry> readHistory() throws Exception {

@@ -131,6 +131,23 @@ class ZkCommandTest {
     }
 
     @Test
+    void dumpShowsAnEpochNodeAsTheRecordItsNameCarries() throws Exception {
+        try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start();
+                CuratorFramework client = RegistryClient.start(
+                        zk.connectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3))) {
+            Path config = dir.resolve("baton.yml");
+            Files.writeString(config, config(zk, null));
+            new dev.baton.orchestrator.coordination.ClusterRegistry(client, "orders")
+                    .publishFirst(new dev.baton.registry.PrimaryRecord(
+                            "orders", "pg1", "h", 1, "postgresql", 1, java.time.Instant.EPOCH));
+            assertThat(baton("zk", "dump", "--config", config.toString()))
+                    .startsWith("0|")
+                    .contains(
+                            "      epochs\n        epoch 1 (record in the name)  {\"cluster\":\"orders\",\"nodeId\":\"pg1\"");
+        }
+    }
+
+    @Test
     void watchPrintsThePrimaryRecordAsItChanges() throws Exception {
         try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start();
                 CuratorFramework client = RegistryClient.start(

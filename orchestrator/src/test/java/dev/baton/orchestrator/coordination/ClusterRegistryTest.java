@@ -3,6 +3,7 @@ package dev.baton.orchestrator.coordination;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.baton.registry.EpochNode;
 import dev.baton.registry.OperationRecord;
 import dev.baton.registry.OperationReport;
 import dev.baton.registry.PrimaryRecord;
@@ -139,6 +140,78 @@ class ClusterRegistryTest {
         // connection was lost): not a loss, nothing to fence.
         assertThat(registry.publishAfterPromotion(record("pg2", 2), version, guard, Duration.ofSeconds(1)))
                 .isEqualTo(ClusterRegistry.Publication.PUBLISHED);
+    }
+
+    @Test
+    void everyPublicationCreatesTheEpochNodeCarryingItsRecordInTheSameTransaction() throws Exception {
+        registry.publishFirst(record("pg1", 1));
+        registry.publish(record("pg2", 2), registry.readPrimary().orElseThrow().version(), guard);
+        assertThat(epochNodeRecords()).containsExactly(record("pg1", 1), record("pg2", 2));
+
+        // a publication that fails writes no epoch node either
+        assertThatThrownBy(() -> registry.publish(record("pg3", 3), 0, guard)).isInstanceOf(StaleWriteException.class);
+        assertThatThrownBy(() -> registry.publish(record("pg3", 3), 1, "/clusters/orders/lock/gone"))
+                .isInstanceOf(LostLockException.class);
+        assertThat(epochNodeRecords()).hasSize(2);
+    }
+
+    @Test
+    void aDeletedEpochsNodeIsCreatedAgainWithoutTakingThePublicationForLost() throws Exception {
+        registry.publishFirst(record("pg1", 1));
+        client.delete().deletingChildrenIfNeeded().forPath(RegistryPaths.epochs("orders"));
+
+        // this registry believes the node exists: its first attempt fails on the missing parent, which must not be
+        // mistaken for a record somebody else changed (that would make the orchestrator fence its promoted node)
+        assertThat(registry.publishAfterPromotion(
+                        record("pg2", 2), registry.readPrimary().orElseThrow().version(), guard, Duration.ofSeconds(5)))
+                .isEqualTo(ClusterRegistry.Publication.PUBLISHED);
+        assertThat(registry.readPrimary().orElseThrow().value()).isEqualTo(record("pg2", 2));
+        assertThat(epochNodeRecords()).containsExactly(record("pg2", 2));
+    }
+
+    @Test
+    void aFinishedOperationPrunesAllButTheNewestEpochNodes() throws Exception {
+        registry.publishFirst(record("pg1", 1));
+        for (int epoch = 2; epoch <= 12; epoch++) {
+            registry.publish(
+                    record("pg" + epoch, epoch),
+                    registry.readPrimary().orElseThrow().version(),
+                    guard);
+        }
+        client.create().forPath(RegistryPaths.epochs("orders") + "/not-an-epoch-node");
+        assertThat(epochNodeRecords()).hasSize(12);
+
+        registry.appendHistory(new dev.baton.registry.HistoryEntry(
+                "op",
+                "failover",
+                "orders",
+                "pg11",
+                "pg12",
+                12,
+                "succeeded",
+                "test",
+                0,
+                "bytes",
+                Instant.EPOCH,
+                Instant.EPOCH,
+                java.util.List.of()));
+
+        org.awaitility.Awaitility.await() // the deletes run in the background
+                .atMost(Duration.ofSeconds(10))
+                .untilAsserted(() -> assertThat(epochNodeRecords())
+                        .extracting(PrimaryRecord::epoch)
+                        .containsExactly(5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L));
+        assertThat(client.checkExists().forPath(RegistryPaths.epochs("orders") + "/not-an-epoch-node"))
+                .isNotNull();
+    }
+
+    /** The records the epoch nodes carry, by epoch. */
+    private java.util.List<PrimaryRecord> epochNodeRecords() throws Exception {
+        return client.getChildren().forPath(RegistryPaths.epochs("orders")).stream()
+                .filter(name -> EpochNode.epoch(name) >= 0)
+                .sorted()
+                .map(EpochNode::parse)
+                .toList();
     }
 
     @Test
