@@ -1,5 +1,6 @@
 package dev.baton.jdbc;
 
+import dev.baton.registry.EpochNode;
 import dev.baton.registry.HoldRecord;
 import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryClient;
@@ -15,7 +16,13 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.curator.framework.state.ConnectionState;
+import org.apache.curator.utils.ZKPaths;
+import org.apache.zookeeper.AddWatchMode;
+import org.apache.zookeeper.AsyncCallback;
 import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.WatchedEvent;
+import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooKeeper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
@@ -24,6 +31,12 @@ import org.slf4j.MDC;
  * The ZooKeeper edge of a {@link FailoverDataSource}: owns its Curator client and watches the cluster's
  * primary record and switchover hold node. Reports what it reads; deciding what to do with it (epochs, pools)
  * is the data source's job. When ZooKeeper is unreachable nothing is reported, so the last known state stays.
+ *
+ * <p>A new primary normally arrives with no read at all: the orchestrator creates an {@link EpochNode}, whose name
+ * carries the record, in the same transaction as the record's write, and a persistent recursive watch on the epochs
+ * node delivers that name in the creation event. The record's own change event, which follows with the same zxid,
+ * is then skipped. The record is read when it changes without an epoch node (another writer, a server too old to
+ * send zxids), on every (re)connection, and by the lease pings.
  */
 final class PrimaryWatch implements Closeable {
     private static final Logger LOG = LoggerFactory.getLogger(PrimaryWatch.class);
@@ -47,21 +60,36 @@ final class PrimaryWatch implements Closeable {
     private final FailoverConfig config;
     private final Events events;
 
+    private static final long WATCH_RETRY_MS = 200;
+
     private final CuratorFramework client;
-    private final CuratorCache primaryCache;
+    /** The primary record's path as the ZooKeeper handle sees it (namespace included). */
+    private final String primaryPath;
+    /** The epochs node's path as the ZooKeeper handle sees it. */
+    private final String epochsPath;
+    /** Set on the raw ZooKeeper handle: Curator's namespace wrapper would drop the events' zxids. */
+    private final Watcher recordEvents = this::onRecordEvent;
+    /** The zxid of the transaction whose epoch node delivered the newest record, -1 before any. */
+    private volatile long deliveredZxid = -1;
+
     private final CuratorCache holdCache;
     private final ZooKeeperLease lease;
     /** The periodic ping on the shared timer (lease on only), cancelled on close. */
     private volatile Future<?> pings;
+    /** A new attempt to set the record watches and read the record is scheduled; at most one is. */
+    private final AtomicBoolean watchRetryArmed = new AtomicBoolean();
     /** A lease expiry check is scheduled; at most one is. */
     private final AtomicBoolean expiryCheckArmed = new AtomicBoolean();
 
     private volatile boolean expiredReported;
     private volatile boolean closed;
-    /** The modification zxid of the primary record the last ping read: an unchanged record is not parsed again. */
+    /**
+     * The modification zxid of the primary record last handed on, read or carried by its epoch node: a read that
+     * finds it unchanged does not parse it again.
+     */
     private volatile long pingedZxid = -1;
 
-    /** Starts the client and both caches; the first events may arrive before this returns. */
+    /** Starts the client, the hold cache and the record watches; the first events may arrive before this returns. */
     PrimaryWatch(FailoverConfig config, Events events) {
         this.config = config;
         this.events = events;
@@ -79,18 +107,9 @@ final class PrimaryWatch implements Closeable {
                 java.util.Map.of(),
                 Runnable::run);
         try {
+            this.primaryPath = ZKPaths.fixForNamespace(client.getNamespace(), RegistryPaths.primary(config.cluster()));
+            this.epochsPath = ZKPaths.fixForNamespace(client.getNamespace(), RegistryPaths.epochs(config.cluster()));
             client.getConnectionStateListenable().addListener(this::onConnectionState);
-            primaryCache = CuratorCache.build(
-                    client, RegistryPaths.primary(config.cluster()), CuratorCache.Options.SINGLE_NODE_CACHE);
-            primaryCache
-                    .listenable()
-                    .addListener(CuratorCacheListener.builder()
-                            .forCreatesAndChanges((before, after) -> withMdc(() -> read(after.getData())))
-                            .forDeletes(gone -> withMdc(() -> LOG.warn(
-                                    "cluster {}: primary record {} was deleted; keeping the last known primary",
-                                    config.cluster(),
-                                    config.primaryPath())))
-                            .build());
             holdCache = CuratorCache.build(
                     client, RegistryPaths.hold(config.cluster()), CuratorCache.Options.SINGLE_NODE_CACHE);
             holdCache
@@ -106,9 +125,11 @@ final class PrimaryWatch implements Closeable {
                             .forDeletes(node -> onHoldReleased())
                             .build());
             holdCache.start();
-            primaryCache.start();
+            if (client.getZookeeperClient().isConnected()) {
+                watchRecord(); // connected before the listener was added; a second call on CONNECTED is harmless
+            }
             if (config.lease()) {
-                // Without the lease nothing needs renewing: the caches' watches bring every change.
+                // Without the lease nothing needs renewing: the watches bring every change.
                 long pingMs = Math.max(50, config.leaseTimeout().toMillis() / 4);
                 pings = SharedThreads.TIMER.scheduleWithFixedDelay(this::ping, 0, pingMs, TimeUnit.MILLISECONDS);
             }
@@ -134,40 +155,150 @@ final class PrimaryWatch implements Closeable {
     }
 
     /**
-     * Reads the primary record straight from the ZooKeeper handle (no Curator retry: a request fails at once while
-     * disconnected). An answer renews the lease from the moment the request was sent, after the record it returned
-     * has been handed on, so that a renewed lease never points to a superseded primary. A record the previous ping
-     * already read (same modification zxid) is not parsed again: the cache's watch handed it on when it changed.
+     * Adds the two persistent watches on the current ZooKeeper handle, then reads the record: run on every
+     * (re)connection, since a watch does not replay the changes made while the client was away, and a new session
+     * (after an expiry) has a new handle without them. Requests of one session are answered in order, so the read
+     * sees every change made before the watches were in place. Adding a watch twice is harmless. If any of the three
+     * requests fails while connected (Curator hands a connection loss it noted earlier to the next caller), all
+     * three are sent again shortly; while disconnected, the next connection sends them.
      */
+    private void watchRecord() {
+        if (closed) {
+            return;
+        }
+        try {
+            ZooKeeper zk = client.getZookeeperClient().getZooKeeper();
+            AsyncCallback.VoidCallback set = (rc, path, ctx) -> {
+                if (rc != KeeperException.Code.OK.intValue()) {
+                    watchAgainSoon(path + ": " + KeeperException.Code.get(rc));
+                }
+            };
+            zk.addWatch(epochsPath, recordEvents, AddWatchMode.PERSISTENT_RECURSIVE, set, null);
+            zk.addWatch(primaryPath, recordEvents, AddWatchMode.PERSISTENT, set, null);
+            readRecord(zk, () -> watchAgainSoon("reading " + primaryPath + " failed"));
+        } catch (Exception e) {
+            watchAgainSoon(e.toString());
+        }
+    }
+
+    private void watchAgainSoon(String why) {
+        LOG.debug("cluster {}: watching the primary record again shortly: {}", config.cluster(), why);
+        if (closed || !isConnected() || !watchRetryArmed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            SharedThreads.TIMER.schedule(
+                    () -> {
+                        watchRetryArmed.set(false);
+                        watchRecord();
+                    },
+                    WATCH_RETRY_MS,
+                    TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            watchRetryArmed.set(false);
+        }
+    }
+
+    /** The lease ping: reads the record, which renews the lease; a failed ping is followed by the next. */
     private void ping() {
         if (closed) {
             return;
         }
-        long sent = System.nanoTime();
         try {
-            client.getZookeeperClient()
-                    .getZooKeeper()
-                    .getData(
-                            config.primaryPath(),
-                            false,
-                            (rc, path, ctx, data, stat) -> withMdc(() -> {
-                                if (rc == KeeperException.Code.OK.intValue()) {
-                                    if (stat.getMzxid() != pingedZxid) {
-                                        read(data);
-                                        pingedZxid = stat.getMzxid();
-                                    }
-                                    contact(sent);
-                                } else if (rc == KeeperException.Code.NONODE.intValue()) {
-                                    contact(sent);
-                                }
-                            }),
-                            null);
+            readRecord(client.getZookeeperClient().getZooKeeper(), () -> {});
         } catch (Exception e) {
             LOG.debug("cluster {}: lease ping not sent: {}", config.cluster(), e.toString());
         }
     }
 
+    /**
+     * Reads the primary record straight from the ZooKeeper handle (no Curator retry: a request fails at once while
+     * disconnected). With the lease on, an answer renews it from the moment the request was sent, after the record it
+     * returned has been handed on, so that a renewed lease never points to a superseded primary. A record already
+     * handed on (same modification zxid) is not parsed again.
+     */
+    private void readRecord(ZooKeeper zk, Runnable failed) {
+        long sent = System.nanoTime();
+        zk.getData(
+                primaryPath,
+                false,
+                (rc, path, ctx, data, stat) -> withMdc(() -> {
+                    if (rc == KeeperException.Code.OK.intValue()) {
+                        if (stat.getMzxid() != pingedZxid) {
+                            read(data);
+                            pingedZxid = stat.getMzxid();
+                        }
+                        contact(sent);
+                    } else if (rc == KeeperException.Code.NONODE.intValue()) {
+                        contact(sent);
+                    } else {
+                        failed.run();
+                    }
+                }),
+                null);
+    }
+
+    /**
+     * An event of the record watches, on the ZooKeeper event thread. An epoch node's creation hands on the record
+     * its name carries; a change of the record itself is read, unless an epoch node of the same transaction (same
+     * zxid) delivered it already.
+     */
+    private void onRecordEvent(WatchedEvent event) {
+        String path = event.getPath();
+        if (closed || path == null) {
+            return;
+        }
+        withMdc(() -> {
+            if (path.length() > epochsPath.length() + 1
+                    && path.startsWith(epochsPath)
+                    && path.charAt(epochsPath.length()) == '/') {
+                if (event.getType() == Watcher.Event.EventType.NodeCreated) {
+                    fromEpochNode(path.substring(epochsPath.length() + 1), event.getZxid());
+                }
+            } else if (path.equals(primaryPath)) {
+                if (event.getType() == Watcher.Event.EventType.NodeDeleted) {
+                    LOG.warn(
+                            "cluster {}: primary record {} was deleted; keeping the last known primary",
+                            config.cluster(),
+                            config.primaryPath());
+                } else if (event.getZxid() == WatchedEvent.NO_ZXID || event.getZxid() != deliveredZxid) {
+                    readChangedRecord();
+                }
+            }
+        });
+    }
+
+    /** The record changed without an epoch node: read it; if the read fails, no later event asks again, so retry. */
+    private void readChangedRecord() {
+        try {
+            readRecord(client.getZookeeperClient().getZooKeeper(), () -> watchAgainSoon("reading a change failed"));
+        } catch (Exception e) {
+            watchAgainSoon(e.toString());
+        }
+    }
+
+    private void fromEpochNode(String name, long zxid) {
+        if (name.indexOf('/') >= 0 || EpochNode.epoch(name) < 0) {
+            return; // not an epoch node
+        }
+        PrimaryRecord record;
+        try {
+            record = EpochNode.parse(name);
+        } catch (IllegalArgumentException e) {
+            LOG.warn("cluster {}: ignoring an unreadable epoch node: {}", config.cluster(), e.getMessage());
+            return;
+        }
+        if (zxid != WatchedEvent.NO_ZXID) {
+            deliveredZxid = zxid;
+            pingedZxid = zxid; // the record's own modification zxid: a ping that reads it need not parse it
+        }
+        events.primary(record);
+    }
+
     private void contact(long sentNanos) {
+        if (!config.lease()) {
+            return; // nothing to renew, and no expiry to check
+        }
         lease.contact(sentNanos);
         if (expiredReported && lease.valid()) {
             expiredReported = false;
@@ -217,8 +348,7 @@ final class PrimaryWatch implements Closeable {
             pings.cancel(false);
         }
         holdCache.close();
-        primaryCache.close();
-        client.close();
+        client.close(); // the record watches end with the session
     }
 
     private void read(byte[] json) {
@@ -283,8 +413,8 @@ final class PrimaryWatch implements Closeable {
                         newState);
             } else {
                 LOG.info("cluster {}: ZooKeeper {} is {}", config.cluster(), config.zookeeper(), newState);
-                if (newState.isConnected() && config.lease()) {
-                    SharedThreads.TIMER.execute(this::ping);
+                if (newState.isConnected()) {
+                    watchRecord();
                 }
             }
         });
