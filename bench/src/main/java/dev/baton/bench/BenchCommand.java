@@ -137,6 +137,9 @@ final class BenchCommand implements Callable<Integer> {
             if (probes < 0 || probes > 50) {
                 throw new IllegalArgumentException("--probes: " + probes + " is out of range (0-50)");
             }
+            if (zookeepers < 1 || zookeepers > 5) {
+                throw new IllegalArgumentException("--zookeepers: " + zookeepers + " is out of range (1-5)");
+            }
             // 1,000 data sources would each log every lease expiry and suspended session: the percentiles show them
             if (System.getenv("BATON_LOG_LEVEL") == null
                     && org.slf4j.LoggerFactory.getLogger("dev.baton.jdbc")

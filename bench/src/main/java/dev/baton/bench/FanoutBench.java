@@ -1,11 +1,15 @@
 package dev.baton.bench;
 
 import dev.baton.jdbc.FailoverDataSource;
+import dev.baton.orchestrator.coordination.ClusterLock;
+import dev.baton.orchestrator.coordination.ClusterRegistry;
+import dev.baton.registry.EpochNode;
 import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
 import dev.baton.sandbox.SandboxNode;
+import dev.baton.sandbox.ZooKeeperEnsemble;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
 import java.sql.Connection;
@@ -22,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.zookeeper.data.Stat;
 
 /**
  * Fan-out of a primary change: N {@link FailoverDataSource}s, each with its own ZooKeeper session, watch one
@@ -78,7 +81,7 @@ final class FanoutBench {
                 LoadAverage.read());
         out.flush();
         try (LocalCluster cluster = LocalCluster.start("postgresql", 1, ServerProfile.DEFAULTS);
-                FanoutZooKeeper zk = FanoutZooKeeper.start(zookeepers);
+                ZooKeeperEnsemble zk = ZooKeeperEnsemble.start(zookeepers, true);
                 CuratorFramework admin = RegistryClient.start(
                         zk.connectString(),
                         RegistryPaths.DEFAULT_NAMESPACE,
@@ -88,9 +91,11 @@ final class FanoutBench {
                 throw new IllegalStateException("no connection to ZooKeeper " + zk.connectString());
             }
             List<? extends SandboxNode> nodes = cluster.nodes();
-            admin.create()
-                    .creatingParentContainersIfNeeded()
-                    .forPath(RegistryPaths.primary(CLUSTER), RegistryJson.write(record(nodes.get(0), 1)));
+            // published as the orchestrator publishes: under the cluster lock, with the record's epoch node
+            ClusterRegistry registry = new ClusterRegistry(admin, CLUSTER);
+            ClusterLock lock = new ClusterLock(admin, RegistryPaths.lock(CLUSTER));
+            lock.acquire();
+            registry.publishFirst(record(nodes.get(0), 1));
             Clients fleet = new Clients(cluster, zk.connectString(), rounds + 1);
             BareClients bareFleet = bare ? new BareClients(fleet, zk.connectString()) : null;
             try {
@@ -129,16 +134,11 @@ final class FanoutBench {
                     long epoch = round + 1;
                     SandboxNode target = nodes.get(round % 2);
                     fleet.expect(epoch, target.port());
-                    Stat stat = new Stat();
-                    admin.getData().storingStatIn(stat).forPath(RegistryPaths.primary(CLUSTER));
+                    int version = registry.readPrimary().orElseThrow().version();
+                    PrimaryRecord next = record(target, epoch);
                     long cpuBefore = processCpuNanos();
                     long published = System.nanoTime();
-                    admin.transaction()
-                            .forOperations(admin.transactionOp()
-                                    .setData()
-                                    .withVersion(stat.getVersion())
-                                    .forPath(
-                                            RegistryPaths.primary(CLUSTER), RegistryJson.write(record(target, epoch))));
+                    registry.publish(next, version, lock.heldPath());
                     long acknowledged = System.nanoTime();
                     fleet.awaitEpoch(epoch, ROUND_TIMEOUT);
                     long cpu = processCpuNanos() - cpuBefore;
@@ -235,8 +235,8 @@ final class FanoutBench {
 
     /**
      * The baseline: per client a plain ZooKeeper handle that does the least a client of the primary record must do
-     * (a data watch; on a change, read the record again, parse it, set the watch again) and records when it saw each
-     * epoch in the same arrays as the data sources.
+     * (a persistent recursive watch on the epochs node; on a creation, parse the record out of the new node's name)
+     * and records when it saw each epoch in the same arrays as the data sources.
      */
     private final class BareClients {
         private final Clients times;
@@ -261,26 +261,18 @@ final class FanoutBench {
                 if (!connected.await(10, TimeUnit.SECONDS)) {
                     throw new IllegalStateException("client " + client + " did not connect to ZooKeeper");
                 }
-                read(zk, client);
+                zk.addWatch(
+                        RegistryPaths.epochs(CLUSTER),
+                        e -> {
+                            if (e.getType() == org.apache.zookeeper.Watcher.Event.EventType.NodeCreated) {
+                                String name = e.getPath().substring(e.getPath().lastIndexOf('/') + 1);
+                                times.saw(client, EpochNode.parse(name).epoch());
+                            }
+                        },
+                        org.apache.zookeeper.AddWatchMode.PERSISTENT_RECURSIVE);
+                byte[] first = zk.getData(RegistryPaths.primary(CLUSTER), false, null);
+                times.saw(client, RegistryJson.read(first, PrimaryRecord.class).epoch());
             }
-        }
-
-        private void read(org.apache.zookeeper.ZooKeeper zk, int client) {
-            zk.getData(
-                    RegistryPaths.primary(CLUSTER),
-                    e -> {
-                        if (e.getType() == org.apache.zookeeper.Watcher.Event.EventType.NodeDataChanged) {
-                            read(zk, client);
-                        }
-                    },
-                    (rc, path, ctx, data, stat) -> {
-                        if (rc == 0) {
-                            times.saw(
-                                    client,
-                                    RegistryJson.read(data, PrimaryRecord.class).epoch());
-                        }
-                    },
-                    null);
         }
 
         void close() throws InterruptedException {

@@ -1,19 +1,29 @@
 package dev.baton.sandbox;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingCluster;
 
-/** An in-process ZooKeeper ensemble (curator-test {@link TestingCluster}) on free loopback ports, for quorum tests. */
+/**
+ * An in-process ZooKeeper ensemble (curator-test {@link TestingCluster}) on free loopback ports, for quorum tests.
+ * Everything the servers write, their data and the configuration file ZooKeeper's embedded server writes beside it
+ * at every start, lies in one sandbox directory, removed on {@link #close()} (or by the next sandbox if this JVM
+ * dies).
+ */
 public final class ZooKeeperEnsemble implements AutoCloseable {
+    private final Path dir;
     private final TestingCluster cluster;
     private final List<InstanceSpec> servers;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread shutdownHook;
 
-    private ZooKeeperEnsemble(TestingCluster cluster) {
+    private ZooKeeperEnsemble(Path dir, TestingCluster cluster) {
+        this.dir = dir;
         this.cluster = cluster;
         this.servers = List.copyOf(cluster.getInstances());
         this.shutdownHook = SandboxDir.registerHook("zookeeper-ensemble", this::close);
@@ -21,15 +31,35 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
 
     /** Starts {@code size} servers (3 or 5 for a meaningful quorum). */
     public static ZooKeeperEnsemble start(int size) throws Exception {
+        return start(size, false);
+    }
+
+    /**
+     * Starts {@code size} servers; with {@code unlimitedConnections} they accept any number of connections from one
+     * address, where ZooKeeper allows 60 by default ({@code maxClientCnxns}): for a benchmark that opens a session per
+     * simulated client, all from 127.0.0.1.
+     */
+    public static ZooKeeperEnsemble start(int size, boolean unlimitedConnections) throws Exception {
         if (size < 1 || size > 7) {
             throw new IllegalArgumentException("size: " + size + " is not between 1 and 7");
         }
-        TestingCluster cluster = new TestingCluster(size);
+        Path dir = SandboxDir.create("baton-zk-");
+        TestingCluster cluster = null;
         try {
+            List<InstanceSpec> specs = new ArrayList<>();
+            for (int i = 0; i < size; i++) {
+                // the embedded server writes its configuration file into its data dir's parent: server-N
+                Path data = Files.createDirectories(dir.resolve("server-" + i).resolve("data"));
+                specs.add(new InstanceSpec(data.toFile(), -1, -1, -1, false, -1, -1, unlimitedConnections ? 0 : -1));
+            }
+            cluster = new TestingCluster(specs);
             cluster.start();
-            return new ZooKeeperEnsemble(cluster);
+            return new ZooKeeperEnsemble(dir, cluster);
         } catch (Exception e) {
-            cluster.close();
+            if (cluster != null) {
+                cluster.close();
+            }
+            SandboxDir.deleteRecursively(dir);
             throw e;
         }
     }
@@ -78,6 +108,7 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
         } catch (IOException e) {
             throw new SandboxException("cannot close the ZooKeeper ensemble: " + e.getMessage(), e);
         } finally {
+            SandboxDir.deleteRecursively(dir);
             SandboxDir.unregisterHook(shutdownHook);
         }
     }
