@@ -121,24 +121,39 @@ public final class ClusterRegistry {
      */
     public void publish(PrimaryRecord record, int expectedVersion, String guard) throws Exception {
         ensureEpochsNode();
+        // The operation record is there whenever an engine publishes, so it is not looked up first (one round trip
+        // less on a failover's critical path); when it is not, the transaction fails at its delete and runs without.
+        if (!publish(record, expectedVersion, guard, true)) {
+            publish(record, expectedVersion, guard, false);
+        }
+    }
+
+    /** One transaction; false (nothing written) when {@code deleteOperation} finds no operation record. */
+    private boolean publish(PrimaryRecord record, int expectedVersion, String guard, boolean deleteOperation)
+            throws Exception {
+        // Operation 0 is the guard's check. The epoch node comes first: a client gets its creation event, carrying
+        // the record, just before the record's change event of the same transaction (same zxid), and need not read it.
         List<CuratorOp> ops = new ArrayList<>();
-        // The epoch node first: a client gets its creation event, carrying the record, just before the record's
-        // change event of the same transaction (same zxid), and need not read the record.
         ops.add(client.transactionOp().create().forPath(RegistryPaths.epoch(cluster, record), NO_DATA));
         ops.add(client.transactionOp()
                 .setData()
                 .withVersion(expectedVersion)
                 .forPath(RegistryPaths.primary(cluster), RegistryJson.write(record)));
-        if (client.checkExists().forPath(RegistryPaths.operation(cluster)) != null) {
+        if (deleteOperation) {
             ops.add(client.transactionOp().delete().forPath(RegistryPaths.operation(cluster)));
         }
         try {
             guarded(guard, ops);
+            return true;
         } catch (KeeperException.NoNodeException e) {
-            if (failedOperation(e) == 1) { // the guard is operation 0
+            int failed = failedOperation(e);
+            if (failed == 1) {
                 epochsNodeSeen = false; // somebody deleted it: the next attempt creates it again
                 throw new IllegalStateException(
                         RegistryPaths.epochs(cluster) + " is gone; epoch " + record.epoch() + " not published", e);
+            }
+            if (failed == 3) {
+                return false;
             }
             throw stale(record, expectedVersion);
         } catch (KeeperException.BadVersionException | KeeperException.NodeExistsException e) {
