@@ -47,6 +47,12 @@ final class BenchCommand implements Callable<Integer> {
     Integer runs;
 
     @Option(
+            names = "--warmup",
+            description =
+                    "fanout: rounds run first and printed, but left out of the summary (default: ${DEFAULT-VALUE})")
+    int warmup = 5;
+
+    @Option(
             names = "--clients",
             defaultValue = "1000",
             description = "fanout: FailoverDataSources watching the cluster, each with its own ZooKeeper session"
@@ -140,6 +146,9 @@ final class BenchCommand implements Callable<Integer> {
             if (zookeepers < 1 || zookeepers > 5) {
                 throw new IllegalArgumentException("--zookeepers: " + zookeepers + " is out of range (1-5)");
             }
+            if (warmup < 0 || warmup > 50) {
+                throw new IllegalArgumentException("--warmup: " + warmup + " is out of range (0-50)");
+            }
             // 1,000 data sources would each log every lease expiry and suspended session: the percentiles show them
             if (System.getenv("BATON_LOG_LEVEL") == null
                     && org.slf4j.LoggerFactory.getLogger("dev.baton.jdbc")
@@ -147,7 +156,7 @@ final class BenchCommand implements Callable<Integer> {
                 wrapper.setLevel(ch.qos.logback.classic.Level.ERROR);
             }
             return new FanoutBench(out, clients, bareZooKeeper ? 0 : probes, zookeepers, !noLease, bareZooKeeper)
-                    .run(n);
+                    .run(warmup, n);
         }
         Fault fault = scenario.equals("hang") ? Fault.HANG : Fault.CRASH;
         out.printf(
