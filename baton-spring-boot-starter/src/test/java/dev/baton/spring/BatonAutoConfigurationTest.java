@@ -11,6 +11,7 @@ import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
+import dev.baton.sandbox.EmbeddedZooKeeper;
 import dev.baton.sandbox.PgNode;
 import dev.baton.sandbox.PostgresSandbox;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -25,7 +26,6 @@ import java.time.Instant;
 import java.util.Map;
 import javax.sql.DataSource;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -55,7 +55,7 @@ class BatonAutoConfigurationTest {
 
     private static PostgresSandbox sandbox;
     private static PgNode pg;
-    private static TestingServer zk;
+    private static EmbeddedZooKeeper zk;
     private static CuratorFramework admin;
 
     @BeforeAll
@@ -66,9 +66,9 @@ class BatonAutoConfigurationTest {
                 .password(PASSWORD)
                 .start();
         pg = sandbox.nodes().get(0);
-        zk = new TestingServer(true);
+        zk = EmbeddedZooKeeper.start();
         admin = RegistryClient.start(
-                zk.getConnectString(), RegistryPaths.DEFAULT_NAMESPACE, Duration.ofSeconds(10), Duration.ofSeconds(3));
+                zk.connectString(), RegistryPaths.DEFAULT_NAMESPACE, Duration.ofSeconds(10), Duration.ofSeconds(3));
         admin.create()
                 .creatingParentsIfNeeded()
                 .forPath(
@@ -101,7 +101,7 @@ class BatonAutoConfigurationTest {
                         BatonHealthAutoConfiguration.class))
                 .withPropertyValues(
                         // no driver-class-name: Boot does not have to recognize jdbc:baton: at all
-                        "spring.datasource.url=jdbc:baton:zk://" + zk.getConnectString() + "/orders?database=postgres",
+                        "spring.datasource.url=jdbc:baton:zk://" + zk.connectString() + "/orders?database=postgres",
                         "spring.datasource.username=" + USER,
                         "spring.datasource.password=" + PASSWORD);
     }
@@ -169,7 +169,7 @@ class BatonAutoConfigurationTest {
                         RegistryJson.write(new PrimaryRecord(
                                 "moving", "a", "127.0.0.1", pg.port(), "postgresql", 1, Instant.now())));
         runner().withPropertyValues(
-                        "spring.datasource.url=jdbc:baton:zk://" + zk.getConnectString() + "/moving?database=postgres")
+                        "spring.datasource.url=jdbc:baton:zk://" + zk.connectString() + "/moving?database=postgres")
                 .run(context -> {
                     FailoverDataSource ds = context.getBean(FailoverDataSource.class);
                     JdbcTemplate jdbc = new JdbcTemplate(ds);

@@ -4,6 +4,7 @@ import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
+import dev.baton.sandbox.EmbeddedZooKeeper;
 import dev.baton.sandbox.MariaDbSandbox;
 import dev.baton.sandbox.PostgresSandbox;
 import dev.baton.sandbox.SandboxNode;
@@ -16,7 +17,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 
@@ -51,9 +51,9 @@ class CommitOutcomeCostTest {
 
     private static void measure(String dialect, SandboxNode node, String user, String password, String database)
             throws Exception {
-        try (TestingServer zk = new TestingServer(true);
+        try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start();
                 CuratorFramework admin = RegistryClient.start(
-                        zk.getConnectString(),
+                        zk.connectString(),
                         RegistryPaths.DEFAULT_NAMESPACE,
                         Duration.ofSeconds(10),
                         Duration.ofSeconds(3))) {
@@ -92,9 +92,9 @@ class CommitOutcomeCostTest {
     }
 
     private static FailoverDataSource dataSource(
-            TestingServer zk, String user, String password, String database, boolean resolve) {
+            EmbeddedZooKeeper zk, String user, String password, String database, boolean resolve) {
         FailoverDataSource.Builder b = FailoverDataSource.builder()
-                .zookeeper(zk.getConnectString())
+                .zookeeper(zk.connectString())
                 .cluster("cost")
                 .user(user)
                 .password(password)

@@ -8,6 +8,7 @@ import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
+import dev.baton.sandbox.EmbeddedZooKeeper;
 import dev.baton.sandbox.MariaDbNode;
 import dev.baton.sandbox.MariaDbSandbox;
 import dev.baton.sandbox.PgNode;
@@ -36,7 +37,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -196,20 +196,17 @@ class CommitOutcomeTest {
 
     /** A ZooKeeper server and the primary record, published as the orchestrator does (a higher epoch each time). */
     private static final class Registry implements AutoCloseable {
-        private final TestingServer zk;
+        private final EmbeddedZooKeeper zk;
         private final CuratorFramework admin;
 
         Registry() throws Exception {
-            zk = new TestingServer(true);
+            zk = EmbeddedZooKeeper.start();
             admin = RegistryClient.start(
-                    zk.getConnectString(),
-                    RegistryPaths.DEFAULT_NAMESPACE,
-                    Duration.ofSeconds(10),
-                    Duration.ofSeconds(3));
+                    zk.connectString(), RegistryPaths.DEFAULT_NAMESPACE, Duration.ofSeconds(10), Duration.ofSeconds(3));
         }
 
         String connectString() {
-            return zk.getConnectString();
+            return zk.connectString();
         }
 
         void publish(PrimaryRecord record) throws Exception {

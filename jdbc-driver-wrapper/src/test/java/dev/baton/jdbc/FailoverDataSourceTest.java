@@ -8,6 +8,7 @@ import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
+import dev.baton.sandbox.EmbeddedZooKeeper;
 import dev.baton.sandbox.PgNode;
 import dev.baton.sandbox.PostgresSandbox;
 import java.sql.Connection;
@@ -25,7 +26,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,7 +48,7 @@ class FailoverDataSourceTest {
     private static PgNode pgA;
     private static PgNode pgB;
 
-    private TestingServer zk;
+    private EmbeddedZooKeeper zk;
     private CuratorFramework admin;
     private final List<AutoCloseable> toClose = new ArrayList<>();
 
@@ -88,9 +88,9 @@ class FailoverDataSourceTest {
 
     @BeforeEach
     void startZooKeeper() throws Exception {
-        zk = new TestingServer(true);
+        zk = EmbeddedZooKeeper.start();
         admin = RegistryClient.start(
-                zk.getConnectString(), RegistryPaths.DEFAULT_NAMESPACE, Duration.ofSeconds(10), Duration.ofSeconds(3));
+                zk.connectString(), RegistryPaths.DEFAULT_NAMESPACE, Duration.ofSeconds(10), Duration.ofSeconds(3));
         assertThat(admin.blockUntilConnected(10, TimeUnit.SECONDS)).isTrue();
     }
 
@@ -276,7 +276,7 @@ class FailoverDataSourceTest {
         SQLException e = assertThrows(SQLException.class, ds::getConnection);
         assertThat(e.getSQLState()).isEqualTo(FailoverSqlStates.NO_PRIMARY);
         assertThat(e.getMessage())
-                .contains("'orders'", "/baton/clusters/orders/primary", zk.getConnectString())
+                .contains("'orders'", "/baton/clusters/orders/primary", zk.connectString())
                 .doesNotContain(PASSWORD);
     }
 
@@ -356,7 +356,7 @@ class FailoverDataSourceTest {
     @Test
     void jdbcUrlWorksThroughDriverManager() throws Exception {
         publish("a", pgA, 1);
-        String url = "jdbc:baton:zk://" + zk.getConnectString() + "/" + CLUSTER
+        String url = "jdbc:baton:zk://" + zk.connectString() + "/" + CLUSTER
                 + "?database=postgres&maxPoolSize=2&ApplicationName=" + APP;
         int pid;
         try (Connection c = DriverManager.getConnection(url, USER, PASSWORD)) {
@@ -378,7 +378,7 @@ class FailoverDataSourceTest {
         SQLException e = assertThrows(
                 SQLException.class,
                 () -> DriverManager.getConnection(
-                        "jdbc:baton:zk://" + zk.getConnectString() + ",zk2:notaport/" + CLUSTER + "?password=topsecret",
+                        "jdbc:baton:zk://" + zk.connectString() + ",zk2:notaport/" + CLUSTER + "?password=topsecret",
                         new Properties()));
         assertThat(e.getMessage())
                 .contains("port 'notaport' of ZooKeeper host 'zk2:notaport'")
@@ -391,7 +391,7 @@ class FailoverDataSourceTest {
         SQLException e = assertThrows(
                 SQLException.class,
                 () -> DriverManager.getConnection(
-                        "jdbc:baton:zk://" + zk.getConnectString() + "/" + CLUSTER
+                        "jdbc:baton:zk://" + zk.connectString() + "/" + CLUSTER
                                 + "?database=postgres&user=app&password=%zzSECRET",
                         new Properties()));
         assertThat(e.getSQLState()).isEqualTo("08001");
@@ -405,7 +405,7 @@ class FailoverDataSourceTest {
     void passwordNeverAppearsInExceptionMessages() throws Exception {
         publish("a", pgA, 1);
         String wrong = "not-the-pw-4711";
-        String url = "jdbc:baton:zk://" + zk.getConnectString() + "/" + CLUSTER
+        String url = "jdbc:baton:zk://" + zk.connectString() + "/" + CLUSTER
                 + "?database=postgres&connectionTimeoutMs=1000&password=" + wrong;
         Properties info = new Properties();
         info.setProperty("user", USER);
@@ -422,7 +422,7 @@ class FailoverDataSourceTest {
         publish("a", pgA, 1);
         String wrong = "wrong-pw-" + Long.toHexString(System.nanoTime());
         FailoverDataSource ds = track(FailoverDataSource.builder()
-                .zookeeper(zk.getConnectString())
+                .zookeeper(zk.connectString())
                 .cluster(CLUSTER)
                 .user(USER)
                 .password(wrong)
@@ -498,7 +498,7 @@ class FailoverDataSourceTest {
                         RegistryJson.write(
                                 new PrimaryRecord(CLUSTER, "a", "127.0.0.1", pgA.port(), "oracle", 1, Instant.now())));
         FailoverDataSource ds = track(FailoverDataSource.builder()
-                .zookeeper(zk.getConnectString())
+                .zookeeper(zk.connectString())
                 .cluster(CLUSTER)
                 .user(USER)
                 .password(PASSWORD)
@@ -516,7 +516,7 @@ class FailoverDataSourceTest {
     @Test
     void urlThatFailedLeavesNoCachedDataSourceAndNoThreadsBehind() throws Exception {
         publish("a", pgA, 1);
-        String url = "jdbc:baton:zk://" + zk.getConnectString() + "/" + CLUSTER + "?database=postgres";
+        String url = "jdbc:baton:zk://" + zk.connectString() + "/" + CLUSTER + "?database=postgres";
         // Warm up: the first connection starts threads that stay whatever the wrapper does (pgjdbc's cleaner).
         try (Connection c = DriverManager.getConnection(url, USER, PASSWORD)) {
             assertThat(serverPort(c)).isEqualTo(pgA.port());
@@ -544,8 +544,7 @@ class FailoverDataSourceTest {
 
     @Test
     void urlThatNeverConnectedIsEvictedWhateverTheFailure() {
-        String url =
-                "jdbc:baton:zk://" + zk.getConnectString() + "/nobody?database=postgres&initialPrimaryTimeoutMs=300";
+        String url = "jdbc:baton:zk://" + zk.connectString() + "/nobody?database=postgres&initialPrimaryTimeoutMs=300";
         SQLException e = assertThrows(SQLException.class, () -> DriverManager.getConnection(url, USER, PASSWORD));
         assertThat(e.getMessage()).contains("no primary published for cluster 'nobody'");
         assertThat(BatonDriver.cachedDataSources()).isZero();
@@ -599,7 +598,7 @@ class FailoverDataSourceTest {
     /** This test's cluster on the test ZooKeeper, as the test user, database postgres. */
     private FailoverDataSource.Builder builder() {
         return FailoverDataSource.builder()
-                .zookeeper(zk.getConnectString())
+                .zookeeper(zk.connectString())
                 .cluster(CLUSTER)
                 .user(USER)
                 .password(PASSWORD)

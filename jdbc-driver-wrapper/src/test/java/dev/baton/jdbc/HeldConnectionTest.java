@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
+import dev.baton.sandbox.EmbeddedZooKeeper;
 import dev.baton.sandbox.SandboxNode;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -20,7 +21,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -38,7 +38,7 @@ class HeldConnectionTest {
     private static final AtomicLong IDS = new AtomicLong(1000);
 
     private TestServers db;
-    private TestingServer zk;
+    private EmbeddedZooKeeper zk;
     private CuratorFramework admin;
 
     @AfterAll
@@ -75,16 +75,16 @@ class HeldConnectionTest {
             db = TestServers.start(dialect);
             SERVERS.put(dialect, db);
         }
-        zk = new TestingServer(true);
+        zk = EmbeddedZooKeeper.start();
         admin = RegistryClient.start(
-                zk.getConnectString(), RegistryPaths.DEFAULT_NAMESPACE, Duration.ofSeconds(10), Duration.ofSeconds(3));
+                zk.connectString(), RegistryPaths.DEFAULT_NAMESPACE, Duration.ofSeconds(10), Duration.ofSeconds(3));
         admin.create()
                 .creatingParentsIfNeeded()
                 .forPath(RegistryPaths.primary(CLUSTER), RegistryJson.write(db.record("a", db.a(), 1, CLUSTER)));
     }
 
     private Connection open(String extra) throws SQLException {
-        StringBuilder url = new StringBuilder("jdbc:baton:zk://" + zk.getConnectString() + "/" + CLUSTER + "?database="
+        StringBuilder url = new StringBuilder("jdbc:baton:zk://" + zk.connectString() + "/" + CLUSTER + "?database="
                 + db.database() + "&holdTimeoutMs=20000&connectionTimeoutMs=1500" + extra);
         String[] props = db.driverProperties();
         for (int i = 0; i < props.length; i += 2) {

@@ -7,6 +7,7 @@ import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
+import dev.baton.sandbox.EmbeddedZooKeeper;
 import dev.baton.sandbox.MariaDbNode;
 import dev.baton.sandbox.MariaDbSandbox;
 import java.sql.Connection;
@@ -16,7 +17,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 class MariaDbWrapperTest {
     private static MariaDbSandbox sandbox;
     private static MariaDbNode db;
-    private static TestingServer zk;
+    private static EmbeddedZooKeeper zk;
     private static CuratorFramework admin;
 
     /** JUnit runs {@link #stop()} also when this fails half way. */
@@ -40,8 +40,8 @@ class MariaDbWrapperTest {
         db.sql("CREATE TABLE baton.fenced_probe (id int);"
                 + " CREATE USER app@'%' IDENTIFIED BY 'app-secret-1';"
                 + " GRANT SELECT, INSERT ON baton.* TO app@'%';");
-        zk = new TestingServer(true);
-        admin = RegistryClient.start(zk.getConnectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3));
+        zk = EmbeddedZooKeeper.start();
+        admin = RegistryClient.start(zk.connectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3));
         admin.create()
                 .creatingParentsIfNeeded()
                 .forPath(
@@ -53,7 +53,7 @@ class MariaDbWrapperTest {
     @AfterAll
     static void stop() throws Exception {
         try (MariaDbSandbox s = sandbox;
-                TestingServer z = zk;
+                EmbeddedZooKeeper z = zk;
                 CuratorFramework a = admin) {
             // closed in reverse order, also when one of them was never started
         }
@@ -100,7 +100,7 @@ class MariaDbWrapperTest {
 
     private static FailoverDataSource dataSource(String password) {
         return FailoverDataSource.builder()
-                .zookeeper(zk.getConnectString())
+                .zookeeper(zk.connectString())
                 .cluster("orders")
                 .user("app")
                 .password(password)

@@ -7,6 +7,7 @@ import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
+import dev.baton.sandbox.EmbeddedZooKeeper;
 import dev.baton.sandbox.TcpProxy;
 import java.time.Duration;
 import java.time.Instant;
@@ -14,7 +15,6 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
 class PrimaryRecordDeliveryTest {
     private static final String CLUSTER = "orders";
 
-    private TestingServer zk;
+    private EmbeddedZooKeeper zk;
     private CuratorFramework admin;
     private FailoverDataSource ds;
     /** The epochs the data source switched to, in order. */
@@ -36,9 +36,9 @@ class PrimaryRecordDeliveryTest {
 
     @BeforeEach
     void start() throws Exception {
-        zk = new TestingServer(true);
+        zk = EmbeddedZooKeeper.start();
         admin = RegistryClient.start(
-                zk.getConnectString(), RegistryPaths.DEFAULT_NAMESPACE, Duration.ofSeconds(10), Duration.ofSeconds(3));
+                zk.connectString(), RegistryPaths.DEFAULT_NAMESPACE, Duration.ofSeconds(10), Duration.ofSeconds(3));
         assertThat(admin.blockUntilConnected(10, TimeUnit.SECONDS)).isTrue();
         admin.create().creatingParentsIfNeeded().forPath(RegistryPaths.epochs(CLUSTER));
         admin.create().forPath(RegistryPaths.primary(CLUSTER), RegistryJson.write(record(1)));
@@ -55,7 +55,7 @@ class PrimaryRecordDeliveryTest {
 
     @Test
     void aRecordCarriedByAnEpochNodeReachesTheDataSourceWithoutTheRecordBeingWritten() throws Exception {
-        open(zk.getConnectString());
+        open(zk.connectString());
         admin.create().forPath(RegistryPaths.epoch(CLUSTER, record(2)));
         await().atMost(Duration.ofSeconds(10)).until(() -> ds.newestEpochSeen() == 2);
         assertThat(ds.currentPrimary().orElseThrow()).isEqualTo(record(2));
@@ -63,15 +63,10 @@ class PrimaryRecordDeliveryTest {
 
     @Test
     void theRecordsOwnChangeInTheSameTransactionIsNotReadAgain() throws Exception {
-        open(zk.getConnectString());
+        open(zk.connectString());
         // A transaction whose epoch node and record disagree, which the orchestrator never writes: it shows which of
         // the two the data source took. The record's change event has the epoch node's zxid, so it is not read.
-        admin.transaction()
-                .forOperations(
-                        admin.transactionOp().create().forPath(RegistryPaths.epoch(CLUSTER, record(2))),
-                        admin.transactionOp()
-                                .setData()
-                                .forPath(RegistryPaths.primary(CLUSTER), RegistryJson.write(record(3))));
+        publish(record(2), record(3));
         // Had it been read, the answer (epoch 3) would come before epoch 4's event or be refused after it as older;
         // and before the read of epoch 5, which this session sends later.
         admin.create().forPath(RegistryPaths.epoch(CLUSTER, record(4)));
@@ -84,14 +79,14 @@ class PrimaryRecordDeliveryTest {
 
     @Test
     void aRecordWrittenWithoutAnEpochNodeIsRead() throws Exception {
-        open(zk.getConnectString());
+        open(zk.connectString());
         admin.setData().forPath(RegistryPaths.primary(CLUSTER), RegistryJson.write(record(2)));
         await().atMost(Duration.ofSeconds(10)).until(() -> ds.newestEpochSeen() == 2);
     }
 
     @Test
     void anUnreadableEpochNodeIsIgnoredAndTheNextOneIsTaken() throws Exception {
-        open(zk.getConnectString());
+        open(zk.connectString());
         admin.create().forPath(RegistryPaths.epochs(CLUSTER) + "/0000000000000000002-!not-base64!");
         admin.create().forPath(RegistryPaths.epochs(CLUSTER) + "/notes");
         admin.create().forPath(RegistryPaths.epoch(CLUSTER, record(3)));
@@ -101,15 +96,10 @@ class PrimaryRecordDeliveryTest {
 
     @Test
     void aPublicationMissedWhileCutOffFromZooKeeperIsReadOnReconnection() throws Exception {
-        try (TcpProxy link = new TcpProxy("127.0.0.1", zk.getPort())) {
+        try (TcpProxy link = new TcpProxy("127.0.0.1", zk.port())) {
             open("127.0.0.1:" + link.port());
             link.refuse(); // the data source's connection is reset; its session lives on (10 s)
-            admin.transaction()
-                    .forOperations(
-                            admin.transactionOp().create().forPath(RegistryPaths.epoch(CLUSTER, record(2))),
-                            admin.transactionOp()
-                                    .setData()
-                                    .forPath(RegistryPaths.primary(CLUSTER), RegistryJson.write(record(2))));
+            publish(record(2), record(2)); // as the orchestrator does
             assertThat(ds.newestEpochSeen()).isEqualTo(1);
             link.heal();
             // the watches do not replay what happened meanwhile: the read after the reconnection does
@@ -131,6 +121,16 @@ class PrimaryRecordDeliveryTest {
                 .build();
         ds.addPrimaryChangeListener(r -> switched.add(r.epoch()));
         await().atMost(Duration.ofSeconds(10)).until(() -> ds.newestEpochSeen() == 1);
+    }
+
+    /** One transaction: the epoch node carrying {@code carried}, and the record set to {@code written}. */
+    private void publish(PrimaryRecord carried, PrimaryRecord written) throws Exception {
+        admin.transaction()
+                .forOperations(
+                        admin.transactionOp().create().forPath(RegistryPaths.epoch(CLUSTER, carried)),
+                        admin.transactionOp()
+                                .setData()
+                                .forPath(RegistryPaths.primary(CLUSTER), RegistryJson.write(written)));
     }
 
     private static PrimaryRecord record(long epoch) {

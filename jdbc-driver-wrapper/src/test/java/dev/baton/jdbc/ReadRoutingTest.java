@@ -9,6 +9,7 @@ import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
+import dev.baton.sandbox.EmbeddedZooKeeper;
 import dev.baton.sandbox.PgNode;
 import dev.baton.sandbox.PostgresSandbox;
 import java.sql.Connection;
@@ -19,7 +20,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,7 +36,7 @@ class ReadRoutingTest {
     private static final long LAG_LIMIT_BYTES = 64 * 1024;
 
     private static PostgresSandbox pg;
-    private static TestingServer zk;
+    private static EmbeddedZooKeeper zk;
     private static CuratorFramework admin;
     private FailoverDataSource ds;
 
@@ -47,12 +47,9 @@ class ReadRoutingTest {
             primary()
                     .sql("CREATE ROLE app LOGIN PASSWORD '" + APP_PASSWORD + "';"
                             + " CREATE TABLE routed (id bigint PRIMARY KEY); GRANT ALL ON routed TO app;");
-            zk = new TestingServer(true);
+            zk = EmbeddedZooKeeper.start();
             admin = RegistryClient.start(
-                    zk.getConnectString(),
-                    RegistryPaths.DEFAULT_NAMESPACE,
-                    Duration.ofSeconds(10),
-                    Duration.ofSeconds(3));
+                    zk.connectString(), RegistryPaths.DEFAULT_NAMESPACE, Duration.ofSeconds(10), Duration.ofSeconds(3));
             admin.create()
                     .creatingParentsIfNeeded()
                     .forPath(
@@ -99,7 +96,7 @@ class ReadRoutingTest {
 
     private FailoverDataSource dataSource(ReplicaBalance balance) {
         ds = FailoverDataSource.builder()
-                .zookeeper(zk.getConnectString())
+                .zookeeper(zk.connectString())
                 .cluster(CLUSTER)
                 .user("app")
                 .password(APP_PASSWORD)
@@ -211,7 +208,7 @@ class ReadRoutingTest {
         publish(replicas().get(0), 0, Instant.now());
         publish(replicas().get(1), 0, Instant.now());
         ds = FailoverDataSource.builder()
-                .zookeeper(zk.getConnectString())
+                .zookeeper(zk.connectString())
                 .cluster(CLUSTER)
                 .user("app")
                 .password(APP_PASSWORD)

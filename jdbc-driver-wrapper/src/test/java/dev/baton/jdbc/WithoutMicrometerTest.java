@@ -7,6 +7,7 @@ import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
+import dev.baton.sandbox.EmbeddedZooKeeper;
 import dev.baton.sandbox.PgNode;
 import dev.baton.sandbox.PostgresSandbox;
 import java.sql.Connection;
@@ -15,7 +16,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,9 +34,9 @@ class WithoutMicrometerTest {
                         .user("baton")
                         .password("no-micrometer")
                         .start();
-                TestingServer zk = new TestingServer(true);
+                EmbeddedZooKeeper zk = EmbeddedZooKeeper.start();
                 CuratorFramework admin = RegistryClient.start(
-                        zk.getConnectString(),
+                        zk.connectString(),
                         RegistryPaths.DEFAULT_NAMESPACE,
                         Duration.ofSeconds(10),
                         Duration.ofSeconds(3))) {
@@ -48,7 +48,7 @@ class WithoutMicrometerTest {
                             RegistryJson.write(new PrimaryRecord(
                                     "orders", "a", "127.0.0.1", node.port(), "postgresql", 1, Instant.now())));
             try (FailoverDataSource ds = FailoverDataSource.builder()
-                            .zookeeper(zk.getConnectString())
+                            .zookeeper(zk.connectString())
                             .cluster("orders")
                             .user("baton")
                             .password("no-micrometer")

@@ -8,6 +8,7 @@ import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
+import dev.baton.sandbox.EmbeddedZooKeeper;
 import dev.baton.sandbox.PgNode;
 import dev.baton.sandbox.PostgresSandbox;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -21,7 +22,6 @@ import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -43,7 +43,7 @@ class WrapperMetricsTest {
     private static PgNode pgA;
     private static PgNode pgB;
 
-    private TestingServer zk;
+    private EmbeddedZooKeeper zk;
     private CuratorFramework admin;
     private FailoverDataSource ds;
     private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
@@ -84,9 +84,9 @@ class WrapperMetricsTest {
 
     @BeforeEach
     void startZooKeeper() throws Exception {
-        zk = new TestingServer(true);
+        zk = EmbeddedZooKeeper.start();
         admin = RegistryClient.start(
-                zk.getConnectString(), RegistryPaths.DEFAULT_NAMESPACE, Duration.ofSeconds(10), Duration.ofSeconds(3));
+                zk.connectString(), RegistryPaths.DEFAULT_NAMESPACE, Duration.ofSeconds(10), Duration.ofSeconds(3));
         assertThat(admin.blockUntilConnected(10, TimeUnit.SECONDS)).isTrue();
     }
 
@@ -104,7 +104,7 @@ class WrapperMetricsTest {
 
     private FailoverDataSource dataSource() {
         ds = FailoverDataSource.builder()
-                .zookeeper(zk.getConnectString())
+                .zookeeper(zk.connectString())
                 .cluster(CLUSTER)
                 .user(USER)
                 .password(PASSWORD)

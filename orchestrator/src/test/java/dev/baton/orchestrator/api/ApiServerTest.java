@@ -11,6 +11,7 @@ import dev.baton.orchestrator.coordination.ClusterRegistry;
 import dev.baton.orchestrator.metrics.OrchestratorMetrics;
 import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
+import dev.baton.sandbox.EmbeddedZooKeeper;
 import java.io.FileInputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -25,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -41,7 +41,7 @@ class ApiServerTest {
     @TempDir
     Path dir;
 
-    private TestingServer zk;
+    private EmbeddedZooKeeper zk;
     private CuratorFramework client;
     private BatonConfig config;
     private ApiServer server;
@@ -50,12 +50,12 @@ class ApiServerTest {
 
     @BeforeEach
     void start() throws Exception {
-        zk = new TestingServer(true);
-        client = RegistryClient.start(zk.getConnectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3));
+        zk = EmbeddedZooKeeper.start();
+        client = RegistryClient.start(zk.connectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3));
         client.blockUntilConnected(10, TimeUnit.SECONDS);
         config = new ConfigLoader(Map.of("TOKEN", TOKEN)::get)
                 .parse(
-                        "zookeeper: { connect: \"" + zk.getConnectString() + "\" }\n"
+                        "zookeeper: { connect: \"" + zk.connectString() + "\" }\n"
                                 + "http: { port: 0, token: \"${TOKEN}\" }\n"
                                 + "clusters:\n  - name: orders\n    dialect: postgresql\n    user: baton\n"
                                 + "    nodes:\n"

@@ -9,6 +9,7 @@ import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
+import dev.baton.sandbox.EmbeddedZooKeeper;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -17,7 +18,6 @@ import java.time.Duration;
 import java.time.Instant;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -29,20 +29,20 @@ class StatusCheckTest {
     @TempDir
     Path dir;
 
-    private TestingServer zk;
+    private EmbeddedZooKeeper zk;
     private CuratorFramework client;
     private ClusterRegistry registry;
     private Path config;
 
     @BeforeEach
     void start() throws Exception {
-        zk = new TestingServer(true);
-        client = RegistryClient.start(zk.getConnectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3));
+        zk = EmbeddedZooKeeper.start();
+        client = RegistryClient.start(zk.connectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3));
         registry = new ClusterRegistry(client, "orders");
         config = dir.resolve("baton.yml");
         Files.writeString(
                 config,
-                "zookeeper: { connect: \"" + zk.getConnectString() + "\" }\n"
+                "zookeeper: { connect: \"" + zk.connectString() + "\" }\n"
                         + "clusters:\n  - name: orders\n    dialect: postgresql\n    user: baton\n    nodes:\n"
                         + "      - { id: pg1, host: 127.0.0.1, port: 5501 }\n"
                         + "      - { id: pg2, host: 127.0.0.1, port: 5502 }\n");

@@ -9,18 +9,18 @@ import dev.baton.registry.OperationReport;
 import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryPaths;
+import dev.baton.sandbox.EmbeddedZooKeeper;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.test.TestingServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The versioned writes and request claims that keep two orchestrators from both acting, on a real ZooKeeper. */
 class ClusterRegistryTest {
-    private TestingServer zk;
+    private EmbeddedZooKeeper zk;
     private CuratorFramework client;
     private ClusterRegistry registry;
     private ClusterLock lock;
@@ -28,8 +28,8 @@ class ClusterRegistryTest {
 
     @BeforeEach
     void start() throws Exception {
-        zk = new TestingServer(true);
-        client = RegistryClient.start(zk.getConnectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3));
+        zk = EmbeddedZooKeeper.start();
+        client = RegistryClient.start(zk.connectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3));
         registry = new ClusterRegistry(client, "orders");
         lock = new ClusterLock(client, RegistryPaths.lock("orders"));
         lock.acquire();

@@ -10,18 +10,18 @@ import dev.baton.registry.NodeRole;
 import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryPaths;
+import dev.baton.sandbox.EmbeddedZooKeeper;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.test.TestingServer;
 
 /**
  * A real ZooKeeper and a {@link FakeDialect} cluster pg1 (dead primary, epoch 1), pg2 (replica at 100) and pg3
  * (replica at 90), with the context the engines run in. Closing it stops everything.
  */
 final class EngineFixture implements AutoCloseable {
-    final TestingServer zk;
+    final EmbeddedZooKeeper zk;
     final CuratorFramework client;
     final ClusterRegistry registry;
     final ClusterMonitor monitor;
@@ -34,8 +34,8 @@ final class EngineFixture implements AutoCloseable {
 
     /** {@code extra}: more cluster keys, each line indented by four spaces (hooks, fenceCommand, ...). */
     EngineFixture(String extra) throws Exception {
-        zk = new TestingServer(true);
-        client = RegistryClient.start(zk.getConnectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3));
+        zk = EmbeddedZooKeeper.start();
+        client = RegistryClient.start(zk.connectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3));
         ClusterConfig cluster = new ConfigLoader(name -> null)
                 .parse(
                         """
