@@ -105,6 +105,11 @@ record FailoverConfig(
         return "/" + namespace + RegistryPaths.hold(cluster);
     }
 
+    /** The epochs node's full path, namespace included: where a watch learns new primaries from epoch nodes. */
+    String epochsPath() {
+        return "/" + namespace + RegistryPaths.epochs(cluster);
+    }
+
     @Override
     public String toString() {
         return "FailoverConfig[zookeeper=" + zookeeper + ", namespace=" + namespace + ", cluster=" + cluster

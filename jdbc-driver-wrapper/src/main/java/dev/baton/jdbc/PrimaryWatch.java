@@ -12,11 +12,11 @@ import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.curator.framework.state.ConnectionState;
-import org.apache.curator.utils.ZKPaths;
 import org.apache.zookeeper.AddWatchMode;
 import org.apache.zookeeper.AsyncCallback;
 import org.apache.zookeeper.KeeperException;
@@ -63,10 +63,6 @@ final class PrimaryWatch implements Closeable {
     private static final long WATCH_RETRY_MS = 200;
 
     private final CuratorFramework client;
-    /** The primary record's path as the ZooKeeper handle sees it (namespace included). */
-    private final String primaryPath;
-    /** The epochs node's path as the ZooKeeper handle sees it. */
-    private final String epochsPath;
     /** Set on the raw ZooKeeper handle: Curator's namespace wrapper would drop the events' zxids. */
     private final Watcher recordEvents = this::onRecordEvent;
     /** The zxid of the transaction whose epoch node delivered the newest record, -1 before any. */
@@ -87,7 +83,7 @@ final class PrimaryWatch implements Closeable {
      * The modification zxid of the primary record last handed on, read or carried by its epoch node: a read that
      * finds it unchanged does not parse it again.
      */
-    private volatile long pingedZxid = -1;
+    private volatile long handedOnZxid = -1;
 
     /** Starts the client, the hold cache and the record watches; the first events may arrive before this returns. */
     PrimaryWatch(FailoverConfig config, Events events) {
@@ -107,8 +103,6 @@ final class PrimaryWatch implements Closeable {
                 java.util.Map.of(),
                 Runnable::run);
         try {
-            this.primaryPath = ZKPaths.fixForNamespace(client.getNamespace(), RegistryPaths.primary(config.cluster()));
-            this.epochsPath = ZKPaths.fixForNamespace(client.getNamespace(), RegistryPaths.epochs(config.cluster()));
             client.getConnectionStateListenable().addListener(this::onConnectionState);
             holdCache = CuratorCache.build(
                     client, RegistryPaths.hold(config.cluster()), CuratorCache.Options.SINGLE_NODE_CACHE);
@@ -135,7 +129,7 @@ final class PrimaryWatch implements Closeable {
             }
         } catch (RuntimeException e) {
             closed = true;
-            client.close(); // the caches run on the client's threads and watches: closing it stops them
+            client.close(); // the cache and watches run on the client's threads: closing it stops them
             throw e;
         }
         LOG.info("cluster {}: watching {} on ZooKeeper {}", config.cluster(), config.primaryPath(), config.zookeeper());
@@ -173,12 +167,13 @@ final class PrimaryWatch implements Closeable {
                     watchAgainSoon(path + ": " + KeeperException.Code.get(rc));
                 }
             };
-            zk.addWatch(epochsPath, recordEvents, AddWatchMode.PERSISTENT_RECURSIVE, set, null);
-            zk.addWatch(primaryPath, recordEvents, AddWatchMode.PERSISTENT, set, null);
-            readRecord(zk, () -> watchAgainSoon("reading " + primaryPath + " failed"));
+            zk.addWatch(config.epochsPath(), recordEvents, AddWatchMode.PERSISTENT_RECURSIVE, set, null);
+            zk.addWatch(config.primaryPath(), recordEvents, AddWatchMode.PERSISTENT, set, null);
         } catch (Exception e) {
             watchAgainSoon(e.toString());
+            return;
         }
+        readRecord(this::watchAgainSoon);
     }
 
     private void watchAgainSoon(String why) {
@@ -201,41 +196,43 @@ final class PrimaryWatch implements Closeable {
 
     /** The lease ping: reads the record, which renews the lease; a failed ping is followed by the next. */
     private void ping() {
-        if (closed) {
-            return;
-        }
-        try {
-            readRecord(client.getZookeeperClient().getZooKeeper(), () -> {});
-        } catch (Exception e) {
-            LOG.debug("cluster {}: lease ping not sent: {}", config.cluster(), e.toString());
-        }
+        readRecord(why -> LOG.debug("cluster {}: lease ping failed: {}", config.cluster(), why));
     }
 
     /**
      * Reads the primary record straight from the ZooKeeper handle (no Curator retry: a request fails at once while
-     * disconnected). With the lease on, an answer renews it from the moment the request was sent, after the record it
-     * returned has been handed on, so that a renewed lease never points to a superseded primary. A record already
-     * handed on (same modification zxid) is not parsed again.
+     * disconnected), and calls {@code failed} with the reason if it could not. With the lease on, an answer renews it
+     * from the moment the request was sent, after the record it returned has been handed on, so that a renewed lease
+     * never points to a superseded primary. A record already handed on (same modification zxid) is not parsed again.
      */
-    private void readRecord(ZooKeeper zk, Runnable failed) {
+    private void readRecord(Consumer<String> failed) {
+        if (closed) {
+            return;
+        }
         long sent = System.nanoTime();
-        zk.getData(
-                primaryPath,
-                false,
-                (rc, path, ctx, data, stat) -> withMdc(() -> {
-                    if (rc == KeeperException.Code.OK.intValue()) {
-                        if (stat.getMzxid() != pingedZxid) {
-                            read(data);
-                            pingedZxid = stat.getMzxid();
-                        }
-                        contact(sent);
-                    } else if (rc == KeeperException.Code.NONODE.intValue()) {
-                        contact(sent);
-                    } else {
-                        failed.run();
-                    }
-                }),
-                null);
+        try {
+            client.getZookeeperClient()
+                    .getZooKeeper()
+                    .getData(
+                            config.primaryPath(),
+                            false,
+                            (rc, path, ctx, data, stat) -> withMdc(() -> {
+                                if (rc == KeeperException.Code.OK.intValue()) {
+                                    if (stat.getMzxid() != handedOnZxid) {
+                                        read(data);
+                                        handedOnZxid = stat.getMzxid();
+                                    }
+                                    contact(sent);
+                                } else if (rc == KeeperException.Code.NONODE.intValue()) {
+                                    contact(sent);
+                                } else {
+                                    failed.accept("reading " + path + ": " + KeeperException.Code.get(rc));
+                                }
+                            }),
+                            null);
+        } catch (Exception e) {
+            failed.accept(e.toString());
+        }
     }
 
     /**
@@ -249,32 +246,22 @@ final class PrimaryWatch implements Closeable {
             return;
         }
         withMdc(() -> {
-            if (path.length() > epochsPath.length() + 1
-                    && path.startsWith(epochsPath)
-                    && path.charAt(epochsPath.length()) == '/') {
+            String epochs = config.epochsPath();
+            if (path.length() > epochs.length() + 1 && path.startsWith(epochs) && path.charAt(epochs.length()) == '/') {
                 if (event.getType() == Watcher.Event.EventType.NodeCreated) {
-                    fromEpochNode(path.substring(epochsPath.length() + 1), event.getZxid());
+                    fromEpochNode(path.substring(epochs.length() + 1), event.getZxid());
                 }
-            } else if (path.equals(primaryPath)) {
+            } else if (path.equals(config.primaryPath())) {
                 if (event.getType() == Watcher.Event.EventType.NodeDeleted) {
                     LOG.warn(
                             "cluster {}: primary record {} was deleted; keeping the last known primary",
                             config.cluster(),
                             config.primaryPath());
                 } else if (event.getZxid() == WatchedEvent.NO_ZXID || event.getZxid() != deliveredZxid) {
-                    readChangedRecord();
+                    readRecord(this::watchAgainSoon); // no later event asks again if this read fails
                 }
             }
         });
-    }
-
-    /** The record changed without an epoch node: read it; if the read fails, no later event asks again, so retry. */
-    private void readChangedRecord() {
-        try {
-            readRecord(client.getZookeeperClient().getZooKeeper(), () -> watchAgainSoon("reading a change failed"));
-        } catch (Exception e) {
-            watchAgainSoon(e.toString());
-        }
     }
 
     private void fromEpochNode(String name, long zxid) {
@@ -290,7 +277,7 @@ final class PrimaryWatch implements Closeable {
         }
         if (zxid != WatchedEvent.NO_ZXID) {
             deliveredZxid = zxid;
-            pingedZxid = zxid; // the record's own modification zxid: a ping that reads it need not parse it
+            handedOnZxid = zxid; // the record's own modification zxid: a ping that reads it need not parse it
         }
         events.primary(record);
     }
@@ -369,7 +356,7 @@ final class PrimaryWatch implements Closeable {
     }
 
     /**
-     * The hold node and the primary record are watched separately, and the primary cache needs one more round
+     * The hold node and the primary record are watched separately, and a record without an epoch node needs a round
      * trip to fetch new data, so a release can be seen before the record a switchover wrote just before it.
      * Re-read the record first (same session, so it reflects every write made before the delete), then report
      * the release.

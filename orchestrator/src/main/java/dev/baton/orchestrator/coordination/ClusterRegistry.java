@@ -225,12 +225,7 @@ public final class ClusterRegistry {
         try {
             client.transaction().forOperations(all);
         } catch (KeeperException e) {
-            List<OpResult> results = e.getResults();
-            if (results != null
-                    && !results.isEmpty()
-                    && results.get(0) instanceof OpResult.ErrorResult first
-                    && first.getErr() != KeeperException.Code.OK.intValue()
-                    && first.getErr() != KeeperException.Code.RUNTIMEINCONSISTENCY.intValue()) {
+            if (failedOperation(e) == 0) { // the guard's check
                 throw new LostLockException("the lock of cluster " + cluster + " held at " + guard
                         + " is gone (ZooKeeper session expired?): not acting");
             }
