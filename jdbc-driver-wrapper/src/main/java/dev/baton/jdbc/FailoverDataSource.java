@@ -722,6 +722,11 @@ public final class FailoverDataSource implements DataSource, Closeable {
         return metrics;
     }
 
+    /** The id of the ZooKeeper session the primary record is watched with (0 before the first connection). */
+    long zooKeeperSessionId() throws Exception {
+        return watch.client().getZookeeperClient().getZooKeeper().getSessionId();
+    }
+
     /** The HikariCP pool of the current primary, for metrics; empty before the first record. */
     Optional<HikariPoolMXBean> currentPoolBean() {
         PrimaryPool pool = current;

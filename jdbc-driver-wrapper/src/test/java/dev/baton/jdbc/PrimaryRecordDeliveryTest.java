@@ -110,6 +110,26 @@ class PrimaryRecordDeliveryTest {
         }
     }
 
+    @Test
+    void afterTheSessionExpiresTheWatchesAreSetOnTheNewSession() throws Exception {
+        try (TcpProxy link = new TcpProxy("127.0.0.1", zk.port())) {
+            open("127.0.0.1:" + link.port());
+            long firstSession = ds.zooKeeperSessionId();
+            link.refuse();
+            publish(record(2), record(2));
+            // Cut off past the session timeout: the session expires (on the server, or in Curator, which gives up on
+            // a session it could not reach for that long), and the client gets a new handle without the old watches.
+            Thread.sleep(FailoverConfig.ZK_SESSION_TIMEOUT.toMillis() + 2_000);
+            link.heal();
+            await().atMost(Duration.ofSeconds(30))
+                    .until(() -> ds.zooKeeperSessionId() != firstSession && ds.newestEpochSeen() == 2);
+            // An epoch node alone, the record unchanged: only a recursive watch on the new session can bring it.
+            admin.create().forPath(RegistryPaths.epoch(CLUSTER, record(3)));
+            await().atMost(Duration.ofSeconds(10)).until(() -> ds.newestEpochSeen() == 3);
+            assertThat(switched).containsExactly(1L, 2L, 3L);
+        }
+    }
+
     private void open(String zookeeper) {
         ds = FailoverDataSource.builder()
                 .zookeeper(zookeeper)
