@@ -19,12 +19,12 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
         this.shutdownHook = SandboxDir.registerHook("embedded-zookeeper", this::close);
     }
 
-    /** Starts on a free port with a fresh temp data dir. */
+    /** Starts on a free port (outside the ephemeral range, see {@link Ports}) with a fresh temp data dir. */
     public static EmbeddedZooKeeper start() throws Exception {
         Path dir = SandboxDir.create("baton-zk-");
         try {
             Path data = Files.createDirectories(dir.resolve("data"));
-            return new EmbeddedZooKeeper(dir, new TestingServer(-1, data.toFile(), true));
+            return new EmbeddedZooKeeper(dir, new TestingServer(Ports.free(), data.toFile(), true));
         } catch (Exception e) {
             SandboxDir.deleteRecursively(dir);
             throw e;

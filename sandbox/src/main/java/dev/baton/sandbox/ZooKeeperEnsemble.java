@@ -47,10 +47,21 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
         TestingCluster cluster = null;
         try {
             List<InstanceSpec> specs = new ArrayList<>();
+            // client, quorum and election ports, outside the ephemeral range: the servers bind them one after the
+            // other while the first ones already connect out to their peers
+            List<Integer> ports = Ports.free(3 * size);
             for (int i = 0; i < size; i++) {
                 // the embedded server writes its configuration file into its data dir's parent: server-N
                 Path data = Files.createDirectories(dir.resolve("server-" + i).resolve("data"));
-                specs.add(new InstanceSpec(data.toFile(), -1, -1, -1, false, -1, -1, unlimitedConnections ? 0 : -1));
+                specs.add(new InstanceSpec(
+                        data.toFile(),
+                        ports.get(3 * i),
+                        ports.get(3 * i + 1),
+                        ports.get(3 * i + 2),
+                        false,
+                        -1,
+                        -1,
+                        unlimitedConnections ? 0 : -1));
             }
             cluster = new TestingCluster(specs);
             cluster.start();
