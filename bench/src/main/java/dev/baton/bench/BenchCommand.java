@@ -50,7 +50,7 @@ final class BenchCommand implements Callable<Integer> {
             names = "--warmup",
             description =
                     "fanout: rounds run first and printed, but left out of the summary (default: ${DEFAULT-VALUE})")
-    int warmup = 5;
+    int warmup = 10;
 
     @Option(
             names = "--clients",

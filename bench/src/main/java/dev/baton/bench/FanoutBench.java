@@ -123,11 +123,12 @@ final class FanoutBench {
                         "idle: this JVM (clients and ZooKeeper) uses %.0f %% of one core; load average %s%n",
                         idleCpuPercent(Duration.ofSeconds(5)), LoadAverage.read());
                 out.printf(
-                        "%5s %6s %5s %8s %10s %10s %10s %10s %12s %8s %22s%n",
+                        "%5s %6s %5s %8s %8s %10s %10s %10s %10s %12s %8s %22s%n",
                         "round",
                         "epoch",
                         "to",
                         "cpu ms",
+                        "jit ms",
                         "write ms",
                         "p50 ms",
                         "p99 ms",
@@ -159,11 +160,13 @@ final class FanoutBench {
                             lock.heldPath());
                     int version = current.version();
                     long cpuBefore = processCpuNanos();
+                    long jitBefore = jitMillis();
                     long published = System.nanoTime();
                     registry.publish(next, version, lock.heldPath());
                     long acknowledged = System.nanoTime();
                     fleet.awaitEpoch(epoch, ROUND_TIMEOUT);
                     long cpu = processCpuNanos() - cpuBefore;
+                    long jit = jitMillis() - jitBefore;
                     List<Long> micros = fleet.switchMicros(epoch, published);
                     List<Long> probeMicros = fleet.probeMicros(epoch, published, ROUND_TIMEOUT);
                     long roundMissed =
@@ -177,11 +180,12 @@ final class FanoutBench {
                     }
                     List<Long> fromAck = fleet.switchMicros(epoch, acknowledged);
                     out.printf(
-                            "%5d %6d %5s %8.0f %10.1f %10s %10s %10s %12s %8d %22s%s%n",
+                            "%5d %6d %5s %8.0f %8d %10.1f %10s %10s %10s %12s %8d %22s%s%n",
                             round,
                             epoch,
                             target.id(),
                             cpu / 1e6,
+                            jit,
                             (acknowledged - published) / 1e6,
                             ms(Percentiles.percentile(micros, 50)),
                             ms(Percentiles.percentile(micros, 99)),
@@ -247,6 +251,15 @@ final class FanoutBench {
         return ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os
                 ? os.getProcessCpuTime()
                 : 0;
+    }
+
+    /**
+     * Time the JIT compilers spent so far, summed over their threads (0 if unknown): compilation during a round takes
+     * CPU from the clients, which a warm-up round is for.
+     */
+    private static long jitMillis() {
+        var jit = ManagementFactory.getCompilationMXBean();
+        return jit != null && jit.isCompilationTimeMonitoringSupported() ? jit.getTotalCompilationTime() : 0;
     }
 
     /** CPU this process used over {@code window}, in percent of one core. */
