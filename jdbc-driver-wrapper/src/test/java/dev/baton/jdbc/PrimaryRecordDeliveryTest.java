@@ -117,12 +117,16 @@ class PrimaryRecordDeliveryTest {
             long firstSession = ds.zooKeeperSessionId();
             link.refuse();
             publish(record(2), record(2));
-            // Cut off past the session timeout: the session expires (on the server, or in Curator, which gives up on
-            // a session it could not reach for that long), and the client gets a new handle without the old watches.
-            Thread.sleep(FailoverConfig.ZK_SESSION_TIMEOUT.toMillis() + 2_000);
+            // Cut off past the session timeout, Curator gives the session up and makes a new handle, without the
+            // old watches (its id is 0 until it connects): only then is the link healed, so the client cannot get
+            // back to the old session.
+            await().atMost(FailoverConfig.ZK_SESSION_TIMEOUT.multipliedBy(3))
+                    .ignoreExceptions()
+                    .until(() -> ds.zooKeeperSessionId() != firstSession);
             link.heal();
             await().atMost(Duration.ofSeconds(30))
-                    .until(() -> ds.zooKeeperSessionId() != firstSession && ds.newestEpochSeen() == 2);
+                    .until(() -> ds.zooKeeperSessionId() != 0 && ds.newestEpochSeen() == 2);
+            assertThat(ds.zooKeeperSessionId()).isNotEqualTo(firstSession);
             // An epoch node alone, the record unchanged: only a recursive watch on the new session can bring it.
             admin.create().forPath(RegistryPaths.epoch(CLUSTER, record(3)));
             await().atMost(Duration.ofSeconds(10)).until(() -> ds.newestEpochSeen() == 3);

@@ -47,7 +47,7 @@ public final class ZooKeeperEnsemble implements AutoCloseable {
         TestingCluster cluster = null;
         try {
             List<InstanceSpec> specs = new ArrayList<>();
-            // client, quorum and election ports, outside the ephemeral range: the servers bind them one after the
+            // client, election and quorum ports, outside the ephemeral range: the servers bind them one after the
             // other while the first ones already connect out to their peers
             List<Integer> ports = Ports.free(3 * size);
             for (int i = 0; i < size; i++) {
