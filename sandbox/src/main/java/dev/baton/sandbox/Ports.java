@@ -86,7 +86,11 @@ final class Ports {
 
     /** {@code n} distinct free ports, outside the ephemeral range. */
     static List<Integer> free(int n) {
-        Range ephemeral = ephemeralRange();
+        return free(n, ephemeralRange());
+    }
+
+    /** {@code n} distinct free ports outside {@code ephemeral}, or from it when it leaves too few outside. */
+    static List<Integer> free(int n, Range ephemeral) {
         int room = ephemeral.portsOutside();
         if (room < 1_000) {
             return fromEphemeralRange(n); // a kernel that lends (almost) every port: nothing better to do
