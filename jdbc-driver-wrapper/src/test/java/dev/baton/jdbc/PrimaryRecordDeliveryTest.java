@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.baton.registry.PrimaryRecord;
-import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
 import dev.baton.sandbox.EmbeddedZooKeeper;
@@ -13,7 +12,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,9 +35,7 @@ class PrimaryRecordDeliveryTest {
     @BeforeEach
     void start() throws Exception {
         zk = EmbeddedZooKeeper.start();
-        admin = RegistryClient.start(
-                zk.connectString(), RegistryPaths.DEFAULT_NAMESPACE, Duration.ofSeconds(10), Duration.ofSeconds(3));
-        assertThat(admin.blockUntilConnected(10, TimeUnit.SECONDS)).isTrue();
+        admin = RegistryAdmin.connect(zk);
         admin.create().creatingParentsIfNeeded().forPath(RegistryPaths.epochs(CLUSTER));
         admin.create().forPath(RegistryPaths.primary(CLUSTER), RegistryJson.write(record(1)));
     }

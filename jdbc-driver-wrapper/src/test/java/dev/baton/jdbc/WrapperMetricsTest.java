@@ -5,7 +5,6 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.baton.registry.PrimaryRecord;
-import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
 import dev.baton.sandbox.EmbeddedZooKeeper;
@@ -85,9 +84,7 @@ class WrapperMetricsTest {
     @BeforeEach
     void startZooKeeper() throws Exception {
         zk = EmbeddedZooKeeper.start();
-        admin = RegistryClient.start(
-                zk.connectString(), RegistryPaths.DEFAULT_NAMESPACE, Duration.ofSeconds(10), Duration.ofSeconds(3));
-        assertThat(admin.blockUntilConnected(10, TimeUnit.SECONDS)).isTrue();
+        admin = RegistryAdmin.connect(zk);
     }
 
     @AfterEach

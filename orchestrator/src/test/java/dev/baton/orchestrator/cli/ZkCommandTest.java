@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.baton.orchestrator.config.ConfigLoader;
+import dev.baton.orchestrator.coordination.ClusterRegistry;
+import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryClient;
+import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
 import dev.baton.sandbox.EmbeddedZooKeeper;
 import java.io.PrintWriter;
@@ -13,6 +16,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.zookeeper.KeeperException;
 import org.junit.jupiter.api.Test;
@@ -31,6 +35,15 @@ class ZkCommandTest {
         cli.setErr(new PrintWriter(text, true));
         int exit = BatonCli.execute(cli, args);
         return exit + "|" + text;
+    }
+
+    private static CuratorFramework client(EmbeddedZooKeeper zk) {
+        return RegistryClient.start(zk.connectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3));
+    }
+
+    /** Cluster orders' record naming {@code node}, on a port of its epoch's number. */
+    private static PrimaryRecord primary(String node, long epoch) {
+        return new PrimaryRecord("orders", node, "h", (int) epoch, "postgresql", epoch, Instant.EPOCH);
     }
 
     @Test
@@ -133,13 +146,10 @@ class ZkCommandTest {
     @Test
     void dumpShowsAnEpochNodeAsTheRecordItsNameCarries() throws Exception {
         try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start();
-                CuratorFramework client = RegistryClient.start(
-                        zk.connectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3))) {
+                CuratorFramework client = client(zk)) {
             Path config = dir.resolve("baton.yml");
             Files.writeString(config, config(zk, null));
-            new dev.baton.orchestrator.coordination.ClusterRegistry(client, "orders")
-                    .publishFirst(new dev.baton.registry.PrimaryRecord(
-                            "orders", "pg1", "h", 1, "postgresql", 1, java.time.Instant.EPOCH));
+            new ClusterRegistry(client, "orders").publishFirst(primary("pg1", 1));
             assertThat(baton("zk", "dump", "--config", config.toString()))
                     .startsWith("0|")
                     .contains(
@@ -150,13 +160,10 @@ class ZkCommandTest {
     @Test
     void watchPrintsThePrimaryRecordAsItChanges() throws Exception {
         try (EmbeddedZooKeeper zk = EmbeddedZooKeeper.start();
-                CuratorFramework client = RegistryClient.start(
-                        zk.connectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3))) {
+                CuratorFramework client = client(zk)) {
             Path config = dir.resolve("baton.yml");
             Files.writeString(config, config(zk, null));
-            var registry = new dev.baton.orchestrator.coordination.ClusterRegistry(client, "orders");
-            registry.publishFirst(new dev.baton.registry.PrimaryRecord(
-                    "orders", "pg1", "h", 1, "postgresql", 1, java.time.Instant.EPOCH));
+            new ClusterRegistry(client, "orders").publishFirst(primary("pg1", 1));
             StringWriter text = new StringWriter();
             CommandLine cli = new CommandLine(new BatonCli());
             cli.setOut(new PrintWriter(text, true));
@@ -165,11 +172,7 @@ class ZkCommandTest {
                     BatonCli.execute(cli, new String[] {"zk", "watch", "--config", config.toString(), "--count", "2"}));
             org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> text.toString()
                     .contains("\"nodeId\":\"pg1\""));
-            client.setData()
-                    .forPath(
-                            RegistryPaths.primary("orders"),
-                            dev.baton.registry.RegistryJson.write(new dev.baton.registry.PrimaryRecord(
-                                    "orders", "pg2", "h", 2, "postgresql", 2, java.time.Instant.EPOCH)));
+            client.setData().forPath(RegistryPaths.primary("orders"), RegistryJson.write(primary("pg2", 2)));
             assertThat(watched.get(20, java.util.concurrent.TimeUnit.SECONDS).intValue())
                     .isZero();
             assertThat(text.toString().lines().toList())
