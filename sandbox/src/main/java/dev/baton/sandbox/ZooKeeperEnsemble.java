@@ -10,7 +10,8 @@ import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingCluster;
 
 /**
- * An in-process ZooKeeper ensemble (curator-test {@link TestingCluster}) on free loopback ports, for quorum tests.
+ * An in-process ZooKeeper ensemble (curator-test {@link TestingCluster}) on free ports outside the kernel's ephemeral
+ * range ({@link Ports}), for quorum tests.
  * Everything the servers write, their data and the configuration file ZooKeeper's embedded server writes beside it
  * at every start, lies in one sandbox directory, removed on {@link #close()} (or by the next sandbox if this JVM
  * dies).
