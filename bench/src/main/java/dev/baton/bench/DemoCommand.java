@@ -162,6 +162,7 @@ final class DemoCommand implements Callable<Integer> {
                     REPOINTED,
                     FAILOVER_FINISHED,
                     FAILOVER_REFUSED,
+                    HOLD_ACKNOWLEDGED,
                     FENCED -> {
                 out.println("            +" + run.sinceKillMs() + " ms  orchestrator: " + event.message());
                 out.flush();

@@ -31,7 +31,12 @@ public record ClusterEvent(Instant at, String cluster, Kind kind, String node, S
         REPLICA_DIVERGED,
         /** The primary record in ZooKeeper cannot be trusted: nothing is fenced or promoted because of it. */
         RECORD_REJECTED,
-        NODE_REJOINED
+        NODE_REJOINED,
+        /**
+         * What the wrappers answered to the hold on a primary not proven gone: every registered one acknowledged it,
+         * or some did not and their lease is waited out.
+         */
+        HOLD_ACKNOWLEDGED
     }
 
     /** Receives events; called on the cluster's supervisor thread, so it must return quickly. */

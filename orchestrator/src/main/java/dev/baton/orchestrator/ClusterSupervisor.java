@@ -5,6 +5,7 @@ import dev.baton.orchestrator.config.NodeConfig;
 import dev.baton.orchestrator.coordination.ClusterLock;
 import dev.baton.orchestrator.coordination.ClusterRegistry;
 import dev.baton.orchestrator.coordination.InvalidRecordException;
+import dev.baton.orchestrator.coordination.UnconfirmedHold;
 import dev.baton.orchestrator.coordination.Versioned;
 import dev.baton.orchestrator.detect.DetectionInput;
 import dev.baton.orchestrator.detect.Detector;
@@ -18,13 +19,11 @@ import dev.baton.orchestrator.recover.FailoverEngine;
 import dev.baton.orchestrator.recover.Hooks;
 import dev.baton.orchestrator.recover.OperationSettler;
 import dev.baton.orchestrator.recover.SwitchoverEngine;
-import dev.baton.orchestrator.shell.ShellCommand;
 import dev.baton.orchestrator.topology.FailureKind;
 import dev.baton.orchestrator.topology.NodeObservation;
 import dev.baton.orchestrator.topology.Position;
 import dev.baton.orchestrator.topology.Topology;
 import dev.baton.registry.HistoryEntry;
-import dev.baton.registry.HoldRecord;
 import dev.baton.registry.NodeState;
 import dev.baton.registry.OperationRecord;
 import dev.baton.registry.PrimaryRecord;
@@ -40,14 +39,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.LongSupplier;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.state.ConnectionState;
@@ -82,6 +80,13 @@ public final class ClusterSupervisor implements Closeable {
     private final Hooks hooks;
     private final EventSink events;
     private final Clock clock;
+    /** Monotonic time for every duration that guards safety (the wait before replacing an unconfirmed primary). */
+    private final LongSupplier nanos = System::nanoTime;
+
+    private final UnconfirmedHold holds;
+    /** This leadership term's handling of a primary not proven gone; replaced when a term starts. */
+    private PrimarySuspicion suspicion;
+
     private final ScheduledExecutorService loop;
     /** Long steps (repoint, rejoin) run here, off the HA loop; their results go back to the loop. */
     private final ExecutorService background;
@@ -141,6 +146,7 @@ public final class ClusterSupervisor implements Closeable {
         this.events = new EventSink(cluster.name(), listener, clock);
         this.lock = new ClusterLock(client, RegistryPaths.lock(cluster.name()));
         this.hooks = new Hooks(cluster, registry, clock);
+        this.holds = new UnconfirmedHold(client, cluster.name());
         ClusterContext context =
                 new ClusterContext(cluster, dialect, registry, monitor, lock, this::mayAct, events, clock, hooks);
         this.engine = new FailoverEngine(context);
@@ -223,6 +229,10 @@ public final class ClusterSupervisor implements Closeable {
         if (!mayAct()) {
             if (leading) {
                 leading = false;
+                if (suspicion != null) {
+                    suspicion.end();
+                    suspicion = null;
+                }
                 events.emit(
                         ClusterEvent.Kind.STANDING_BY,
                         null,
@@ -234,6 +244,14 @@ public final class ClusterSupervisor implements Closeable {
             if (!loadStateFromRegistry()) {
                 return cluster.pollInterval(); // never publish node states that forgot who needs rejoin
             }
+            PrimarySuspicion term = new PrimarySuspicion(cluster, holds, background, events, clock, nanos);
+            try {
+                term.adopt(currentRecord());
+            } catch (Exception e) {
+                log.warn("[{}] could not read the hold node; not leading yet: {}", cluster.name(), e.toString());
+                return cluster.pollInterval();
+            }
+            suspicion = term;
             leading = true;
             primaryFailures = 0;
             primaryLastContact = null;
@@ -289,23 +307,25 @@ public final class ClusterSupervisor implements Closeable {
         Verdict verdict = Detector.decide(observed);
         report(verdict);
         Duration silent = Detector.silentFor(observed);
+        boolean looksDead = looksDead(observed, silent);
         if (!(verdict instanceof Verdict.PrimaryDead)) {
             failedFailovers = 0;
             failoverNotBefore = null;
-            if (silent == null) {
-                releaseUnconfirmed();
+            if (primaryFailures == 0
+                    || (silent == null && verdict instanceof Verdict.PrimaryUnreachableButReplicating)) {
+                suspicion.release(); // it answers, or it refuses only the orchestrator: its replicas still stream
             }
         }
-        if (silent != null
-                && silent.compareTo(EARLY_HOLD) >= 0
-                && unconfirmedHoldAt == null
+        if (looksDead
+                && !suspicion.holding()
                 && !paused
                 && recordProblem == null
                 && operation == null
                 && mayAct()
                 && (lastFailoverAt == null || clock.instant().isAfter(lastFailoverAt.plus(cluster.antiFlapWindow())))) {
-            // The primary looks hung or cut off: start the wrappers' lease now, while the silence is confirmed.
-            secureUnconfirmed(record.get().value());
+            // The primary looks gone, hung or cut off: hold the wrappers now, so that they acknowledge (or their lease
+            // runs out) while the loss is being confirmed rather than after.
+            suspicion.hold(record.get().value(), silent != null ? "is silent" : "refuses connections");
         }
         updateRejoinState(topology, published, address, operation);
         publishNodeStates(topology, published);
@@ -322,7 +342,7 @@ public final class ClusterSupervisor implements Closeable {
                 Set.copyOf(repointing),
                 operation == null && verdict instanceof Verdict.Healthy && registry.hasPendingRequest(),
                 failoverNotBefore,
-                unconfirmedCleared(),
+                verdict instanceof Verdict.PrimaryDead && suspicion.cleared(),
                 clock.instant()));
         return execute(action, topology, record, verdict);
     }
@@ -334,6 +354,9 @@ public final class ClusterSupervisor implements Closeable {
         String published = record.map(r -> r.value().nodeId()).orElse(null);
         if (action instanceof Round.Action.Settle settle) {
             OperationSettler.Result result = settler.settle(topology);
+            if (result == OperationSettler.Result.PUBLISHED) {
+                suspicion.release(); // a newer primary is published: the hold of the old one is void
+            }
             if (result == OperationSettler.Result.PUBLISHED && settle.operation() != null) {
                 needsRejoin.add(settle.operation().fromNode());
                 if (settle.operation().kind().equals("failover")) {
@@ -366,7 +389,7 @@ public final class ClusterSupervisor implements Closeable {
                     },
                     firstFailureAt);
             if (outcome.isPresent()) {
-                releaseUnconfirmed();
+                suspicion.release();
                 needsRejoin.add(outcome.get().oldPrimary());
                 lastFailoverAt = clock.instant();
                 primaryFailures = 0;
@@ -383,7 +406,7 @@ public final class ClusterSupervisor implements Closeable {
             return cluster.pollInterval();
         }
         if (action instanceof Round.Action.SecureUnconfirmed u) {
-            secureUnconfirmed(record.get().value());
+            suspicion.secure(record.get().value());
             return cluster.recheckInterval();
         }
         if (action instanceof Round.Action.Fence f) {
@@ -455,107 +478,48 @@ public final class ClusterSupervisor implements Closeable {
 
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
-    // ---------------------------------------------------------------- a primary that is silent, not gone
-
-    /** When the wrappers were told to stop using the unconfirmed primary (the hold node), or null. */
-    private Instant unconfirmedHoldAt;
-    /** The fence command run for the unconfirmed primary, or null. */
-    private Future<ShellCommand.Result> fenceRun;
-
-    private boolean fencedByCommand;
-
-    /** True once a silent primary may be replaced: the fence command succeeded, or the wrappers' lease ran out. */
-    private boolean unconfirmedCleared() {
-        if (fencedByCommand || cluster.clientLeaseTimeout().isZero()) {
-            return true;
-        }
-        return unconfirmedHoldAt != null
-                && !clock.instant()
-                        .isBefore(unconfirmedHoldAt
-                                .plus(cluster.clientLeaseTimeout())
-                                .plus(LEASE_MARGIN));
-    }
+    // ---------------------------------------------------------------- a primary that is not proven gone
 
     /** How long a primary must look silent before the wrappers are held (their lease starts running). */
     private static final Duration EARLY_HOLD = Duration.ofMillis(500);
 
-    /** Watch events reach every connected wrapper within this: the hold's margin over the lease. */
-    private static final Duration LEASE_MARGIN = Duration.ofMillis(200);
-
     /**
-     * A primary that is only silent may still commit for clients cut off with it. Before replacing it: run the fence
-     * command (STONITH) if there is one; failing that, tell the wrappers to stop using it (the hold node, kind
-     * unconfirmed-primary: connected wrappers abort what they lent to it) and wait out their lease, after which no
-     * wrapper cut off from ZooKeeper still lends a connection to it.
+     * Whether the published primary looks gone or cut off after more than one failed probe, so that the wrappers are
+     * held now: it has been silent for {@link #EARLY_HOLD}, or it refuses and the detector would call it dead at the
+     * failures counted so far (its replicas lost it too). One slow probe holds nothing.
      */
-    private void secureUnconfirmed(PrimaryRecord record) throws Exception {
-        NodeConfig node = cluster.node(record.nodeId()).orElseThrow();
-        if (cluster.fenceCommand() != null && !fencedByCommand) {
-            if (fenceRun == null) {
-                String command = ShellCommand.render(
-                        cluster.fenceCommand(),
-                        Map.of("node", node.id(), "host", node.host(), "port", Integer.toString(node.port())));
-                fenceRun = background.submit(() -> ShellCommand.run(
-                        command,
-                        Map.of("BATON_CLUSTER", cluster.name(), "BATON_NODE", node.id()),
-                        cluster.fenceCommandTimeout(),
-                        "baton-fence-" + node.id()));
-                events.emit(
-                        ClusterEvent.Kind.FENCED,
-                        node.id(),
-                        "primary " + node.id() + " is silent, not confirmed gone: running the fence command");
-            } else if (fenceRun.isDone()) {
-                ShellCommand.Result result = fenceRun.get();
-                if (result.succeeded()) {
-                    fencedByCommand = true;
-                    events.emit(
-                            ClusterEvent.Kind.FENCED,
-                            node.id(),
-                            "fence command for " + node.id() + ": " + result.describe()
-                                    + "; it can take no writes: failing over without the lease wait");
-                    return;
-                }
-                events.emit(
-                        ClusterEvent.Kind.FENCED,
-                        node.id(),
-                        "fence command for " + node.id() + " failed: " + result.describe()
-                                + "; waiting out the wrappers' lease instead");
-                fenceRun = CompletableFuture.completedFuture(result); // not run again for this suspicion
-            }
+    private boolean looksDead(DetectionInput observed, Duration silent) {
+        int enough = Math.min(2, cluster.failureThreshold());
+        if (observed.publishedPrimary() == null || observed.primaryFailures() < enough) {
+            return false;
         }
-        if (unconfirmedHoldAt == null && !cluster.clientLeaseTimeout().isZero()) {
-            registry.createHold(new HoldRecord(
-                    "unconfirmed-" + record.epoch(),
-                    node.id(),
-                    null,
-                    record.epoch(),
-                    clock.instant(),
-                    HoldRecord.UNCONFIRMED_PRIMARY));
-            unconfirmedHoldAt = clock.instant();
-            events.emit(
-                    ClusterEvent.Kind.PRIMARY_DEAD,
-                    node.id(),
-                    "primary " + node.id()
-                            + " is silent, not confirmed gone: wrappers told to stop using it; failing over once their lease of "
-                            + cluster.clientLeaseTimeout().toMillis() + " ms has run out");
+        if (silent != null) {
+            return silent.compareTo(EARLY_HOLD) >= 0;
         }
+        DetectionInput sooner = new DetectionInput(
+                observed.topology(),
+                observed.publishedPrimary(),
+                observed.publishedAddress(),
+                observed.primaryFailures(),
+                Math.min(observed.failureThreshold(), observed.primaryFailures()),
+                observed.paused(),
+                observed.zooKeeperConnected(),
+                observed.lastFailover(),
+                observed.antiFlapWindow(),
+                observed.lastProgress(),
+                observed.primaryLastContact(),
+                observed.silence(),
+                observed.now());
+        return Detector.decide(sooner) instanceof Verdict.PrimaryDead;
     }
 
-    /** The primary answers again, or was replaced: wrappers may use the published primary again. */
-    private void releaseUnconfirmed() {
-        if (unconfirmedHoldAt != null) {
-            try {
-                registry.deleteHold();
-            } catch (Exception e) {
-                log.warn(
-                        "[{}] could not delete the hold node; it goes with this session: {}",
-                        cluster.name(),
-                        e.toString());
-            }
+    /** The primary record as it is now, or null (none, or unreadable: nothing to adopt a hold for). */
+    private PrimaryRecord currentRecord() {
+        try {
+            return registry.readPrimary().map(Versioned::value).orElse(null);
+        } catch (Exception e) {
+            return null;
         }
-        unconfirmedHoldAt = null;
-        fenceRun = null;
-        fencedByCommand = false;
     }
 
     /** Where the replicas of the published primary stream from: its configured replication address. */

@@ -29,8 +29,8 @@ final class Round {
      * @param requestPending a switchover request waits in ZooKeeper
      * @param failoverNotBefore a failover that did not succeed is retried only from then (backoff), or null
      * @param recordProblem why the primary record cannot be trusted (see RecordCheck), or null
-     * @param unconfirmedCleared a primary that is only silent may be replaced: the fence command succeeded, or the
-     *     wrappers' lease ran out since they were told to stop using it
+     * @param unconfirmedCleared the dead primary may be replaced: the fence command succeeded, every registered
+     *     wrapper acknowledged the hold, or the lease of those that did not ran out since the hold
      */
     record Input(
             String recordProblem,
@@ -65,8 +65,9 @@ final class Round {
         record FailOver(String dead) implements Action {}
 
         /**
-         * The published primary is dead but only silent: it may still commit for clients cut off with it. Fence it
-         * with the fence command, or hold the wrappers and wait out their lease, before failing over.
+         * The published primary looks dead but that is not proven: it may still commit for clients cut off with it.
+         * Fence it with the fence command, or hold the wrappers and wait for their acknowledgements or their lease,
+         * before failing over.
          */
         record SecureUnconfirmed(String primary) implements Action {}
 
@@ -105,7 +106,9 @@ final class Round {
                 return new Action.Wait(dead.describe() + "; the last failover attempt did not succeed: retrying at "
                         + in.failoverNotBefore());
             }
-            if (!dead.confirmed() && !in.unconfirmedCleared()) {
+            // Even a primary that refuses every connection is not proven gone: a firewall that rejects looks the same
+            // (DESIGN rule 10). Replace it only once no wrapper can still commit there.
+            if (!in.unconfirmedCleared()) {
                 return new Action.SecureUnconfirmed(dead.primary());
             }
             return new Action.FailOver(dead.primary());

@@ -135,13 +135,28 @@ class RoundTest {
         assertThat(new In(new Verdict.Bootstrap("pg1"), healthy()).next()).isEqualTo(new Round.Action.Bootstrap("pg1"));
         Verdict dead = new Verdict.PrimaryDead("pg1", "dead", null);
         Topology t = topology(down("pg1"), replica("pg2", 100, false));
-        assertThat(new In(dead, t).next()).isEqualTo(new Round.Action.FailOver("pg1"));
+        In cleared = new In(dead, t);
+        cleared.unconfirmedCleared = true;
+        assertThat(cleared.next()).isEqualTo(new Round.Action.FailOver("pg1"));
         In backingOff = new In(dead, t);
+        backingOff.unconfirmedCleared = true;
         backingOff.failoverNotBefore = NOW.plusSeconds(4);
         assertThat(backingOff.next()).isInstanceOf(Round.Action.Wait.class);
         In due = new In(dead, t);
+        due.unconfirmedCleared = true;
         due.failoverNotBefore = NOW.minusMillis(1);
         assertThat(due.next()).isEqualTo(new Round.Action.FailOver("pg1"));
+    }
+
+    @Test
+    void aPrimaryThatRefusesEveryConnectionIsStillSecuredBeforeItIsReplaced() {
+        // A rejecting firewall looks exactly like a crash: refused probes, replicas' receivers reset.
+        Verdict refused = new Verdict.PrimaryDead("pg1", "refused; replicas lost it", null, true);
+        Topology t = topology(down("pg1"), replica("pg2", 100, false));
+        assertThat(new In(refused, t).next()).isEqualTo(new Round.Action.SecureUnconfirmed("pg1"));
+        In cleared = new In(refused, t);
+        cleared.unconfirmedCleared = true;
+        assertThat(cleared.next()).isEqualTo(new Round.Action.FailOver("pg1"));
     }
 
     @Test

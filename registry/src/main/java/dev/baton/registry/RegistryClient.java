@@ -123,6 +123,17 @@ public final class RegistryClient {
         return client;
     }
 
+    /**
+     * The ACL of a parent node that wrappers, which hold no ZooKeeper credentials, must be able to add children to
+     * (their registrations and acknowledgements): full rights for the authenticated creator, READ and CREATE for
+     * everyone. Nobody else may delete a child: a wrapper's ephemeral node goes with its session. A client without
+     * credentials gets ZooKeeper's InvalidACL for it and uses {@link ZooDefs.Ids#OPEN_ACL_UNSAFE}, as for every other
+     * node it creates.
+     */
+    public static final List<ACL> CREATE_BY_ALL_WRITE_BY_CREATOR = Collections.unmodifiableList(Arrays.asList(
+            new ACL(ZooDefs.Perms.ALL, ZooDefs.Ids.AUTH_IDS),
+            new ACL(ZooDefs.Perms.READ | ZooDefs.Perms.CREATE, ZooDefs.Ids.ANYONE_ID_UNSAFE)));
+
     /** Full rights for the authenticated creator (every Baton component shares one digest), read for everyone. */
     // ZooKeeper asks the list whether it contains null, which List.of answers with an exception.
     public static final List<ACL> WRITE_BY_CREATOR_READ_BY_ALL = Collections.unmodifiableList(Arrays.asList(

@@ -86,6 +86,32 @@ public final class RegistryPaths {
         return cluster(cluster) + "/hold";
     }
 
+    /**
+     * Parent of the wrappers' registrations: one ephemeral node per data source, so that the orchestrator knows
+     * whose acknowledgement of a hold it must have before it may skip waiting out their lease.
+     */
+    public static String clients(String cluster) {
+        return cluster(cluster) + "/clients";
+    }
+
+    public static String client(String cluster, String clientId) {
+        return clients(cluster) + "/" + checked(clientId);
+    }
+
+    /** Parent of the acknowledgements of every hold of kind unconfirmed-primary. */
+    public static String acks(String cluster) {
+        return cluster(cluster) + "/acks";
+    }
+
+    /** The acknowledgements of one hold: an ephemeral child per wrapper that stopped using the held primary. */
+    public static String acks(String cluster, String holdId) {
+        return acks(cluster) + "/" + checked(holdId);
+    }
+
+    public static String ack(String cluster, String holdId, String clientId) {
+        return acks(cluster, holdId) + "/" + checked(clientId);
+    }
+
     private static String checked(String name) {
         if (!isValidName(name)) {
             throw new IllegalArgumentException(

@@ -549,11 +549,27 @@ public final class ClusterRegistry {
         return Optional.empty();
     }
 
+    /**
+     * Deletes a switchover's hold. A hold of kind unconfirmed-primary is left alone: it keeps wrappers away from a
+     * primary that was never proven gone, and only the supervisor that settles the suspicion ends it
+     * ({@link UnconfirmedHold#release}).
+     */
     public void deleteHold() throws Exception {
+        String path = RegistryPaths.hold(cluster);
         try {
-            client.delete().forPath(RegistryPaths.hold(cluster));
-        } catch (KeeperException.NoNodeException e) {
-            // already gone
+            Stat stat = new Stat();
+            byte[] data = client.getData().storingStatIn(stat).forPath(path);
+            try {
+                if (HoldRecord.UNCONFIRMED_PRIMARY.equals(
+                        RegistryJson.read(data, HoldRecord.class).kind())) {
+                    return;
+                }
+            } catch (IllegalArgumentException e) {
+                // not a hold Baton can read: a switchover's of an older version, or junk; deleted
+            }
+            client.delete().withVersion(stat.getVersion()).forPath(path);
+        } catch (KeeperException.NoNodeException | KeeperException.BadVersionException e) {
+            // already gone, or replaced by a newer hold that its writer deletes
         }
     }
 

@@ -5,14 +5,21 @@ import static org.awaitility.Awaitility.await;
 
 import dev.baton.orchestrator.ClusterEvent;
 import dev.baton.orchestrator.ClusterSupervisor;
+import dev.baton.registry.ClientRegistration;
 import dev.baton.registry.HistoryEntry;
 import dev.baton.registry.HoldRecord;
 import dev.baton.registry.NodeRole;
+import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
+import org.apache.zookeeper.CreateMode;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -26,9 +33,11 @@ class UnconfirmedPrimaryTest {
     private FakeDialect dialect;
     private ClusterSupervisor supervisor;
     private final List<ClusterEvent> events = new CopyOnWriteArrayList<>();
+    private final List<CuratorFramework> wrappers = new CopyOnWriteArrayList<>();
 
     @AfterEach
     void stop() throws Exception {
+        wrappers.forEach(CuratorFramework::close);
         if (supervisor != null) {
             supervisor.close();
         }
@@ -56,14 +65,109 @@ class UnconfirmedPrimaryTest {
         dialect.nodes.put("pg3", new FakeDialect.Node(true, NodeRole.REPLICA, 90, false, true, "h:1"));
     }
 
+    /**
+     * A wrapper as the registry sees it: its registration, an ephemeral node of its own session (a client of its own,
+     * closed by the fixture's ZooKeeper at the end), and, when {@code acknowledges}, an acknowledgement of every hold
+     * of kind unconfirmed-primary as soon as it appears.
+     */
+    private CuratorFramework wrapper(String id, long leaseMs, boolean acknowledges) throws Exception {
+        CuratorFramework c = RegistryClient.start(
+                fixture.zk.connectString(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3));
+        wrappers.add(c);
+        c.create()
+                .creatingParentContainersIfNeeded()
+                .withMode(CreateMode.EPHEMERAL)
+                .forPath(
+                        RegistryPaths.client("orders", id),
+                        RegistryJson.write(new ClientRegistration(id, "app", 1, true, leaseMs, Instant.now())));
+        if (acknowledges) {
+            CuratorCache hold = CuratorCache.build(c, RegistryPaths.hold("orders"));
+            hold.listenable()
+                    .addListener(CuratorCacheListener.builder()
+                            .forCreatesAndChanges((before, node) -> {
+                                HoldRecord h = RegistryJson.read(node.getData(), HoldRecord.class);
+                                try {
+                                    c.create()
+                                            .withMode(CreateMode.EPHEMERAL)
+                                            .forPath(RegistryPaths.ack("orders", h.operationId(), id));
+                                } catch (Exception e) {
+                                    throw new IllegalStateException(e);
+                                }
+                            })
+                            .build());
+            hold.start();
+        }
+        return c;
+    }
+
     private String publishedNode() throws Exception {
         return fixture.registry.readPrimary().orElseThrow().value().nodeId();
     }
 
     @Test
-    void aSilentPrimaryIsReplacedOnlyAfterTheWrappersWereHeldForTheirLease() throws Exception {
+    void aSilentPrimaryIsReplacedOnlyAfterAWrapperThatDidNotAcknowledgeWasWaitedOut() throws Exception {
         start("    clientLeaseTimeout: 3s\n");
+        wrapper("acks", 2000, true);
+        wrapper("cut-off", 2000, false);
         hangPrimary();
+        long heldAt = awaitHold();
+        await().atMost(Duration.ofSeconds(15)).until(() -> publishedNode().equals("pg2"));
+        long waitedMs = (System.nanoTime() - heldAt) / 1_000_000;
+        assertThat(waitedMs).as("promoted only after the lease since the hold").isGreaterThanOrEqualTo(2900);
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> fixture.client.checkExists().forPath(RegistryPaths.hold("orders")) == null);
+    }
+
+    @Test
+    void theLongestLeaseOfAWrapperThatDidNotAcknowledgeIsWaitedOut() throws Exception {
+        start("    clientLeaseTimeout: 1s\n");
+        wrapper("long-lease", 4000, false);
+        killPrimary();
+        long heldAt = awaitHold();
+        await().atMost(Duration.ofSeconds(15)).until(() -> publishedNode().equals("pg2"));
+        assertThat((System.nanoTime() - heldAt) / 1_000_000)
+                .as("the wrapper's own 4 s lease, not clientLeaseTimeout's 1 s")
+                .isGreaterThanOrEqualTo(3900);
+    }
+
+    @Test
+    void aPrimaryThatRefusesConnectionsIsReplacedAtOnceWhenEveryWrapperAcknowledged() throws Exception {
+        start("    clientLeaseTimeout: 60s\n");
+        wrapper("a", 2000, true);
+        wrapper("b", 2000, true);
+        killPrimary();
+        await().atMost(Duration.ofSeconds(10)).until(() -> publishedNode().equals("pg2"));
+    }
+
+    @Test
+    void aPrimaryThatRefusesConnectionsIsNotReplacedWhileAWrapperThatDidNotAcknowledgeMayStillUseIt() throws Exception {
+        // A firewall that answers with resets looks exactly like a crash (DESIGN rule 10).
+        start("    clientLeaseTimeout: 60s\n");
+        wrapper("acks", 2000, true);
+        wrapper("cut-off", 2000, false);
+        killPrimary();
+        awaitHold();
+        await().atMost(Duration.ofSeconds(10)).until(() -> events.stream()
+                .anyMatch(e -> e.kind() == ClusterEvent.Kind.HOLD_ACKNOWLEDGED
+                        && e.message().startsWith("1 of 2 registered wrapper(s) did not acknowledge")
+                        && e.message().contains("cut-off")));
+        assertThat(dialect.actions).noneMatch(a -> a.startsWith("promote"));
+        assertThat(publishedNode()).isEqualTo("pg1");
+        // Its acknowledgement arrives: the failover goes ahead at once, 57 s before the lease would run out.
+        HoldRecord hold =
+                RegistryJson.read(fixture.client.getData().forPath(RegistryPaths.hold("orders")), HoldRecord.class);
+        fixture.client
+                .create()
+                .withMode(CreateMode.EPHEMERAL)
+                .forPath(RegistryPaths.ack("orders", hold.operationId(), "cut-off"));
+        await().atMost(Duration.ofSeconds(5)).until(() -> publishedNode().equals("pg2"));
+        assertThat(events)
+                .anyMatch(e -> e.kind() == ClusterEvent.Kind.HOLD_ACKNOWLEDGED
+                        && e.message().startsWith("all 2 registered wrapper(s) acknowledged"));
+    }
+
+    /** Waits for the hold of kind unconfirmed-primary on pg1; returns when it was seen (System.nanoTime). */
+    private long awaitHold() throws Exception {
         await().atMost(Duration.ofSeconds(10))
                 .until(() -> fixture.client.checkExists().forPath(RegistryPaths.hold("orders")) != null);
         long heldAt = System.nanoTime();
@@ -71,11 +175,7 @@ class UnconfirmedPrimaryTest {
                 RegistryJson.read(fixture.client.getData().forPath(RegistryPaths.hold("orders")), HoldRecord.class);
         assertThat(hold.kind()).isEqualTo(HoldRecord.UNCONFIRMED_PRIMARY);
         assertThat(hold.fromNode()).isEqualTo("pg1");
-        await().atMost(Duration.ofSeconds(15)).until(() -> publishedNode().equals("pg2"));
-        long waitedMs = (System.nanoTime() - heldAt) / 1_000_000;
-        assertThat(waitedMs).as("promoted only after the lease since the hold").isGreaterThanOrEqualTo(2900);
-        await().atMost(Duration.ofSeconds(5))
-                .until(() -> fixture.client.checkExists().forPath(RegistryPaths.hold("orders")) == null);
+        return heldAt;
     }
 
     @Test
@@ -95,16 +195,10 @@ class UnconfirmedPrimaryTest {
     @Test
     void aSucceedingFenceCommandReplacesTheLeaseWait() throws Exception {
         start("    clientLeaseTimeout: 60s\n    fenceCommand: \"test {node} = pg1 && test {port} = 1\"\n");
+        wrapper("cut-off", 2000, false);
         hangPrimary();
         await().atMost(Duration.ofSeconds(10)).until(() -> publishedNode().equals("pg2"));
         assertThat(events).anyMatch(e -> e.message().contains("fence command for pg1: exit 0"));
-    }
-
-    @Test
-    void aProcessThatIsGoneIsReplacedAtOnceWhateverTheLease() throws Exception {
-        start("    clientLeaseTimeout: 60s\n");
-        killPrimary();
-        await().atMost(Duration.ofSeconds(10)).until(() -> publishedNode().equals("pg2"));
     }
 
     @Test

@@ -1,0 +1,260 @@
+package dev.baton.orchestrator;
+
+import dev.baton.orchestrator.config.ClusterConfig;
+import dev.baton.orchestrator.config.NodeConfig;
+import dev.baton.orchestrator.coordination.UnconfirmedHold;
+import dev.baton.orchestrator.shell.ShellCommand;
+import dev.baton.registry.ClientRegistration;
+import dev.baton.registry.HoldRecord;
+import dev.baton.registry.PrimaryRecord;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One leadership term's handling of a primary that looks dead but is not proven dead. A refused connection is no
+ * proof (a firewall that rejects looks exactly like a crash), and neither is silence: clients cut off together with
+ * that primary may still commit there. Before it is replaced, one of these must hold:
+ *
+ * <ul>
+ *   <li>every wrapper registered in ZooKeeper acknowledged the hold (it aborted what it had lent to that primary and
+ *       lends nothing more there): the fast path of a real crash, a few milliseconds after the hold;
+ *   <li>the wrappers that did not acknowledge have been waited out: the longest of their leases and {@code
+ *       clientLeaseTimeout}, counted on the monotonic clock from the hold;
+ *   <li>the fence command (STONITH) succeeded.
+ * </ul>
+ *
+ * <p>Created when leadership starts and dropped when it ends, so nothing of a previous term (a hold time, a fence run)
+ * carries into the next. A hold left by an earlier leader is adopted and its wait starts again from the adoption.
+ * Used only on the supervisor's loop thread.
+ */
+final class PrimarySuspicion {
+    private static final Logger log = LoggerFactory.getLogger(PrimarySuspicion.class);
+
+    /** Watch events reach every connected wrapper within this: the hold's margin over the lease. */
+    static final Duration LEASE_MARGIN = Duration.ofMillis(200);
+
+    private final ClusterConfig cluster;
+    private final UnconfirmedHold holds;
+    private final ExecutorService background;
+    private final EventSink events;
+    private final Clock clock;
+    private final LongSupplier nanos;
+
+    /** The hold in force and when (monotonic) this term wrote or adopted it; null when there is none. */
+    private String holdId;
+
+    private long heldAtNanos;
+    private long holdEpoch;
+    private String holdNode;
+    private Future<ShellCommand.Result> fenceRun;
+    private boolean fencedByCommand;
+    /** The acknowledgement state last logged, so that each change is said once. */
+    private String saidAcks;
+
+    PrimarySuspicion(
+            ClusterConfig cluster,
+            UnconfirmedHold holds,
+            ExecutorService background,
+            EventSink events,
+            Clock clock,
+            LongSupplier nanos) {
+        this.cluster = cluster;
+        this.holds = holds;
+        this.background = background;
+        this.events = events;
+        this.clock = clock;
+        this.nanos = nanos;
+    }
+
+    /**
+     * At the start of a leadership term: a hold of kind unconfirmed-primary for {@code record}'s epoch is continued
+     * (its acknowledgements still count, its lease wait starts again now); one for an older epoch is released.
+     */
+    void adopt(PrimaryRecord record) throws Exception {
+        holds.ensureClientsNode();
+        HoldRecord hold = holds.read().orElse(null);
+        if (hold == null || !HoldRecord.UNCONFIRMED_PRIMARY.equals(hold.kind())) {
+            return;
+        }
+        if (record != null && hold.epoch() == record.epoch() && hold.fromNode().equals(record.nodeId())) {
+            holdId = hold.operationId();
+            heldAtNanos = nanos.getAsLong();
+            holdEpoch = hold.epoch();
+            holdNode = hold.fromNode();
+            log.info(
+                    "[{}] continuing the hold on {} left by the previous leader; its lease wait starts again",
+                    cluster.name(),
+                    hold.fromNode());
+        } else {
+            holds.release(null);
+        }
+    }
+
+    boolean holding() {
+        return holdId != null;
+    }
+
+    /** Tells the wrappers to stop using {@code record}'s primary, once per suspicion; their lease starts running. */
+    void hold(PrimaryRecord record, String why) throws Exception {
+        if (holdId != null) {
+            return;
+        }
+        String id = "unconfirmed-" + record.epoch() + "-"
+                + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
+        holds.create(new HoldRecord(
+                id, record.nodeId(), null, record.epoch(), clock.instant(), HoldRecord.UNCONFIRMED_PRIMARY));
+        holdId = id;
+        heldAtNanos = nanos.getAsLong();
+        holdEpoch = record.epoch();
+        holdNode = record.nodeId();
+        saidAcks = null;
+        events.emit(
+                ClusterEvent.Kind.PRIMARY_DEAD,
+                record.nodeId(),
+                "primary " + record.nodeId() + " " + why + ": wrappers told to stop using it; it is replaced once"
+                        + " every wrapper acknowledged, or their lease (at least "
+                        + cluster.clientLeaseTimeout().toMillis() + " ms) has run out");
+    }
+
+    /**
+     * The failover is due: holds the wrappers if that was not done yet, and runs the fence command once (in the
+     * background) where one is configured.
+     */
+    void secure(PrimaryRecord record) throws Exception {
+        NodeConfig node = cluster.node(record.nodeId()).orElseThrow();
+        if (cluster.fenceCommand() != null && !fencedByCommand) {
+            if (fenceRun == null) {
+                String command = ShellCommand.render(
+                        cluster.fenceCommand(),
+                        Map.of("node", node.id(), "host", node.host(), "port", Integer.toString(node.port())));
+                fenceRun = background.submit(() -> ShellCommand.run(
+                        command,
+                        Map.of("BATON_CLUSTER", cluster.name(), "BATON_NODE", node.id()),
+                        cluster.fenceCommandTimeout(),
+                        "baton-fence-" + node.id()));
+                events.emit(
+                        ClusterEvent.Kind.FENCED,
+                        node.id(),
+                        "primary " + node.id() + " is not proven gone: running the fence command");
+            } else if (fenceRun.isDone() && !fenceRun.isCancelled()) {
+                ShellCommand.Result result = fenceRun.get();
+                if (result.succeeded()) {
+                    fencedByCommand = true;
+                    events.emit(
+                            ClusterEvent.Kind.FENCED,
+                            node.id(),
+                            "fence command for " + node.id() + ": " + result.describe()
+                                    + "; it can take no writes: failing over without the lease wait");
+                    return;
+                }
+                events.emit(
+                        ClusterEvent.Kind.FENCED,
+                        node.id(),
+                        "fence command for " + node.id() + " failed: " + result.describe()
+                                + "; waiting for the wrappers instead");
+                fenceRun = CompletableFuture.completedFuture(result); // not run again for this suspicion
+            }
+        }
+        if (!cluster.clientLeaseTimeout().isZero()) {
+            hold(record, "is not proven gone");
+        }
+    }
+
+    /**
+     * True once the held primary may be replaced: the fence command succeeded, every registered wrapper
+     * acknowledged the hold, or those that did not have been waited out. Reads the acknowledgements.
+     */
+    boolean cleared() throws Exception {
+        if (fencedByCommand || cluster.clientLeaseTimeout().isZero()) {
+            return true;
+        }
+        if (holdId == null) {
+            return false;
+        }
+        UnconfirmedHold.Acks acks = holds.acks(holdId);
+        List<ClientRegistration> missing = acks.missing();
+        long waitedMs = (nanos.getAsLong() - heldAtNanos) / 1_000_000;
+        if (missing.isEmpty()) {
+            say(
+                    "all",
+                    "all " + acks.registered().size() + " registered wrapper(s) acknowledged the hold within "
+                            + waitedMs + " ms: none can commit on the old primary");
+            return true;
+        }
+        Duration lease = cluster.clientLeaseTimeout();
+        for (ClientRegistration c : missing) {
+            if (c.leaseTimeoutMs() > lease.toMillis()) {
+                lease = Duration.ofMillis(c.leaseTimeoutMs());
+            }
+        }
+        long needMs = lease.plus(LEASE_MARGIN).toMillis();
+        say(
+                missing.size() + "/" + acks.registered().size(),
+                missing.size() + " of " + acks.registered().size()
+                        + " registered wrapper(s) did not acknowledge the hold ("
+                        + String.join(
+                                ", ",
+                                missing.stream()
+                                        .map(ClientRegistration::id)
+                                        .limit(5)
+                                        .toList())
+                        + (missing.size() > 5 ? ", ..." : "") + "): waiting out their lease, " + needMs
+                        + " ms from the hold");
+        return waitedMs >= needMs;
+    }
+
+    /** Reports the acknowledgement state when it changes ({@code key}), not every round. */
+    private void say(String key, String message) {
+        if (!key.equals(saidAcks)) {
+            events.emit(ClusterEvent.Kind.HOLD_ACKNOWLEDGED, holdNode, message);
+            saidAcks = key;
+        }
+    }
+
+    /** The epoch the hold in force applies to, or -1. */
+    long holdEpoch() {
+        return holdId == null ? -1 : holdEpoch;
+    }
+
+    /**
+     * The primary answers again, or was replaced: deletes the hold (wrappers use the published primary again) and
+     * stops a fence command still running, so that no STONITH hits a primary that is healthy again.
+     */
+    void release() {
+        if (fenceRun != null && !fenceRun.isDone()) {
+            fenceRun.cancel(true);
+            log.info("[{}] the primary answers again: the fence command was stopped", cluster.name());
+        }
+        fenceRun = null;
+        fencedByCommand = false;
+        if (holdId == null) {
+            return;
+        }
+        try {
+            holds.release(holdId);
+        } catch (Exception e) {
+            log.warn(
+                    "[{}] could not delete the hold node; the next leader releases it: {}",
+                    cluster.name(),
+                    e.toString());
+            return;
+        }
+        holdId = null;
+    }
+
+    /** Leadership ended: stop what this term started; the hold stays for the next leader to settle. */
+    void end() {
+        if (fenceRun != null && !fenceRun.isDone()) {
+            fenceRun.cancel(true);
+        }
+    }
+}

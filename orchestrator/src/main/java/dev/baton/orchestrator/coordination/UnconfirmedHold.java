@@ -1,0 +1,208 @@
+package dev.baton.orchestrator.coordination;
+
+import dev.baton.registry.ClientRegistration;
+import dev.baton.registry.HoldRecord;
+import dev.baton.registry.RegistryClient;
+import dev.baton.registry.RegistryJson;
+import dev.baton.registry.RegistryPaths;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.api.transaction.CuratorOp;
+import org.apache.zookeeper.CreateMode;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.ZooDefs;
+import org.apache.zookeeper.data.ACL;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The registry side of a hold of kind {@link HoldRecord#UNCONFIRMED_PRIMARY}: the hold node, which tells every wrapper
+ * to stop using the primary it names, and the acknowledgements the wrappers write once they have. A wrapper registers
+ * itself under {@link RegistryPaths#clients(String)} (an ephemeral node of its session) and acknowledges a hold with an
+ * ephemeral child of {@link RegistryPaths#acks(String, String)}. When every registered wrapper acknowledged, none of
+ * them can commit on the held primary any more, and the orchestrator need not wait out their lease.
+ *
+ * <p>The hold is persistent: it outlives this orchestrator's session, so that wrappers keep away from a primary that
+ * was never proven gone until the next leader has settled it (it never expires in the wrapper). Whoever ends the
+ * suspicion deletes it: the primary answered again, or a newer primary was published.
+ */
+public final class UnconfirmedHold {
+    private static final Logger log = LoggerFactory.getLogger(UnconfirmedHold.class);
+
+    private final CuratorFramework client;
+    private final String cluster;
+
+    public UnconfirmedHold(CuratorFramework client, String cluster) {
+        this.client = client;
+        this.cluster = cluster;
+    }
+
+    /** What the registry says about one hold: who must acknowledge it and who did. */
+    public record Acks(List<ClientRegistration> registered, Set<String> acknowledged) {
+        /** The registered wrappers that have not acknowledged. */
+        public List<ClientRegistration> missing() {
+            return registered.stream()
+                    .filter(c -> !acknowledged.contains(c.id()))
+                    .toList();
+        }
+    }
+
+    /**
+     * Creates the parent of the wrappers' registrations if it is missing, with CREATE for everyone: wrappers hold no
+     * ZooKeeper credentials.
+     */
+    public void ensureClientsNode() throws Exception {
+        String path = RegistryPaths.clients(cluster);
+        if (client.checkExists().forPath(path) != null) {
+            return;
+        }
+        try {
+            create(path, RegistryClient.CREATE_BY_ALL_WRITE_BY_CREATOR);
+        } catch (KeeperException.InvalidACLException e) {
+            create(path, ZooDefs.Ids.OPEN_ACL_UNSAFE); // this orchestrator has no credentials
+        }
+    }
+
+    private void create(String path, List<ACL> acl) throws Exception {
+        try {
+            client.create().creatingParentContainersIfNeeded().withACL(acl).forPath(path);
+        } catch (KeeperException.NodeExistsException e) {
+            // a wrapper or another orchestrator made it
+        }
+    }
+
+    /**
+     * Writes {@code hold} (persistent) and the empty parent of its acknowledgements in one transaction, replacing a
+     * hold left behind.
+     */
+    public void create(HoldRecord hold) throws Exception {
+        ensureClientsNode();
+        String acks = RegistryPaths.acks(cluster);
+        if (client.checkExists().forPath(acks) == null) {
+            try {
+                client.create().creatingParentContainersIfNeeded().forPath(acks);
+            } catch (KeeperException.NodeExistsException e) {
+                // made meanwhile
+            }
+        }
+
+        try {
+            create(hold, RegistryClient.CREATE_BY_ALL_WRITE_BY_CREATOR);
+        } catch (KeeperException.InvalidACLException e) {
+            create(hold, ZooDefs.Ids.OPEN_ACL_UNSAFE); // this orchestrator has no credentials
+        }
+    }
+
+    private void create(HoldRecord hold, List<ACL> ackAcl) throws Exception {
+        String holdPath = RegistryPaths.hold(cluster);
+        List<CuratorOp> ops = new ArrayList<>();
+        ops.add(client.transactionOp()
+                .create()
+                .withACL(ackAcl)
+                .forPath(RegistryPaths.acks(cluster, hold.operationId())));
+        byte[] data = RegistryJson.write(hold);
+        ops.add(
+                client.checkExists().forPath(holdPath) == null
+                        ? client.transactionOp()
+                                .create()
+                                .withMode(CreateMode.PERSISTENT)
+                                .forPath(holdPath, data)
+                        : client.transactionOp().setData().forPath(holdPath, data));
+        client.transaction().forOperations(ops);
+    }
+
+    /** The hold node, if there is one that Baton can read. */
+    public Optional<HoldRecord> read() throws Exception {
+        try {
+            return Optional.of(
+                    RegistryJson.read(client.getData().forPath(RegistryPaths.hold(cluster)), HoldRecord.class));
+        } catch (KeeperException.NoNodeException e) {
+            return Optional.empty();
+        } catch (IllegalArgumentException e) {
+            log.warn(
+                    "[{}] {} is not a hold record Baton can read: {}",
+                    cluster,
+                    RegistryPaths.hold(cluster),
+                    e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * The registered wrappers and the acknowledgements of hold {@code holdId}. The registrations are read after the
+     * hold was written (same session), so every wrapper that registered before the hold is among them; one that
+     * registered after it read the hold before it could lend a connection.
+     */
+    public Acks acks(String holdId) throws Exception {
+        Set<String> acknowledged;
+        try {
+            acknowledged = new HashSet<>(client.getChildren().forPath(RegistryPaths.acks(cluster, holdId)));
+        } catch (KeeperException.NoNodeException e) {
+            acknowledged = Set.of();
+        }
+        List<ClientRegistration> registered = new ArrayList<>();
+        List<String> ids;
+        try {
+            ids = client.getChildren().forPath(RegistryPaths.clients(cluster));
+        } catch (KeeperException.NoNodeException e) {
+            ids = List.of();
+        }
+        for (String id : ids) {
+            registered.add(registration(id));
+        }
+        return new Acks(List.copyOf(registered), Set.copyOf(acknowledged));
+    }
+
+    /**
+     * A registration as its wrapper wrote it; one that cannot be read (gone meanwhile, or not Baton's) counts as a
+     * wrapper with the orchestrator's lease, so that it is still waited for.
+     */
+    private ClientRegistration registration(String id) throws Exception {
+        try {
+            return RegistryJson.read(
+                    client.getData().forPath(RegistryPaths.client(cluster, id)), ClientRegistration.class);
+        } catch (KeeperException.NoNodeException | IllegalArgumentException e) {
+            return new ClientRegistration(id, null, -1, true, -1, null);
+        }
+    }
+
+    /**
+     * Deletes the hold if it is {@code holdId}'s (or every hold of kind unconfirmed-primary when null) and the
+     * acknowledgements of every unconfirmed hold: wrappers may use the published primary again.
+     */
+    public void release(String holdId) throws Exception {
+        Optional<HoldRecord> hold = read();
+        if (hold.isPresent()
+                && HoldRecord.UNCONFIRMED_PRIMARY.equals(hold.get().kind())
+                && (holdId == null || holdId.equals(hold.get().operationId()))) {
+            try {
+                client.delete().forPath(RegistryPaths.hold(cluster));
+            } catch (KeeperException.NoNodeException e) {
+                // gone already
+            }
+        }
+        String inForce = read().map(HoldRecord::operationId).orElse(null);
+        List<String> parents;
+        try {
+            parents = client.getChildren().forPath(RegistryPaths.acks(cluster));
+        } catch (KeeperException.NoNodeException e) {
+            return;
+        }
+        for (String parent : parents) {
+            if (parent.equals(inForce)) {
+                continue; // another hold's, still in force
+            }
+            try {
+                client.delete().deletingChildrenIfNeeded().forPath(RegistryPaths.acks(cluster, parent));
+            } catch (KeeperException.NoNodeException e) {
+                // gone already
+            } catch (KeeperException e) {
+                log.debug("[{}] deleting the acknowledgements of {} failed: {}", cluster, parent, e.toString());
+            }
+        }
+    }
+}
