@@ -82,6 +82,13 @@ record FailoverConfig(
             throw new IllegalArgumentException(
                     "leaseTimeout: " + leaseTimeout + " must be at least " + MIN_LEASE_TIMEOUT.toMillis() + " ms");
         }
+        if (leaseTimeout.compareTo(ZK_SESSION_TIMEOUT) >= 0) {
+            // The orchestrator stops waiting for a wrapper whose registration vanished with its session: by then its
+            // lease must have run out.
+            throw new IllegalArgumentException("leaseTimeout: " + leaseTimeout.toMillis()
+                    + " ms must be shorter than the ZooKeeper session timeout (" + ZK_SESSION_TIMEOUT.toMillis()
+                    + " ms)");
+        }
         Properties copy = new Properties();
         if (driverProperties != null) {
             copy.putAll(driverProperties);
@@ -103,6 +110,19 @@ record FailoverConfig(
 
     String holdPath() {
         return "/" + namespace + RegistryPaths.hold(cluster);
+    }
+
+    /** A wrapper's registration: where it acknowledges holds from, for the orchestrator (full path). */
+    String clientPath(String clientId) {
+        return "/" + namespace + RegistryPaths.client(cluster, clientId);
+    }
+
+    String clientsPath() {
+        return "/" + namespace + RegistryPaths.clients(cluster);
+    }
+
+    String ackPath(String holdId, String clientId) {
+        return "/" + namespace + RegistryPaths.ack(cluster, holdId, clientId);
     }
 
     /** The epochs node's full path, namespace included: where a watch learns new primaries from epoch nodes. */

@@ -83,6 +83,11 @@ final class FailoverConnection implements InvocationHandler {
     private volatile int serial;
     /** Set (from the lease thread) when the physical connection was aborted. */
     private volatile String abortedBecause;
+    /**
+     * Counts aborts, so that a move can tell whether one landed while it was opening the new physical connection
+     * (the abort then hit the old one, and must not be forgotten).
+     */
+    private final java.util.concurrent.atomic.AtomicInteger aborts = new java.util.concurrent.atomic.AtomicInteger();
 
     private volatile boolean broken;
     private boolean inTransaction;
@@ -341,6 +346,7 @@ final class FailoverConnection implements InvocationHandler {
             dropPhysical();
             throw FailoverSqlStates.sessionLost(sessionLost.getMessage(), null);
         }
+        int abortsBefore = aborts.get();
         FailoverDataSource.Lent lent = forReads ? ds.lendForRead() : ds.lend();
         try {
             session.applyTo(lent.pooled());
@@ -364,9 +370,15 @@ final class FailoverConnection implements InvocationHandler {
         pool = lent.pool();
         fenceGeneration = lent.pool().fenceGeneration();
         broken = false;
-        abortedBecause = null;
         rerouted = false;
         serial++;
+        String abortedMeanwhile = abortedBecause;
+        abortedBecause = null;
+        if (aborts.get() != abortsBefore) {
+            // An abort (lease expiry, unconfirmed hold) landed while the new connection was being opened: it hit the
+            // old one. Apply it to the new one too, so that the next statement does not go out unchecked.
+            abortForLease(abortedMeanwhile);
+        }
         ds.metrics().moved(reason);
         LOG.debug(
                 "cluster {}: connection moved from {} to {}: {}",
@@ -777,6 +789,7 @@ final class FailoverConnection implements InvocationHandler {
      */
     void abortForLease(String why) {
         abortedBecause = why;
+        aborts.incrementAndGet();
         Connection p = pooled;
         if (p == null) {
             return;

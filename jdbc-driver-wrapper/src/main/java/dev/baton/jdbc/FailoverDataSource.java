@@ -2,6 +2,7 @@ package dev.baton.jdbc;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariPoolMXBean;
+import dev.baton.registry.HoldRecord;
 import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryPaths;
 import java.io.Closeable;
@@ -82,6 +83,11 @@ public final class FailoverDataSource implements DataSource, Closeable {
     private final AtomicLong ignoredRecords = new AtomicLong();
     /** Epoch the hold applies to: borrows wait while the hold node exists and the current epoch is not newer. */
     private volatile long holdEpoch = NO_HOLD;
+    /**
+     * The hold in force is of kind unconfirmed-primary: its primary was never proven gone, so borrows never go back to
+     * it when {@code holdTimeout} runs out; they fail with {@link FailoverSqlStates#NO_PRIMARY} instead.
+     */
+    private volatile boolean holdUnconfirmed;
 
     private final java.util.Set<FailoverConnection> lentConnections =
             java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -115,13 +121,13 @@ public final class FailoverDataSource implements DataSource, Closeable {
                 }
 
                 @Override
-                public void hold(boolean present) {
-                    onHold(present);
+                public void hold(boolean present, HoldRecord hold) {
+                    onHold(present, hold);
                 }
 
                 @Override
-                public void unconfirmedPrimary(long epoch) {
-                    onUnconfirmedPrimary(epoch);
+                public void unconfirmedPrimary(HoldRecord hold) {
+                    onUnconfirmedPrimary(hold);
                 }
 
                 @Override
@@ -258,27 +264,33 @@ public final class FailoverDataSource implements DataSource, Closeable {
         }
     }
 
-    private void onHold(boolean present) {
+    private void onHold(boolean present, HoldRecord hold) {
         lock.lock();
         try {
             PrimaryPool pool = current;
             long previous = holdEpoch;
-            if (!present && previous != NO_HOLD && pool != null && pool.epoch() <= previous) {
+            boolean wasUnconfirmed = holdUnconfirmed;
+            if (!present && !wasUnconfirmed && previous != NO_HOLD && pool != null && pool.epoch() <= previous) {
                 // Released without a new primary: the switchover rolled back after fencing this node, which ended
                 // its sessions. Replace the pool's connections so that no borrower gets one of those.
                 pool.softEvictConnections();
                 pool.fenced();
             }
-            holdEpoch = !present ? NO_HOLD : pool == null ? HOLD_UNBOUND : pool.epoch();
+            // A readable hold names the epoch it applies to: one left over from an older epoch holds nothing.
+            holdEpoch = !present
+                    ? NO_HOLD
+                    : hold != null && hold.epoch() > 0 ? hold.epoch() : pool == null ? HOLD_UNBOUND : pool.epoch();
+            holdUnconfirmed = present && hold != null && HoldRecord.UNCONFIRMED_PRIMARY.equals(hold.kind());
             changed.signalAll();
         } finally {
             lock.unlock();
         }
         LOG.info(
-                "cluster {}: hold {} ({})",
+                "cluster {}: hold {} ({}{})",
                 config.cluster(),
                 present ? "set: new borrows wait" : "released",
-                config.holdPath());
+                config.holdPath(),
+                holdUnconfirmed ? ", primary not proven gone: never used again until released or replaced" : "");
     }
 
     private void closeQuietly(PrimaryPool pool) {
@@ -407,7 +419,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
                 }
                 throw pool.borrowFailed(explained, TimeUnit.NANOSECONDS.toMillis(waited));
             }
-            if ((pool.isRetired() || !leaseValid()) && attempt < 3) {
+            if ((pool.isRetired() || !leaseValid() || (holdUnconfirmed && isHeld(pool))) && attempt < 3) {
                 if (pool.isRetired()) {
                     metrics.staleBorrow();
                 }
@@ -416,6 +428,9 @@ public final class FailoverDataSource implements DataSource, Closeable {
                     awaitLease(pool);
                 }
                 pool = current;
+                if (pool == null || isHeld(pool)) {
+                    pool = awaitPrimary(); // a hold set while we borrowed
+                }
                 continue;
             }
             if (!handedOut) {
@@ -480,15 +495,20 @@ public final class FailoverDataSource implements DataSource, Closeable {
      * lent to it are aborted now, like at the end of the lease, so that none commits there once another node is
      * published; new borrows wait for the new primary (the hold).
      */
-    private void onUnconfirmedPrimary(long epoch) {
+    private void onUnconfirmedPrimary(HoldRecord hold) {
         PrimaryPool pool = current;
-        if (pool == null || pool.epoch() > epoch) {
-            return;
+        if (pool != null && pool.epoch() <= hold.epoch()) {
+            String why = "the orchestrator cannot confirm that the primary " + hold.fromNode() + " of epoch "
+                    + hold.epoch() + " is gone and is replacing it";
+            LOG.warn("cluster {}: {}; aborting {} lent connection(s)", config.cluster(), why, lentConnections.size());
+            for (FailoverConnection c : lentConnections) {
+                c.abortForLease(why);
+            }
         }
-        String why = "the orchestrator cannot confirm the primary of epoch " + epoch + " is gone and is replacing it";
-        LOG.warn("cluster {}: {}; aborting {} lent connection(s)", config.cluster(), why, lentConnections.size());
-        for (FailoverConnection c : lentConnections) {
-            c.abortForLease(why);
+        // The hold is in force (onHold ran first): nothing more is lent there, and what was lent is aborted.
+        PrimaryWatch w = watch;
+        if (w != null) {
+            w.acknowledge(hold);
         }
     }
 
@@ -536,11 +556,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
             checkOpen();
             long remaining = deadline - System.nanoTime();
             if (remaining <= 0) {
-                LOG.warn(
-                        "cluster {}: hold {} outlasted holdTimeout {} ms; proceeding",
-                        config.cluster(),
-                        config.holdPath(),
-                        config.holdTimeout().toMillis());
+                holdOutlasted(start);
                 break;
             }
             held = true;
@@ -576,6 +592,28 @@ public final class FailoverDataSource implements DataSource, Closeable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * A hold outlasted {@code holdTimeout}. A switchover's: proceed to the primary it held (the orchestrator that set it
+     * may be gone). One of kind unconfirmed-primary never expires back into its primary, which may replicate to nobody
+     * any more: fail with {@link FailoverSqlStates#NO_PRIMARY}.
+     */
+    private void holdOutlasted(long startNanos) throws SQLException {
+        if (holdUnconfirmed) {
+            throw FailoverSqlStates.noPrimary(
+                    "no primary for cluster '" + config.cluster() + "' within "
+                            + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos) + " ms: the orchestrator"
+                            + " holds " + describeCurrent() + ", which it cannot prove gone, and has not published a"
+                            + " new primary yet (hold " + config.holdPath() + ")",
+                    null);
+        }
+        LOG.warn(
+                "cluster {}: hold {} outlasted holdTimeout {} ms; proceeding to {}",
+                config.cluster(),
+                config.holdPath(),
+                config.holdTimeout().toMillis(),
+                describeCurrent());
     }
 
     private static boolean switched(PrimaryPool pool, int fenceGeneration) {
@@ -621,12 +659,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
                 checkOpen();
                 long remaining = deadline - System.nanoTime();
                 if (remaining <= 0) {
-                    LOG.warn(
-                            "cluster {}: hold {} outlasted holdTimeout {} ms; proceeding to {}",
-                            config.cluster(),
-                            config.holdPath(),
-                            config.holdTimeout().toMillis(),
-                            describeCurrent());
+                    holdOutlasted(holdStart);
                     break;
                 }
                 held = true;

@@ -1,5 +1,6 @@
 package dev.baton.jdbc;
 
+import dev.baton.registry.ClientRegistration;
 import dev.baton.registry.EpochNode;
 import dev.baton.registry.HoldRecord;
 import dev.baton.registry.PrimaryRecord;
@@ -19,9 +20,11 @@ import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.zookeeper.AddWatchMode;
 import org.apache.zookeeper.AsyncCallback;
+import org.apache.zookeeper.CreateMode;
 import org.apache.zookeeper.KeeperException;
 import org.apache.zookeeper.WatchedEvent;
 import org.apache.zookeeper.Watcher;
+import org.apache.zookeeper.ZooDefs;
 import org.apache.zookeeper.ZooKeeper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -45,13 +48,15 @@ final class PrimaryWatch implements Closeable {
     interface Events {
         void primary(PrimaryRecord record);
 
-        void hold(boolean present);
+        /** The hold node appeared or changed ({@code hold} null: unreadable) or, with {@code present} false, went. */
+        void hold(boolean present, HoldRecord hold);
 
         /**
-         * The orchestrator cannot confirm the primary of {@code epoch} is gone and is about to replace it (a hold of
-         * kind unconfirmed-primary): what was lent to it must stop now.
+         * The orchestrator cannot confirm that the primary of {@code hold.epoch()} is gone and is about to replace it
+         * (a hold of kind unconfirmed-primary): what was lent to it must stop now, and nothing more may be lent there
+         * until the hold is released or a newer primary arrives. Once that is so, call {@link #acknowledge}.
          */
-        void unconfirmedPrimary(long epoch);
+        void unconfirmedPrimary(HoldRecord hold);
 
         /** The lease ran out ({@code false}) or was renewed after running out ({@code true}). */
         void lease(boolean valid);
@@ -79,6 +84,15 @@ final class PrimaryWatch implements Closeable {
 
     private volatile boolean expiredReported;
     private volatile boolean closed;
+
+    /** This data source's registration, {@link RegistryPaths#client}: the orchestrator waits for its acknowledgements. */
+    private final String clientId;
+    /** The ZooKeeper session the registration exists on, 0 while there is none: without it the lease is not renewed. */
+    private volatile long registeredSession;
+
+    private volatile boolean registrationRefusedSaid;
+    /** The hold last handed on (its id and kind), so that the cache and the pings hand each hold on once. */
+    private volatile String handedOnHold;
     /**
      * The modification zxid of the primary record last handed on, read or carried by its epoch node: a read that
      * finds it unchanged does not parse it again.
@@ -90,6 +104,8 @@ final class PrimaryWatch implements Closeable {
         this.config = config;
         this.events = events;
         this.lease = new ZooKeeperLease(config.leaseTimeout(), System::nanoTime);
+        this.clientId =
+                ClientRegistration.newId(hostName(), ProcessHandle.current().pid());
         // Curator's cache notifications run on the ZooKeeper event thread, as the pings' answers do: accepting a record
         // takes microseconds and never waits on a server. Curator would otherwise start a notification thread of its
         // own per client (one more thread hop per change), and leave it running after close.
@@ -109,18 +125,14 @@ final class PrimaryWatch implements Closeable {
             holdCache
                     .listenable()
                     .addListener(CuratorCacheListener.builder()
-                            .forCreatesAndChanges((before, node) -> withMdc(() -> {
-                                events.hold(true);
-                                HoldRecord hold = readHold(node.getData());
-                                if (hold != null && HoldRecord.UNCONFIRMED_PRIMARY.equals(hold.kind())) {
-                                    events.unconfirmedPrimary(hold.epoch());
-                                }
-                            }))
+                            .forCreatesAndChanges((before, node) -> withMdc(() -> onHold(node.getData())))
                             .forDeletes(node -> onHoldReleased())
                             .build());
             holdCache.start();
             if (client.getZookeeperClient().isConnected()) {
-                watchRecord(); // connected before the listener was added; a second call on CONNECTED is harmless
+                // connected before the listener was added; a second call on CONNECTED is harmless
+                register();
+                watchRecord();
             }
             if (config.lease()) {
                 // Without the lease nothing needs renewing: the watches bring every change.
@@ -194,22 +206,78 @@ final class PrimaryWatch implements Closeable {
         }
     }
 
-    /** The lease ping: reads the record, which renews the lease; a failed ping is followed by the next. */
+    /**
+     * The lease ping, a linearizable round trip: {@code sync} (the server this client talks to catches up with the
+     * ZooKeeper leader), then the record and the hold node, pipelined in one session so that the reads are answered
+     * after the sync. The lease is renewed, from when the sync was sent, only when all three succeeded, after the
+     * record and hold they returned have been handed on. A follower cut off from its leader still answers plain reads
+     * for up to {@code syncLimit × tickTime} (10 s with ZooKeeper's sample configuration), but not a sync: such a
+     * follower renews nothing. A failed ping is followed by the next.
+     */
     private void ping() {
-        readRecord(why -> LOG.debug("cluster {}: lease ping failed: {}", config.cluster(), why));
+        if (closed) {
+            return;
+        }
+        long sent = System.nanoTime();
+        Consumer<String> failed = why -> LOG.debug("cluster {}: lease ping failed: {}", config.cluster(), why);
+        try {
+            ZooKeeper zk = client.getZookeeperClient().getZooKeeper();
+            long session = zk.getSessionId();
+            boolean[] synced = {false};
+            boolean[] recordRead = {false};
+            zk.sync(
+                    config.primaryPath(),
+                    (rc, path, ctx) -> {
+                        if (rc == KeeperException.Code.OK.intValue()) {
+                            synced[0] = true;
+                        } else {
+                            failed.accept("sync: " + KeeperException.Code.get(rc));
+                        }
+                    },
+                    null);
+            zk.getData(
+                    config.primaryPath(),
+                    false,
+                    (rc, path, ctx, data, stat) -> withMdc(() -> {
+                        if (rc == KeeperException.Code.OK.intValue()) {
+                            handOn(data, stat.getMzxid());
+                            recordRead[0] = true;
+                        } else if (rc == KeeperException.Code.NONODE.intValue()) {
+                            recordRead[0] = true;
+                        } else {
+                            failed.accept("reading " + path + ": " + KeeperException.Code.get(rc));
+                        }
+                    }),
+                    null);
+            zk.getData(
+                    config.holdPath(),
+                    false,
+                    (rc, path, ctx, data, stat) -> withMdc(() -> {
+                        if (rc == KeeperException.Code.OK.intValue()) {
+                            onHold(data);
+                        } else if (rc != KeeperException.Code.NONODE.intValue()) {
+                            failed.accept("reading " + path + ": " + KeeperException.Code.get(rc));
+                            return;
+                        }
+                        if (synced[0] && recordRead[0]) {
+                            contact(sent, session);
+                        }
+                    }),
+                    null);
+        } catch (Exception e) {
+            failed.accept(e.toString());
+        }
     }
 
     /**
      * Reads the primary record straight from the ZooKeeper handle (no Curator retry: a request fails at once while
-     * disconnected), and calls {@code failed} with the reason if it could not. With the lease on, an answer renews it
-     * from the moment the request was sent, after the record it returned has been handed on, so that a renewed lease
-     * never points to a superseded primary. A record already handed on (same modification zxid) is not parsed again.
+     * disconnected), and calls {@code failed} with the reason if it could not. A plain read renews no lease (only
+     * {@link #ping()} does). A record already handed on (same modification zxid) is not parsed again.
      */
     private void readRecord(Consumer<String> failed) {
         if (closed) {
             return;
         }
-        long sent = System.nanoTime();
         try {
             client.getZookeeperClient()
                     .getZooKeeper()
@@ -218,14 +286,8 @@ final class PrimaryWatch implements Closeable {
                             false,
                             (rc, path, ctx, data, stat) -> withMdc(() -> {
                                 if (rc == KeeperException.Code.OK.intValue()) {
-                                    if (stat.getMzxid() != handedOnZxid) {
-                                        read(data);
-                                        handedOnZxid = stat.getMzxid();
-                                    }
-                                    contact(sent);
-                                } else if (rc == KeeperException.Code.NONODE.intValue()) {
-                                    contact(sent);
-                                } else {
+                                    handOn(data, stat.getMzxid());
+                                } else if (rc != KeeperException.Code.NONODE.intValue()) {
                                     failed.accept("reading " + path + ": " + KeeperException.Code.get(rc));
                                 }
                             }),
@@ -282,9 +344,25 @@ final class PrimaryWatch implements Closeable {
         events.primary(record);
     }
 
-    private void contact(long sentNanos) {
+    /** Hands on the record read, unless the same version (modification zxid) was handed on already. */
+    private void handOn(byte[] data, long mzxid) {
+        if (mzxid != handedOnZxid) {
+            read(data);
+            handedOnZxid = mzxid;
+        }
+    }
+
+    /**
+     * A ping sent at {@code sentNanos} on {@code session} succeeded. The lease is renewed only while this data
+     * source is registered on that session: otherwise the orchestrator would not know to wait for it.
+     */
+    private void contact(long sentNanos, long session) {
         if (!config.lease()) {
             return; // nothing to renew, and no expiry to check
+        }
+        if (session == 0 || registeredSession != session) {
+            register();
+            return;
         }
         lease.contact(sentNanos);
         if (expiredReported && lease.valid()) {
@@ -374,6 +452,129 @@ final class PrimaryWatch implements Closeable {
         }
     }
 
+    /**
+     * The hold node's data, from the cache or a ping: reported, and a hold of kind unconfirmed-primary handed on once
+     * per hold. Runs on the ZooKeeper event thread, so a ping's renewal follows only after the data source has
+     * acted on it.
+     */
+    private void onHold(byte[] data) {
+        HoldRecord hold = readHold(data);
+        String key = hold == null ? "unreadable" : hold.operationId() + "/" + hold.kind();
+        if (key.equals(handedOnHold)) {
+            return;
+        }
+        handedOnHold = key;
+        events.hold(true, hold);
+        if (hold != null && HoldRecord.UNCONFIRMED_PRIMARY.equals(hold.kind())) {
+            events.unconfirmedPrimary(hold);
+        }
+    }
+
+    /**
+     * Tells the orchestrator that this data source lends nothing more to the primary {@code hold} names, and has
+     * aborted what it had lent there: an ephemeral node of this session under the hold's acknowledgements. A hold
+     * of an orchestrator that does not collect acknowledgements has no such parent: nothing to write.
+     */
+    void acknowledge(HoldRecord hold) {
+        if (closed || hold.operationId() == null || !RegistryPaths.isValidName(hold.operationId())) {
+            return;
+        }
+        try {
+            client.getZookeeperClient()
+                    .getZooKeeper()
+                    .create(
+                            config.ackPath(hold.operationId(), clientId),
+                            new byte[0],
+                            ZooDefs.Ids.OPEN_ACL_UNSAFE,
+                            CreateMode.EPHEMERAL,
+                            (rc, path, ctx, name) -> {
+                                if (rc == KeeperException.Code.OK.intValue()
+                                        || rc == KeeperException.Code.NODEEXISTS.intValue()) {
+                                    LOG.info(
+                                            "cluster {}: acknowledged the hold on {}",
+                                            config.cluster(),
+                                            hold.fromNode());
+                                } else {
+                                    LOG.warn(
+                                            "cluster {}: could not acknowledge the hold on {} ({}): the orchestrator"
+                                                    + " waits out this data source's lease instead",
+                                            config.cluster(),
+                                            hold.fromNode(),
+                                            KeeperException.Code.get(rc));
+                                }
+                            },
+                            null);
+        } catch (Exception e) {
+            LOG.warn("cluster {}: could not acknowledge the hold: {}", config.cluster(), e.toString());
+        }
+    }
+
+    /**
+     * Registers this data source under the cluster's clients node, an ephemeral node of the current session, once per
+     * session: the orchestrator then waits for this data source's acknowledgement (or its lease) before it replaces
+     * a primary that is not proven gone. The parent is the orchestrator's; it is created here only where the
+     * namespace's ACLs allow it.
+     */
+    private void register() {
+        if (closed) {
+            return;
+        }
+        try {
+            ZooKeeper zk = client.getZookeeperClient().getZooKeeper();
+            long session = zk.getSessionId();
+            if (session == 0 || registeredSession == session) {
+                return;
+            }
+            byte[] data = RegistryJson.write(new ClientRegistration(
+                    clientId,
+                    hostName(),
+                    ProcessHandle.current().pid(),
+                    config.lease(),
+                    config.leaseTimeout().toMillis(),
+                    java.time.Instant.now()));
+            client.create()
+                    .creatingParentContainersIfNeeded()
+                    .withMode(CreateMode.EPHEMERAL)
+                    .inBackground((c, event) -> withMdc(() -> registered(event.getResultCode(), session)))
+                    .forPath(RegistryPaths.client(config.cluster(), clientId), data);
+        } catch (Exception e) {
+            LOG.debug("cluster {}: registering failed: {}", config.cluster(), e.toString());
+        }
+    }
+
+    private void registered(int rc, long session) {
+        if (rc == KeeperException.Code.OK.intValue() || rc == KeeperException.Code.NODEEXISTS.intValue()) {
+            registeredSession = session;
+            LOG.debug("cluster {}: registered as {}", config.cluster(), config.clientPath(clientId));
+        } else {
+            refused(KeeperException.Code.get(rc)
+                    + (rc == KeeperException.Code.NOAUTH.intValue()
+                            ? ": the namespace's ACLs do not let this client create " + config.clientsPath()
+                                    + "; run `baton zk init` or start the orchestrator, which creates it"
+                            : ""));
+        }
+    }
+
+    private void refused(String why) {
+        if (!registrationRefusedSaid) {
+            registrationRefusedSaid = true;
+            LOG.error(
+                    "cluster {}: cannot register at {}: {}; the lease is not renewed until it can (retried at every"
+                            + " ping)",
+                    config.cluster(),
+                    config.clientPath(clientId),
+                    why);
+        }
+    }
+
+    private static String hostName() {
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "host";
+        }
+    }
+
     private void onHoldReleased() {
         try {
             client.getData()
@@ -381,11 +582,15 @@ final class PrimaryWatch implements Closeable {
                         if (event.getResultCode() == KeeperException.Code.OK.intValue()) {
                             read(event.getData());
                         }
-                        events.hold(false);
+                        handedOnHold = null;
+                        events.hold(false, null);
                     }))
                     .forPath(RegistryPaths.primary(config.cluster()));
         } catch (Exception e) {
-            withMdc(() -> events.hold(false));
+            withMdc(() -> {
+                handedOnHold = null;
+                events.hold(false, null);
+            });
         }
     }
 
@@ -401,6 +606,7 @@ final class PrimaryWatch implements Closeable {
             } else {
                 LOG.info("cluster {}: ZooKeeper {} is {}", config.cluster(), config.zookeeper(), newState);
                 if (newState.isConnected()) {
+                    register();
                     watchRecord();
                 }
             }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.baton.registry.HoldRecord;
 import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
@@ -84,8 +85,12 @@ class HeldConnectionTest {
     }
 
     private Connection open(String extra) throws SQLException {
+        return open(20_000, extra);
+    }
+
+    private Connection open(long holdTimeoutMs, String extra) throws SQLException {
         StringBuilder url = new StringBuilder("jdbc:baton:zk://" + zk.connectString() + "/" + CLUSTER + "?database="
-                + db.database() + "&holdTimeoutMs=20000&connectionTimeoutMs=1500" + extra);
+                + db.database() + "&holdTimeoutMs=" + holdTimeoutMs + "&connectionTimeoutMs=1500" + extra);
         String[] props = db.driverProperties();
         for (int i = 0; i < props.length; i += 2) {
             url.append('&').append(props[i]).append('=').append(props[i + 1]);
@@ -257,6 +262,75 @@ class HeldConnectionTest {
             insert(c, retried);
             c.commit();
             assertThat(db.count(db.b(), retried)).isEqualTo(1);
+        }
+    }
+
+    /** The hold the orchestrator writes for a primary it cannot prove gone, with its acknowledgements node. */
+    private HoldRecord holdUnconfirmed(String holdId) throws Exception {
+        HoldRecord hold = new HoldRecord(holdId, "a", null, 1, java.time.Instant.now(), HoldRecord.UNCONFIRMED_PRIMARY);
+        if (admin.checkExists().forPath(RegistryPaths.acks(CLUSTER)) == null) {
+            admin.create().forPath(RegistryPaths.acks(CLUSTER));
+        }
+        admin.transaction()
+                .forOperations(
+                        admin.transactionOp().create().forPath(RegistryPaths.acks(CLUSTER, holdId)),
+                        admin.transactionOp().create().forPath(RegistryPaths.hold(CLUSTER), RegistryJson.write(hold)));
+        return hold;
+    }
+
+    private java.util.List<String> children(String path) throws Exception {
+        return admin.checkExists().forPath(path) == null
+                ? java.util.List.of()
+                : admin.getChildren().forPath(path);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "mariadb"})
+    void everyDataSourceAcknowledgesAnUnconfirmedHoldOnlyAfterAbortingWhatItLentThere(String dialect) throws Exception {
+        setUp(dialect);
+        try (Connection kept = open("");
+                Connection other = open("&connectTimeout=10")) {
+            kept.setAutoCommit(false);
+            long uncommitted = IDS.incrementAndGet();
+            insert(kept, uncommitted);
+            insert(other, IDS.incrementAndGet());
+            // Each data source registered itself on its own session: the orchestrator waits for each of them.
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> children(RegistryPaths.clients(CLUSTER)).size() == 2);
+            java.util.List<String> registered = children(RegistryPaths.clients(CLUSTER));
+            holdUnconfirmed("unconfirmed-1-a");
+            await().atMost(Duration.ofSeconds(5))
+                    .until(() -> new java.util.HashSet<>(children(RegistryPaths.acks(CLUSTER, "unconfirmed-1-a")))
+                            .containsAll(registered));
+            // Acknowledged: the transaction lent to a cannot commit there any more, and nothing new goes there.
+            SQLException e = assertThrows(SQLException.class, kept::commit);
+            assertThat(e.getSQLState()).isIn(FailoverSqlStates.TRANSACTION_LOST, FailoverSqlStates.OUTCOME_UNKNOWN);
+            kept.rollback();
+            assertThat(db.count(db.a(), uncommitted)).as("rolled back on a").isZero();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "mariadb"})
+    void aHoldOfAPrimaryNotProvenGoneNeverExpiresBackIntoIt(String dialect) throws Exception {
+        setUp(dialect);
+        try (Connection c = open(1000, "")) {
+            insert(c, IDS.incrementAndGet());
+            holdUnconfirmed("unconfirmed-1-b");
+            await().atMost(Duration.ofSeconds(5)).until(() -> isHolding(c));
+            long refused = IDS.incrementAndGet();
+            // Twice past holdTimeout (1 s): a switchover's hold would let the write through to a by now.
+            for (int i = 0; i < 2; i++) {
+                SQLException e = assertThrows(SQLException.class, () -> insert(c, refused));
+                assertThat(e.getSQLState()).isEqualTo(FailoverSqlStates.NO_PRIMARY);
+                assertThat(e.getMessage()).contains("cannot prove gone");
+            }
+            assertThat(db.count(db.a(), refused))
+                    .as("nothing reached the held primary")
+                    .isZero();
+            publishBAndRelease();
+            insert(c, refused);
+            assertThat(db.count(db.b(), refused)).isEqualTo(1);
         }
     }
 
