@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #blackholeFrom(Set)}: the same, only for clients connecting from the given loopback addresses (a
  *       client binds one of 127.0.0.0/8 as its local address, e.g. pgjdbc's and Connector/J's {@code
  *       localSocketAddress}): one proxy, a partition that cuts some clients and not others.
- *   <li>{@link #refuse()}: existing connections are reset, new ones are reset as soon as they are accepted.
+ *   <li>{@link #refuse()}: existing connections are reset, new ones are reset as soon as they are accepted;
+ *       {@link #refuseFrom(Set)} does it for some clients only, like a firewall that rejects with TCP resets.
  *   <li>{@link #heal()}: forwards again; bytes held during a blackhole are delivered (as TCP retransmission would),
  *       and connections accepted during it are connected upstream now.
  * </ul>
@@ -82,8 +83,20 @@ public final class TcpProxy implements AutoCloseable {
 
     /** Reset every connection; reset new ones at once. */
     public void refuse() {
+        refuseFrom(Set.of());
+    }
+
+    /**
+     * Like {@link #refuse()} for the connections of clients whose address is in {@code sources} (every client when it
+     * is empty): a firewall that rejects with TCP resets, for some clients and not others. Other clients' connections
+     * keep forwarding.
+     */
+    public void refuseFrom(Set<InetAddress> sources) {
+        synchronized (lock) {
+            cutSources = Set.copyOf(sources);
+        }
         setMode(Mode.REFUSE);
-        links.forEach(Link::reset);
+        links.stream().filter(l -> cutNow(l.client.getInetAddress())).forEach(Link::reset);
     }
 
     /** Forward normally again. */
@@ -124,12 +137,22 @@ public final class TcpProxy implements AutoCloseable {
             while (mode == Mode.BLACKHOLE && cut(client) && !closed.get()) {
                 lock.wait();
             }
-            return closed.get() ? Mode.REFUSE : mode == Mode.BLACKHOLE ? Mode.FORWARD : mode;
+            if (closed.get()) {
+                return Mode.REFUSE;
+            }
+            return mode == Mode.REFUSE && cut(client) ? Mode.REFUSE : Mode.FORWARD;
         }
     }
 
+    /** Called with the lock held. */
     private boolean cut(InetAddress client) {
         return cutSources.isEmpty() || cutSources.contains(client);
+    }
+
+    private boolean cutNow(InetAddress client) {
+        synchronized (lock) {
+            return cut(client);
+        }
     }
 
     private Mode mode() {
@@ -149,7 +172,7 @@ public final class TcpProxy implements AutoCloseable {
                 }
                 return;
             }
-            if (mode() == Mode.REFUSE) {
+            if (mode() == Mode.REFUSE && cutNow(client.getInetAddress())) {
                 reset(client);
                 continue;
             }
