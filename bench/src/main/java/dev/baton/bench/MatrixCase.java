@@ -86,6 +86,33 @@ enum MatrixCase {
             Thread.sleep(3000);
         }
     },
+    PRIMARY_PARTITIONED_RESET(
+            "primary-partitioned-reset",
+            "like primary-partitioned, but the cut answers with TCP resets (a rejecting firewall): it looks like a"
+                    + " crash",
+            "one promotion, after app A's lease (it cannot acknowledge the hold); 0 split-brain writes",
+            1) {
+        @Override
+        void inject(MatrixRun r) throws Exception {
+            String old = r.primary();
+            r.fault();
+            r.resetFront(old, true);
+            r.scenario.replication(old).refuse();
+            r.scenario.zooKeeperProxies().forEach(p -> p.refuse());
+            try {
+                r.awaitEpoch(2, Duration.ofSeconds(30));
+                Thread.sleep(Math.max(0, 20_000 - r.sinceFaultMs()));
+            } finally {
+                r.healAll();
+            }
+            long fenced = r.awaitReadOnly(old, Duration.ofSeconds(20));
+            r.notes.add(
+                    fenced < 0
+                            ? old + " not fenced within 20 s of the heal"
+                            : old + " fenced " + fenced + " ms after the heal");
+            Thread.sleep(3000);
+        }
+    },
     REPLICA_SIGKILL("replica-sigkill", "a replica SIGKILLed", "no failover; it is reported and excluded", 0) {
         @Override
         void inject(MatrixRun r) throws Exception {

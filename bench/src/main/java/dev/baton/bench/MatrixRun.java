@@ -127,6 +127,16 @@ final class MatrixRun implements AutoCloseable {
         scenario.front(node).blackholeFrom(from);
     }
 
+    /** Like {@link #cutFront}, with TCP resets instead of silence: a firewall that rejects. */
+    void resetFront(String node, boolean appB) {
+        Set<InetAddress> from = appB
+                ? Set.of(
+                        MatrixApps.address(MatrixApps.ORCHESTRATOR_ADDRESS),
+                        MatrixApps.address(MatrixApps.APP_B_ADDRESS))
+                : Set.of(MatrixApps.address(MatrixApps.ORCHESTRATOR_ADDRESS));
+        scenario.front(node).refuseFrom(from);
+    }
+
     /** Makes every link forward again. */
     void healAll() {
         scenario.cluster().nodes().forEach(n -> {

@@ -60,4 +60,16 @@ class FaultMatrixTest {
                 .isZero();
         assertThat(r.writablePrimaries()).isEqualTo(1);
     }
+
+    @Test
+    void partitionThatAnswersWithResetsTakesNoWriteOnTheOldPrimaryAfterTheNewEpoch() {
+        // Refused probes and reset receivers look exactly like a crash; app A, cut off with the old primary and
+        // from ZooKeeper, cannot acknowledge the hold, so the orchestrator must wait out its lease.
+        Consistency.Report r = run(MatrixCase.PRIMARY_PARTITIONED_RESET);
+        assertThat(r.promotions()).isEqualTo(1);
+        assertThat(r.splitBrain())
+                .as("writes acknowledged by the old primary after epoch 2")
+                .isZero();
+        assertThat(r.writablePrimaries()).isEqualTo(1);
+    }
 }
