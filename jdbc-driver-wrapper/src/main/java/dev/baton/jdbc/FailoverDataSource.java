@@ -500,7 +500,8 @@ public final class FailoverDataSource implements DataSource, Closeable {
         if (pool != null && pool.epoch() <= hold.epoch()) {
             String why = "the orchestrator cannot confirm that the primary " + hold.fromNode() + " of epoch "
                     + hold.epoch() + " is gone and is replacing it";
-            LOG.warn("cluster {}: {}; aborting {} lent connection(s)", config.cluster(), why, lentConnections.size());
+            // INFO: in a crash this is the normal path, and the orchestrator's events say why
+            LOG.info("cluster {}: {}; aborting {} lent connection(s)", config.cluster(), why, lentConnections.size());
             for (FailoverConnection c : lentConnections) {
                 c.abortForLease(why);
             }
