@@ -6,6 +6,7 @@ import static dev.baton.orchestrator.dialect.MySqlFamily.statement;
 
 import dev.baton.orchestrator.config.ClusterConfig;
 import dev.baton.orchestrator.config.NodeConfig;
+import dev.baton.orchestrator.topology.FailureKind;
 import dev.baton.orchestrator.topology.NodeObservation;
 import dev.baton.orchestrator.topology.Position;
 import java.sql.Connection;
@@ -76,12 +77,25 @@ public final class MariaDbDialect extends GtidDialect {
 
     @Override
     public void promote(Connection replica, NodeConfig node, Duration timeout) throws SQLException {
+        boolean writableSent = false;
         try (Statement st = statement(replica)) {
             st.execute("STOP SLAVE");
             st.execute("RESET SLAVE ALL");
+            writableSent = true;
             st.execute("SET GLOBAL read_only = OFF");
         } catch (SQLException e) {
-            // read_only = OFF is the last statement: whatever failed, the node does not take writes
+            FailureKind kind = SqlFailures.classify(e);
+            if (writableSent && kind != FailureKind.OTHER && kind != FailureKind.AUTHENTICATION) {
+                // The reply to read_only = OFF was lost (connection lost, timed out, server going down): the server
+                // may have run it and take writes now. Not a refusal: the promotion stays recorded as under way.
+                throw new SQLException(
+                        "promotion of " + node.id() + ": the reply to SET GLOBAL read_only = OFF was lost ("
+                                + e.getMessage() + "); it may have been applied",
+                        e.getSQLState(),
+                        e.getErrorCode(),
+                        e);
+            }
+            // The server said no, or read_only = OFF was never sent: the node does not take writes.
             throw new PromotionRefusedException("promotion of " + node.id() + " failed: " + e.getMessage(), e);
         }
     }

@@ -3,6 +3,7 @@ package dev.baton.orchestrator.dialect;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.baton.orchestrator.config.ClusterConfig;
 import dev.baton.orchestrator.config.ConfigLoader;
@@ -178,5 +179,55 @@ class MariaDbDialectTest {
                     .isFalse();
             assertThat(Duration.between(started, Instant.now())).isBetween(Duration.ofMillis(1400), TIMEOUT);
         }
+    }
+
+    /**
+     * A connection to {@code real}'s server whose statements run there, except that {@code SET GLOBAL read_only =
+     * OFF} fails as {@code failure} says: {@code lost} runs it on the server first and then fails like a lost reply
+     * (08S01), otherwise the server is not asked and the failure is a refusal (1227).
+     */
+    private static Connection replyOfReadOnlyOff(Connection real, boolean lost) {
+        return (Connection) java.lang.reflect.Proxy.newProxyInstance(
+                MariaDbDialectTest.class.getClassLoader(), new Class<?>[] {Connection.class}, (p, m, args) -> {
+                    Object result = m.invoke(real, args);
+                    if (!m.getName().equals("createStatement")) {
+                        return result;
+                    }
+                    Statement st = (Statement) result;
+                    return java.lang.reflect.Proxy.newProxyInstance(
+                            MariaDbDialectTest.class.getClassLoader(), new Class<?>[] {Statement.class}, (q, sm, a) -> {
+                                if (sm.getName().equals("execute")
+                                        && String.valueOf(a[0]).contains("read_only = OFF")) {
+                                    if (lost) {
+                                        st.execute((String) a[0]);
+                                        throw new SQLException("Communications link failure", "08S01", 0);
+                                    }
+                                    throw new SQLException("Access denied; you need SUPER", "42000", 1227);
+                                }
+                                return sm.invoke(st, a);
+                            });
+                });
+    }
+
+    @Test
+    void aLostReplyToTheLastPromotionStepIsNotTakenForARefusal() throws Exception {
+        try (Connection c = dialect.connect(node("db2"), TIMEOUT)) {
+            SQLException e = assertThrows(
+                    SQLException.class, () -> dialect.promote(replyOfReadOnlyOff(c, true), node("db2"), TIMEOUT));
+            assertThat((Throwable) e).isNotInstanceOf(PromotionRefusedException.class);
+            assertThat(e.getMessage()).contains("was lost").contains("may have been applied");
+        }
+        // It was applied: taking this for a refusal would let the next attempt promote a second node.
+        assertThat(sandbox.node("db2").sql("SELECT @@read_only")).isEqualTo("0");
+    }
+
+    @Test
+    void aServerThatSaysNoToThePromotionIsARefusal() throws Exception {
+        try (Connection c = dialect.connect(node("db3"), TIMEOUT)) {
+            SQLException e = assertThrows(
+                    SQLException.class, () -> dialect.promote(replyOfReadOnlyOff(c, false), node("db3"), TIMEOUT));
+            assertThat((Throwable) e).isInstanceOf(PromotionRefusedException.class);
+        }
+        assertThat(sandbox.node("db3").sql("SELECT @@read_only")).isEqualTo("1");
     }
 }
