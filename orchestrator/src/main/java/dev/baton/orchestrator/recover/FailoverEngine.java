@@ -15,6 +15,7 @@ import dev.baton.orchestrator.dialect.SqlFailures;
 import dev.baton.orchestrator.monitor.ClusterMonitor;
 import dev.baton.orchestrator.select.CandidateSelector;
 import dev.baton.orchestrator.select.Selection;
+import dev.baton.orchestrator.topology.FailureKind;
 import dev.baton.orchestrator.topology.NodeObservation;
 import dev.baton.orchestrator.topology.Position;
 import dev.baton.orchestrator.topology.Topology;
@@ -49,6 +50,8 @@ public final class FailoverEngine {
     private static final Duration FRESH_ENOUGH = Duration.ofMillis(250);
     /** How long a failover waits for its promotion to finish before leaving it to the settler (never to another node). */
     private static final Duration PROMOTE_WAIT = Duration.ofSeconds(3);
+    /** How long the check that a crashed primary came back may take: a refused connection answers at once. */
+    private static final Duration BACK_CHECK_TIMEOUT = Duration.ofMillis(500);
 
     private final ClusterConfig cluster;
     private final Dialect dialect;
@@ -220,6 +223,7 @@ public final class FailoverEngine {
                                 candidate.node().port(),
                                 clock.instant(),
                                 forkText);
+                fenceIfBack(dead, topology, guard, steps);
                 if (registry.publishAfterPromotion(next, seen.version(), guard, PUBLISH_PATIENCE)
                         == ClusterRegistry.Publication.LOST) {
                     // Another orchestrator published a different node meanwhile: ours must not take writes.
@@ -383,5 +387,34 @@ public final class FailoverEngine {
 
     private void emit(ClusterEvent.Kind kind, String node, String message) {
         events.emit(kind, node, message);
+    }
+
+    /**
+     * A crashed primary that a service manager restarted (systemd {@code Restart=on-failure}) is writable again within
+     * a second or two: checked, and fenced if so, right before the new primary is published, as the settler does. Not
+     * for a primary whose probes timed out: checking it would cost a whole timeout, and the hold keeps the wrappers
+     * away from it.
+     */
+    private void fenceIfBack(String dead, Topology topology, String guard, StepLog steps) {
+        NodeObservation before = topology.node(dead).orElse(null);
+        if (before != null && before.failure() == FailureKind.TIMEOUT) {
+            return;
+        }
+        NodeConfig node = cluster.node(dead).orElseThrow();
+        try (Connection c = dialect.connect(node, BACK_CHECK_TIMEOUT)) {
+            NodeObservation now = dialect.observe(c, node, clock.instant());
+            if (now.isPrimary() && !now.readOnly()) {
+                registry.checkHeld(guard);
+                dialect.fence(c);
+                steps.done("fence " + dead, "back as a writable primary: fenced before the new one is published");
+                emit(
+                        ClusterEvent.Kind.FENCED,
+                        dead,
+                        dead + " came back as a writable primary during the failover: made read-only, sessions"
+                                + " ended, before the new primary is published");
+            }
+        } catch (Exception e) {
+            log.debug("{} is still down before the publication: {}", dead, e.toString());
+        }
     }
 }

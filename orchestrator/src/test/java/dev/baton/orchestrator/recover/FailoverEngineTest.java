@@ -7,6 +7,7 @@ import dev.baton.orchestrator.coordination.Versioned;
 import dev.baton.orchestrator.detect.Verdict;
 import dev.baton.orchestrator.monitor.ClusterMonitor;
 import dev.baton.registry.HistoryEntry;
+import dev.baton.registry.NodeRole;
 import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
@@ -77,6 +78,16 @@ class FailoverEngineTest {
         assertThat(dialect.actions).containsExactly("promote pg2", "after-promotion", "repoint pg3 to pg2");
         assertThat(registry.readHistory()).extracting(HistoryEntry::outcome).containsExactly("succeeded");
         assertThat(registry.readOperation()).isEmpty();
+    }
+
+    @Test
+    void aCrashedPrimaryThatCameBackWritableIsFencedBeforeTheNewOneIsPublished() throws Exception {
+        // A service manager restarted it while pg2 was promoting.
+        dialect.onPromote =
+                () -> dialect.nodes.put("pg1", new FakeDialect.Node(true, NodeRole.PRIMARY, 100, false, false));
+        assertThat(failover()).isPresent();
+        assertThat(dialect.actions).containsSubsequence("promote pg2", "fence pg1", "after-promotion");
+        assertThat(registry.readPrimary().orElseThrow().value().nodeId()).isEqualTo("pg2");
     }
 
     @Test
