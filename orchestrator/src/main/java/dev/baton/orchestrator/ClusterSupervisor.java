@@ -113,6 +113,8 @@ public final class ClusterSupervisor implements Closeable {
     private final Map<String, Position> lastReceived = new HashMap<>();
 
     private final Map<String, Instant> lastProgress = new HashMap<>();
+    /** Replicas whose received position moved during this leadership term. */
+    private final Set<String> movedThisTerm = new HashSet<>();
     /** When a probe of the published primary last succeeded in this leadership. */
     private Instant primaryLastContact;
     /** Failover attempts that did not succeed since the primary was last seen healthy, and when to try again. */
@@ -257,6 +259,7 @@ public final class ClusterSupervisor implements Closeable {
             primaryLastContact = null;
             lastReceived.clear();
             lastProgress.clear();
+            movedThisTerm.clear();
             events.emit(ClusterEvent.Kind.LEADING, null, "leading cluster " + cluster.name());
         }
         Topology topology = monitor.probeAll();
@@ -312,8 +315,12 @@ public final class ClusterSupervisor implements Closeable {
             failedFailovers = 0;
             failoverNotBefore = null;
             if (primaryFailures == 0
-                    || (silent == null && verdict instanceof Verdict.PrimaryUnreachableButReplicating)) {
-                suspicion.release(); // it answers, or it refuses only the orchestrator: its replicas still stream
+                    || (silent == null
+                            && verdict instanceof Verdict.PrimaryUnreachableButReplicating live
+                            && live.streamingReplicas().stream().anyMatch(movedThisTerm::contains))) {
+                // It answers, or it refuses only the orchestrator: its replicas receive from it. A replica that has
+                // only not been quiet for long enough yet (a new term knows nothing of the time before) is no proof.
+                suspicion.release();
             }
         }
         if (looksDead
@@ -563,10 +570,11 @@ public final class ClusterSupervisor implements Closeable {
                 continue;
             }
             Position before = lastReceived.put(n.id(), n.received());
-            if (before == null
-                    || n.received() == null
-                    || dialect.compare(n.received(), before) != 0
-                    || !lastProgress.containsKey(n.id())) {
+            boolean moved = before != null && n.received() != null && dialect.compare(n.received(), before) != 0;
+            if (moved) {
+                movedThisTerm.add(n.id());
+            }
+            if (before == null || n.received() == null || moved || !lastProgress.containsKey(n.id())) {
                 lastProgress.put(n.id(), n.at());
             }
         }

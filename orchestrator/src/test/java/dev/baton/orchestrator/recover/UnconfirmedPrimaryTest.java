@@ -166,6 +166,53 @@ class UnconfirmedPrimaryTest {
                         && e.message().startsWith("all 2 registered wrapper(s) acknowledged"));
     }
 
+    /** The hold a leader that died left behind for pg1 of epoch 1, as it writes it. */
+    private void holdLeftBehind(String id) throws Exception {
+        new dev.baton.orchestrator.coordination.UnconfirmedHold(fixture.client, "orders")
+                .create(new HoldRecord(id, "pg1", null, 1, Instant.now(), HoldRecord.UNCONFIRMED_PRIMARY));
+    }
+
+    private String holdId() throws Exception {
+        return RegistryJson.read(fixture.client.getData().forPath(RegistryPaths.hold("orders")), HoldRecord.class)
+                .operationId();
+    }
+
+    @Test
+    void aHoldLeftByALeaderThatDiedIsContinuedAndItsLeaseWaitStartsAgain() throws Exception {
+        fixture = new EngineFixture("    clientLeaseTimeout: 3s\n");
+        dialect = fixture.dialect;
+        fixture.healthyCluster();
+        hangPrimary();
+        wrapper("cut-off", 2000, false);
+        holdLeftBehind("unconfirmed-1-left");
+        Thread.sleep(2000); // the previous leader's wait had run for 2 s when this one takes over
+        long leading = System.nanoTime();
+        supervisor = fixture.supervise(events);
+        await().atMost(Duration.ofSeconds(15)).until(() -> publishedNode().equals("pg2"));
+        assertThat((System.nanoTime() - leading) / 1_000_000)
+                .as("the whole lease is waited again from the takeover: nothing of the old term's clock is trusted")
+                .isGreaterThanOrEqualTo(2900);
+        assertThat(events)
+                .filteredOn(e -> e.kind() == ClusterEvent.Kind.PRIMARY_DEAD
+                        && e.message().contains("told to stop"))
+                .as("the hold was adopted, not written again")
+                .isEmpty();
+    }
+
+    @Test
+    void aHoldLeftBehindForAPrimaryThatAnswersIsReleased() throws Exception {
+        fixture = new EngineFixture("    clientLeaseTimeout: 30s\n");
+        dialect = fixture.dialect;
+        fixture.healthyCluster();
+        holdLeftBehind("unconfirmed-1-stale");
+        assertThat(holdId()).isEqualTo("unconfirmed-1-stale");
+        supervisor = fixture.supervise(events);
+        await().atMost(Duration.ofSeconds(10))
+                .until(() -> fixture.client.checkExists().forPath(RegistryPaths.hold("orders")) == null);
+        assertThat(publishedNode()).isEqualTo("pg1");
+        assertThat(dialect.actions).noneMatch(a -> a.startsWith("promote"));
+    }
+
     /** Waits for the hold of kind unconfirmed-primary on pg1; returns when it was seen (System.nanoTime). */
     private long awaitHold() throws Exception {
         await().atMost(Duration.ofSeconds(10))
