@@ -83,8 +83,14 @@ final class EngineFixture implements AutoCloseable {
     /** A started supervisor of this cluster (id {@code o1}) reporting its events to {@code events}. */
     dev.baton.orchestrator.ClusterSupervisor supervise(java.util.List<dev.baton.orchestrator.ClusterEvent> events)
             throws Exception {
+        return supervise(events, Clock.systemUTC());
+    }
+
+    /** The same with {@code clock} as the supervisor's wall clock. */
+    dev.baton.orchestrator.ClusterSupervisor supervise(
+            java.util.List<dev.baton.orchestrator.ClusterEvent> events, Clock clock) throws Exception {
         var supervisor = new dev.baton.orchestrator.ClusterSupervisor(
-                context.cluster(), dialect, client, "o1", events::add, Clock.systemUTC());
+                context.cluster(), dialect, client, "o1", events::add, clock);
         supervisor.start();
         return supervisor;
     }

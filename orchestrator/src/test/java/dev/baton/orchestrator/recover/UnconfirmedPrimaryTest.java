@@ -166,6 +166,48 @@ class UnconfirmedPrimaryTest {
                         && e.message().startsWith("all 2 registered wrapper(s) acknowledged"));
     }
 
+    /** A wall clock that an NTP step can move: the system's, plus an offset. */
+    private static final class SteppedClock extends java.time.Clock {
+        private volatile Duration offset = Duration.ZERO;
+
+        void step(Duration by) {
+            offset = offset.plus(by);
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public java.time.Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return Instant.now().plus(offset);
+        }
+    }
+
+    @Test
+    void aClockStepForwardDuringTheHoldDoesNotShortenTheLeaseWait() throws Exception {
+        fixture = new EngineFixture("    clientLeaseTimeout: 3s\n");
+        dialect = fixture.dialect;
+        fixture.healthyCluster();
+        SteppedClock wall = new SteppedClock();
+        supervisor = fixture.supervise(events, wall);
+        fixture.awaitNodeStates();
+        wrapper("cut-off", 2000, false);
+        hangPrimary();
+        long heldAt = awaitHold();
+        wall.step(Duration.ofHours(1)); // NTP steps the wall clock forward while the wrappers' lease runs
+        await().atMost(Duration.ofSeconds(15)).until(() -> publishedNode().equals("pg2"));
+        assertThat((System.nanoTime() - heldAt) / 1_000_000)
+                .as("the lease wait runs on the monotonic clock")
+                .isGreaterThanOrEqualTo(2900);
+    }
+
     /** The hold a leader that died left behind for pg1 of epoch 1, as it writes it. */
     private void holdLeftBehind(String id) throws Exception {
         new dev.baton.orchestrator.coordination.UnconfirmedHold(fixture.client, "orders")
