@@ -89,8 +89,14 @@ final class EngineFixture implements AutoCloseable {
     /** The same with {@code clock} as the supervisor's wall clock. */
     dev.baton.orchestrator.ClusterSupervisor supervise(
             java.util.List<dev.baton.orchestrator.ClusterEvent> events, Clock clock) throws Exception {
-        var supervisor = new dev.baton.orchestrator.ClusterSupervisor(
-                context.cluster(), dialect, client, "o1", events::add, clock);
+        return supervise(events::add, clock);
+    }
+
+    /** A started supervisor reporting to {@code listener}: its events and every round's observations. */
+    dev.baton.orchestrator.ClusterSupervisor supervise(
+            dev.baton.orchestrator.ClusterEvent.Listener listener, Clock clock) throws Exception {
+        var supervisor =
+                new dev.baton.orchestrator.ClusterSupervisor(context.cluster(), dialect, client, "o1", listener, clock);
         supervisor.start();
         return supervisor;
     }

@@ -166,6 +166,51 @@ class UnconfirmedPrimaryTest {
                         && e.message().startsWith("all 2 registered wrapper(s) acknowledged"));
     }
 
+    @Test
+    void oneSlowProbeOfAnIdlePrimaryHoldsNothingAndRunsNoFenceCommand(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path stonith = dir.resolve("fenced");
+        fixture = new EngineFixture("    clientLeaseTimeout: 3s\n    fenceCommand: \"touch " + stonith + "\"\n");
+        dialect = fixture.dialect;
+        fixture.healthyCluster();
+        // The primary answers again right after its first probe timed out: the listener runs on the supervisor's
+        // thread, before the next probe. Rounds are counted from the observations each round reports.
+        java.util.concurrent.atomic.AtomicInteger roundsAfter = new java.util.concurrent.atomic.AtomicInteger(-1);
+        supervisor = fixture.supervise(
+                new ClusterEvent.Listener() {
+                    @Override
+                    public void on(ClusterEvent e) {
+                        if (e.kind() == ClusterEvent.Kind.PRIMARY_SUSPECT && "pg1".equals(e.node())) {
+                            dialect.hung.remove("pg1");
+                            dialect.nodes.put("pg1", new FakeDialect.Node(true, NodeRole.PRIMARY, 100, false, false));
+                            roundsAfter.set(0);
+                        }
+                        events.add(e);
+                    }
+
+                    @Override
+                    public void observed(
+                            String cluster,
+                            List<dev.baton.registry.NodeState> states,
+                            java.util.Map<String, Duration> probeTimes) {
+                        if (roundsAfter.get() >= 0) {
+                            roundsAfter.incrementAndGet();
+                        }
+                    }
+                },
+                java.time.Clock.systemUTC());
+        fixture.awaitNodeStates();
+        wrapper("cut-off", 2000, false);
+        hangPrimary();
+        // the round of the slow probe, and three more
+        await().atMost(Duration.ofSeconds(10)).until(() -> roundsAfter.get() >= 4);
+        assertThat(events).noneMatch(e -> e.message().contains("told to stop using it"));
+        assertThat(fixture.client.checkExists().forPath(RegistryPaths.hold("orders")))
+                .isNull();
+        assertThat(stonith).doesNotExist();
+        assertThat(publishedNode()).isEqualTo("pg1");
+    }
+
     /** A wall clock that an NTP step can move: the system's, plus an offset. */
     private static final class SteppedClock extends java.time.Clock {
         private volatile Duration offset = Duration.ZERO;
