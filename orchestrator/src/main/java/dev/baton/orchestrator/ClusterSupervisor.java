@@ -376,9 +376,16 @@ public final class ClusterSupervisor implements Closeable {
         }
         if (action instanceof Round.Action.Bootstrap b) {
             NodeConfig node = cluster.node(b.node()).orElseThrow();
+            // Above every epoch ever published: after a record deleted by hand, an epoch 1 would be ignored by every
+            // wrapper that knows a newer one, and rejected by the record check.
+            long epoch = Math.max(highestEpoch, registry.newestPublishedEpoch()) + 1;
             registry.publishFirst(new PrimaryRecord(
-                    cluster.name(), node.id(), node.host(), node.port(), dialect.key(), 1, clock.instant()));
-            events.emit(ClusterEvent.Kind.BOOTSTRAPPED, node.id(), "published " + node.id() + " as primary, epoch 1");
+                    cluster.name(), node.id(), node.host(), node.port(), dialect.key(), epoch, clock.instant()));
+            highestEpoch = Math.max(highestEpoch, epoch);
+            events.emit(
+                    ClusterEvent.Kind.BOOTSTRAPPED,
+                    node.id(),
+                    "published " + node.id() + " as primary, epoch " + epoch);
             return cluster.pollInterval();
         }
         if (action instanceof Round.Action.FailOver) {

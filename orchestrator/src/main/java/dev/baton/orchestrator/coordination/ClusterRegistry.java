@@ -192,6 +192,18 @@ public final class ClusterRegistry {
      * that watches them, so this runs when an operation is over ({@link #appendHistory}), not with the publication.
      * Best effort: a node another orchestrator deleted first, or an error, is left for the next prune.
      */
+    /** The highest epoch among the epoch nodes (they outlive a record deleted by hand), 0 when there is none. */
+    public long newestPublishedEpoch() throws Exception {
+        try {
+            return client.getChildren().forPath(RegistryPaths.epochs(cluster)).stream()
+                    .mapToLong(EpochNode::epoch)
+                    .max()
+                    .orElse(0);
+        } catch (KeeperException.NoNodeException e) {
+            return 0;
+        }
+    }
+
     public void pruneEpochNodes() {
         String parent = RegistryPaths.epochs(cluster);
         try {

@@ -11,6 +11,7 @@ import dev.baton.orchestrator.topology.Topology;
 import dev.baton.registry.HistoryEntry;
 import dev.baton.registry.OperationRecord;
 import dev.baton.registry.PrimaryRecord;
+import dev.baton.registry.RegistryPaths;
 import java.sql.Connection;
 import java.time.Duration;
 import java.util.List;
@@ -86,6 +87,16 @@ public final class OperationSettler {
                                         + op.get().toNode() + " published");
                     }
                     return result;
+                }
+                if (record.isEmpty() && op.get().promoting()) {
+                    // The record was deleted by hand: the promotion may still finish, so it is never given up for
+                    // another node. Publishing needs the record's version; an operator restores it (baton zk).
+                    waiting(op.get().toNode() + " was asked to promote ("
+                            + op.get().kind() + " " + op.get().id()
+                            + ") but the primary record "
+                            + RegistryPaths.primary(context.cluster().name())
+                            + " is missing: not given up; no other node is promoted until the record is back");
+                    return Result.WAITING;
                 }
                 giveUp(op.get(), record, guard);
             }

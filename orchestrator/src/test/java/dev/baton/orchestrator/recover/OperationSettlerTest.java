@@ -53,6 +53,20 @@ class OperationSettlerTest {
     }
 
     @Test
+    void aPendingPromotionIsNotGivenUpWhenThePrimaryRecordIsMissing() throws Exception {
+        fixture.writeOperation(OperationRecord.start("failover", "op3", "pg1", 1, Instant.EPOCH)
+                .promoting("pg2", null));
+        client.delete().forPath(dev.baton.registry.RegistryPaths.primary("orders"));
+        var topology = monitor.probeAll();
+        assertThat(settler.settle(topology)).isEqualTo(OperationSettler.Result.WAITING);
+        assertThat(registry.readOperation())
+                .as("the irrevocable step stays recorded")
+                .get()
+                .extracting(OperationRecord::toNode)
+                .isEqualTo("pg2");
+    }
+
+    @Test
     void givesBackTheClusterToTheOldPrimaryWhenASwitchoverStoppedAfterItsFence() throws Exception {
         dialect.nodes.put("pg1", new FakeDialect.Node(true, NodeRole.PRIMARY, 100, false, true));
         fixture.writeOperation(OperationRecord.start("switchover", "op2", "pg1", 1, Instant.EPOCH)

@@ -41,6 +41,23 @@ class SupervisorRepairTest {
     }
 
     @Test
+    void aPrimaryRecordDeletedByHandIsPublishedAgainAboveEveryEpochSeen() throws Exception {
+        supervise();
+        fixture.awaitNodeStates();
+        fixture.client.delete().forPath(dev.baton.registry.RegistryPaths.primary("orders"));
+        org.awaitility.Awaitility.await()
+                .atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> fixture.registry.readPrimary().isPresent());
+        dev.baton.registry.PrimaryRecord again =
+                fixture.registry.readPrimary().orElseThrow().value();
+        assertThat(again.nodeId()).isEqualTo("pg1");
+        assertThat(again.epoch())
+                .as("an epoch 1 would be ignored by every wrapper")
+                .isEqualTo(2);
+        assertThat(dialect.actions).noneMatch(a -> a.startsWith("promote"));
+    }
+
+    @Test
     void aReplicaLeftOnTheOldPrimaryByAFailedRepointIsRepointedByTheNextRounds() throws Exception {
         dialect.nodes.put("pg3", new FakeDialect.Node(true, NodeRole.REPLICA, 100, true, true, "h:9"));
         dialect.failRepointOnce.add("pg3");
