@@ -64,12 +64,31 @@ public record ClusterStatus(
         String leader = ClusterHealth.leader(client, cluster.name());
         Instant observedAt = ClusterHealth.newestObservation(client, cluster.name(), states);
         problems.addAll(ClusterHealth.problems(cluster, registry, primary, states, leader, observedAt));
-        List<String> warnings = digestSet
-                ? List.of()
-                : List.of("zookeeper.digest is not set: any ZooKeeper client can rewrite the primary record"
-                        + " (see docs/configuration.md, ZooKeeper ACLs)");
+        List<String> warnings = new java.util.ArrayList<>();
+        if (!digestSet) {
+            warnings.add("zookeeper.digest is not set: any ZooKeeper client can rewrite the primary record"
+                    + " (see docs/configuration.md, ZooKeeper ACLs)");
+        }
+        warnings.add(ADVISORY_FENCE.get(cluster.dialect()));
+        warnings = List.copyOf(warnings);
         return new ClusterStatus(cluster, primary, states, registry.isPaused(), leader, observedAt, problems, warnings);
     }
+
+    /**
+     * What Baton's fence of an old primary cannot stop (DESIGN rule 13), said in every status until a fence that binds
+     * every client exists (the agent).
+     */
+    static final Map<ClusterConfig.Dialect, String> ADVISORY_FENCE = Map.of(
+            ClusterConfig.Dialect.POSTGRESQL,
+            "the fence of an old primary is advisory: default_transaction_read_only, which any session can turn off"
+                    + " (SET, BEGIN READ WRITE); only Baton's wrappers are stopped for sure (docs/failure-modes.md)",
+            ClusterConfig.Dialect.MARIADB,
+            "the fence of an old primary is read_only, which accounts with SUPER or READ ONLY ADMIN ignore; only"
+                    + " Baton's wrappers are stopped for sure (docs/failure-modes.md)",
+            ClusterConfig.Dialect.MYSQL,
+            "the fence of an old primary is super_read_only, which binds every account, but only once the"
+                    + " orchestrator reaches the node: a node cut off from it is fenced only for Baton's wrappers"
+                    + " (docs/failure-modes.md)");
 
     /** How old the node states are at {@code now}, or null when none was ever published. */
     public Duration dataAge(Instant now) {
