@@ -97,9 +97,7 @@ public final class MariaDbNode implements SandboxNode {
                 "--pid-file=" + sandbox.baseDir().resolve(id + ".pid"),
                 "--server-id=" + serverId,
                 "--log-bin",
-                "--log-slave-updates",
                 "--binlog-format=ROW",
-                "--gtid-strict-mode=ON",
                 "--skip-name-resolve",
                 "--innodb-buffer-pool-size=32M",
                 "--innodb-log-file-size=16M",
@@ -109,6 +107,11 @@ public final class MariaDbNode implements SandboxNode {
                 "--report-port=" + port,
                 "--max-connections=200",
                 "--read-only=" + (replica ? "ON" : "OFF")));
+        if (sandbox.requiredSettings()) {
+            // what Baton requires of a MariaDB cluster (docs/operations.md); both are OFF by default
+            cmd.add("--log-slave-updates");
+            cmd.add("--gtid-strict-mode=ON");
+        }
         if (sandbox.tuned()) {
             cmd.add("--slave-net-timeout=5"); // the labelled tuned profile; the server's default is 60 s
         }

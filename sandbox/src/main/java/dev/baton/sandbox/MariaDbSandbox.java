@@ -27,6 +27,7 @@ public final class MariaDbSandbox implements AutoCloseable {
     private final String user;
     private final String password;
     private final boolean tuned;
+    private final boolean requiredSettings;
     private final List<MariaDbNode> nodes = new ArrayList<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread shutdownHook;
@@ -35,6 +36,7 @@ public final class MariaDbSandbox implements AutoCloseable {
         this.user = b.user;
         this.password = b.password;
         this.tuned = b.tuned;
+        this.requiredSettings = b.requiredSettings;
         this.binaries = MariaDbBinaries.locate();
         this.baseDir = SandboxDir.create(PREFIX);
         this.shutdownHook = SandboxDir.registerHook("mariadb-sandbox", this::close);
@@ -43,6 +45,14 @@ public final class MariaDbSandbox implements AutoCloseable {
     /** True for the labelled tuned profile: a 5 s slave_net_timeout and a 1 s connect retry, not the defaults. */
     boolean tuned() {
         return tuned;
+    }
+
+    /**
+     * True (the default) when the nodes run with the settings Baton requires of a MariaDB cluster and that MariaDB
+     * leaves off: {@code gtid_strict_mode} and {@code log_slave_updates} (docs/operations.md).
+     */
+    boolean requiredSettings() {
+        return requiredSettings;
     }
 
     public static MariaDbSandbox start(int replicas) throws IOException {
@@ -137,8 +147,18 @@ public final class MariaDbSandbox implements AutoCloseable {
         private String user = "baton";
         private String password = "baton-sandbox-secret";
         private boolean tuned;
+        private boolean requiredSettings = true;
 
         private Builder() {}
+
+        /**
+         * With {@code false}, the nodes run with MariaDB's defaults for {@code gtid_strict_mode} and {@code
+         * log_slave_updates} (both OFF), which Baton refuses to promote: for the tests of that refusal.
+         */
+        public Builder requiredSettings(boolean on) {
+            this.requiredSettings = on;
+            return this;
+        }
 
         /**
          * The tuned profile, for comparison only: {@code slave_net_timeout = 5} and {@code MASTER_CONNECT_RETRY = 1}.

@@ -25,8 +25,8 @@ import java.util.Map;
  * errant one).
  */
 public final class MariaDbDialect extends GtidDialect {
-    private static final String PROBE =
-            "SELECT @@read_only, @@gtid_binlog_pos, @@gtid_current_pos," + " @@gtid_slave_pos, @@server_id, VERSION()";
+    private static final String PROBE = "SELECT @@read_only, @@gtid_binlog_pos, @@gtid_current_pos,"
+            + " @@gtid_slave_pos, @@server_id, VERSION(), @@gtid_strict_mode, @@log_slave_updates";
 
     private static final StatusColumns COLUMNS = new StatusColumns(
             "Slave_IO_Running", "Slave_SQL_Running", "Master_Host", "Master_Port", "Seconds_Behind_Master");
@@ -47,12 +47,14 @@ public final class MariaDbDialect extends GtidDialect {
             MariaDbGtidPos binlog;
             MariaDbGtidPos current;
             MariaDbGtidPos slave;
+            String missing;
             try (ResultSet rs = st.executeQuery(PROBE)) {
                 rs.next();
                 readOnly = rs.getBoolean(1);
                 binlog = MariaDbGtidPos.parse(rs.getString(2)).writtenBy(rs.getLong(5));
                 current = MariaDbGtidPos.parse(rs.getString(3));
                 slave = MariaDbGtidPos.parse(rs.getString(4));
+                missing = missingSettings(rs.getBoolean(7), rs.getBoolean(8));
             }
             Map<String, String> status = MySqlFamily.row(st, "SHOW SLAVE STATUS");
             String masterHost = blankToNull(status.get("Master_Host"));
@@ -61,8 +63,48 @@ public final class MariaDbDialect extends GtidDialect {
             }
             MariaDbGtidPos received =
                     MariaDbGtidPos.parse(status.get("Gtid_IO_Pos")).union(slave);
-            return replica(node, now, status, COLUMNS, received, current, readOnly);
+            NodeObservation replica = replica(node, now, status, COLUMNS, received, current, readOnly);
+            return missing == null ? replica : notPromotable(replica, missing);
         }
+    }
+
+    /**
+     * What Baton relies on and MariaDB leaves off by default, or null. Without {@code gtid_strict_mode}, errant
+     * transactions numbered at or below the primary's vanish from {@code gtid_current_pos}, so the most advanced
+     * replica cannot be told; without {@code log_slave_updates}, a promoted replica's binary log lacks what it
+     * replicated, so the others cannot follow it from their position and a rejoin's {@code gtid_slave_pos} is stale.
+     */
+    static String missingSettings(boolean strictMode, boolean logSlaveUpdates) {
+        List<String> off = new java.util.ArrayList<>();
+        if (!strictMode) {
+            off.add("gtid_strict_mode");
+        }
+        if (!logSlaveUpdates) {
+            off.add("log_slave_updates");
+        }
+        return off.isEmpty()
+                ? null
+                : String.join(" and ", off) + " OFF: Baton requires them ON to promote this node (set them in the"
+                        + " server's configuration; docs/operations.md, MariaDB)";
+    }
+
+    /** {@code replica} as one the selector refuses, with why: status shows it, the failover records it. */
+    private static NodeObservation notPromotable(NodeObservation replica, String why) {
+        return new NodeObservation(
+                replica.node(),
+                replica.at(),
+                true,
+                null,
+                replica.error() == null ? why : replica.error() + "; " + why,
+                replica.role(),
+                replica.timeline(),
+                replica.received(),
+                replica.applied(),
+                replica.streaming(),
+                replica.upstream(),
+                replica.replayDelaySeconds(),
+                replica.readOnly(),
+                false);
     }
 
     /** Waits until {@code gtid_slave_pos} holds everything the IO thread received ({@code Gtid_IO_Pos}). */
