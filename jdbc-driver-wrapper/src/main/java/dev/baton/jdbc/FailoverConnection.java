@@ -185,10 +185,10 @@ final class FailoverConnection implements InvocationHandler {
                 if (resolvedWarning != null) {
                     return resolvedWarning;
                 }
-                break;
+                return local(method, args);
             case "clearWarnings":
                 resolvedWarning = null;
-                break;
+                return local(method, args);
             case "rollback":
                 if (args == null || args.length == 0) {
                     rollback();
@@ -196,9 +196,7 @@ final class FailoverConnection implements InvocationHandler {
                 }
                 break;
             case "abort":
-                closed = true;
-                ds.returned(this);
-                physical().abort((java.util.concurrent.Executor) args[0]);
+                abort((java.util.concurrent.Executor) args[0]);
                 return null;
             case "createStatement":
             case "prepareStatement":
@@ -225,10 +223,14 @@ final class FailoverConnection implements InvocationHandler {
         }
     }
 
-    /** Getters and warnings: no transaction starts, no hold applies; a stale connection moves first. */
+    /**
+     * Getters, warnings and the factories of LOBs, arrays and structs: no transaction starts, no hold applies; a stale
+     * connection moves first.
+     */
     private static boolean isLocal(String name) {
         return name.startsWith("get")
                 || name.startsWith("is")
+                || name.startsWith("create")
                 || name.equals("clearWarnings")
                 || name.equals("nativeSQL");
     }
@@ -798,6 +800,33 @@ final class FailoverConnection implements InvocationHandler {
             p.unwrap(Connection.class).abort(Runnable::run);
         } catch (SQLException | RuntimeException e) {
             LOG.debug("aborting {} failed", p, e);
+        }
+    }
+
+    /**
+     * {@link Connection#abort}: the socket is closed at once (through {@code executor}, as the driver does it), and the
+     * pool entry is evicted and given back, so that an aborted connection never holds a place in the pool.
+     */
+    private void abort(java.util.concurrent.Executor executor) throws SQLException {
+        if (closed) {
+            return; // JDBC: aborting a closed connection does nothing
+        }
+        closed = true;
+        ds.returned(this);
+        Connection p = pooled;
+        pooled = null;
+        if (p == null) {
+            return;
+        }
+        try {
+            p.unwrap(Connection.class).abort(executor);
+        } finally {
+            try {
+                pool.evict(p);
+            } catch (RuntimeException e) {
+                LOG.debug("evicting {} failed", p, e);
+            }
+            closeQuietly(p);
         }
     }
 

@@ -199,16 +199,19 @@ final class FailoverStatement implements InvocationHandler {
     private Object execute(Method method, Object[] args) throws Throwable {
         String name = method.getName();
         boolean isBatch = name.startsWith("executeBatch") || name.startsWith("executeLargeBatch");
+        String text = args != null && args.length > 0 && args[0] instanceof String s ? s : sql;
+        // By what is sent, not by the method: executeQuery("INSERT ... RETURNING") or a {call} may commit, and
+        // PreparedStatement.execute() of a SELECT writes nothing.
         FailoverConnection.Kind kind = isBatch
                 ? FailoverConnection.Kind.BATCH
-                : name.equals("executeQuery") ? FailoverConnection.Kind.QUERY : FailoverConnection.Kind.WRITE;
-        String text = args != null && args.length > 0 && args[0] instanceof String s ? s : sql;
+                : SqlText.readsOnly(text) ? FailoverConnection.Kind.QUERY : FailoverConnection.Kind.WRITE;
         try {
             for (int attempt = 0; ; attempt++) {
                 boolean hadWork = connection.begin();
                 Statement target = current();
                 try {
-                    Object result = connection.resolvesWrite(kind, hadWork)
+                    // A result set is not carried through Baton's own transaction: executeQuery is not resolved
+                    Object result = connection.resolvesWrite(kind, hadWork) && !name.equals("executeQuery")
                             ? connection.resolvedWrite(kind, () -> method.invoke(target, args))
                             : method.invoke(target, args);
                     if (text == sql) {

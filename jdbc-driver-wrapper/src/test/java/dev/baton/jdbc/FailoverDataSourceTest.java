@@ -592,6 +592,27 @@ class FailoverDataSourceTest {
                 .build());
     }
 
+    @Test
+    void anAbortedConnectionGivesItsPlaceInThePoolBack() throws Exception {
+        publish("a", pgA, 1);
+        FailoverDataSource ds = track(builder()
+                .hikari(c -> {
+                    c.setMaximumPoolSize(2);
+                    c.setConnectionTimeout(2000);
+                })
+                .build());
+        for (int i = 0; i < 3; i++) {
+            Connection c = ds.getConnection();
+            c.abort(Runnable::run);
+            assertThat(c.isClosed()).isTrue();
+        }
+        try (Connection c = ds.getConnection();
+                Connection d = ds.getConnection()) {
+            assertThat(c.isValid(2)).isTrue();
+            assertThat(d.isValid(2)).isTrue();
+        }
+    }
+
     /** This test's cluster on the test ZooKeeper, as the test user, database postgres. */
     private FailoverDataSource.Builder builder() {
         return FailoverDataSource.builder()

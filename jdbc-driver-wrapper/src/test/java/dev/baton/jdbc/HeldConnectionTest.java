@@ -475,6 +475,73 @@ class HeldConnectionTest {
         }
     }
 
+    /** Runs {@code call} on another thread, ends the application's sessions on a while it runs, returns its failure. */
+    private SQLException endedWhileRunning(Connection c, java.util.concurrent.Callable<?> call) throws Exception {
+        insert(c, IDS.incrementAndGet());
+        CompletableFuture<SQLException> inFlight = CompletableFuture.supplyAsync(() -> {
+            try {
+                call.call();
+                return null;
+            } catch (SQLException e) {
+                return e;
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        Thread.sleep(500); // the statement is running on the server
+        db.endSessions(db.a());
+        SQLException e = inFlight.get(10, TimeUnit.SECONDS);
+        assertThat((Throwable) e).isNotNull();
+        return e;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql"}) // Connector/J refuses an INSERT in executeQuery before sending it (S1009)
+    void aWriteSentWithExecuteQueryWhoseReplyIsLostMayHaveCommitted(String dialect) throws Exception {
+        setUp(dialect);
+        try (Connection c = open("");
+                Statement s = c.createStatement()) {
+            long id = IDS.incrementAndGet();
+            SQLException e = endedWhileRunning(c, () -> s.executeQuery(db.slowInsert(id, 3) + " RETURNING id"));
+            // Not "never ran, safe to retry" (08R01): an INSERT ... RETURNING is a write, whatever method sent it.
+            assertThat(e.getSQLState()).isEqualTo(FailoverSqlStates.OUTCOME_UNKNOWN);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "mariadb"})
+    void aReadSentWithExecuteWhoseReplyIsLostNeverRan(String dialect) throws Exception {
+        setUp(dialect);
+        try (Connection c = open("");
+                PreparedStatement ps =
+                        c.prepareStatement(dialect.equals("postgresql") ? "SELECT pg_sleep(3)" : "SELECT SLEEP(3)")) {
+            SQLException e = endedWhileRunning(c, ps::execute);
+            // A SELECT commits nothing: safe to retry, whatever method sent it.
+            assertThat(e.getSQLState()).isEqualTo(FailoverSqlStates.NOT_RUN);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"postgresql", "mariadb"})
+    void warningsAndObjectFactoriesOpenNoTransactionThatWouldPinTheConnection(String dialect) throws Exception {
+        setUp(dialect);
+        try (Connection c = open("")) {
+            c.setAutoCommit(false);
+            c.getWarnings();
+            c.clearWarnings();
+            if (dialect.equals("postgresql")) {
+                c.createArrayOf("int4", new Object[] {1}).free(); // pgjdbc has no createBlob
+            } else {
+                c.createBlob().free(); // Connector/J has no createArrayOf
+            }
+            switchOver();
+            long id = IDS.incrementAndGet();
+            insert(c, id); // a new transaction: it moves to b instead of failing with 40R01
+            c.commit();
+            assertThat(db.count(db.b(), id)).isEqualTo(1);
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"postgresql", "mariadb"})
     void killedPrimaryGivesOutcomeUnknownForTheWriteInFlightThenNoPrimary(String dialect) throws Exception {

@@ -173,7 +173,8 @@ public record ClusterStatus(
         }
         return switch (s.role()) {
             case PRIMARY -> s.fenced() ? "fenced" : "running";
-            case REPLICA -> s.streaming() ? "streaming" : "not streaming";
+            case REPLICA -> (s.streaming() ? "streaming" : "not streaming")
+                    + (s.error() == null ? "" : ": " + shorten(s.error())); // e.g. a required setting is off
             case UNKNOWN -> "unknown";
         };
     }
