@@ -113,6 +113,84 @@ enum MatrixCase {
             Thread.sleep(3000);
         }
     },
+    PRIMARY_SIGKILL_RESTARTED(
+            "primary-sigkill-restarted",
+            "primary SIGKILL and started again at once (a service manager's Restart=on-failure)",
+            "one promotion; the restarted old primary is fenced; 0 split-brain writes",
+            1) {
+        @Override
+        void inject(MatrixRun r) throws Exception {
+            String old = r.primary();
+            r.fault();
+            r.node(old).kill();
+            r.node(old).start();
+            r.notes.add(old + " accepting connections again " + r.sinceFaultMs() + " ms after the kill");
+            r.awaitEpoch(2, Duration.ofSeconds(30));
+            long fenced = r.awaitReadOnly(old, Duration.ofSeconds(20));
+            r.notes.add(fenced < 0 ? old + " not fenced within 20 s" : old + " read-only after the failover");
+            Thread.sleep(3000);
+        }
+    },
+    PRIMARY_HELD_PAST_HOLD_TIMEOUT(
+            "primary-held-past-hold-timeout",
+            "primary cut off from orchestrator, replicas and app B (app A keeps it and ZooKeeper); the cluster paused"
+                    + " once the wrappers are held, resumed 15 s later (past holdTimeout, 10 s)",
+            "one promotion; app A never goes back to the held primary: 0 writes acknowledged there once the hold"
+                    + " reached the wrappers (200 ms)",
+            1) {
+        @Override
+        void inject(MatrixRun r) throws Exception {
+            String old = r.primary();
+            r.fault();
+            r.cutFront(old, true);
+            r.scenario.replication(old).blackhole();
+            try {
+                long held = r.awaitUnconfirmedHold(Duration.ofSeconds(30));
+                if (held < 0) {
+                    return;
+                }
+                r.pauseCommand(true); // a failover held back (backoff, veto, a candidate that cannot catch up)
+                long pausedAt = System.nanoTime();
+                Thread.sleep(15_000);
+                r.pauseCommand(false);
+                r.notes.add(
+                        "held at " + held + " ms, paused for " + (System.nanoTime() - pausedAt) / 1_000_000 + " ms");
+                r.awaitEpoch(2, Duration.ofSeconds(30));
+                Thread.sleep(5000); // the other replica is repointed before the partition heals
+            } finally {
+                r.healAll();
+            }
+            r.notes.add(r.acknowledgedOnAfterHold(old) + " writes acknowledged by " + old + " after the hold");
+            Thread.sleep(3000);
+        }
+    },
+    LEADER_KILLED_UNCONFIRMED_HOLD(
+            "leader-sigkill-unconfirmed-hold",
+            "primary SIGSTOP; leader orchestrator SIGKILLed once the wrappers are held",
+            "the standby continues the hold and fails over once; 0 split-brain writes",
+            1) {
+        @Override
+        void inject(MatrixRun r) throws Exception {
+            r.awaitTwoOrchestrators();
+            String old = r.primary();
+            r.fault();
+            r.node(old).pause();
+            try {
+                long held = r.awaitUnconfirmedHold(Duration.ofSeconds(30));
+                if (held >= 0) {
+                    r.notes.add("SIGKILL to leader " + r.killLeader(false) + " " + held + " ms after the fault,"
+                            + " once the hold was written");
+                }
+                r.awaitEpoch(2, Duration.ofSeconds(60));
+                Thread.sleep(3000);
+            } finally {
+                r.node(old).resume();
+            }
+            long fenced = r.awaitReadOnly(old, Duration.ofSeconds(20));
+            r.notes.add(fenced < 0 ? old + " not fenced within 20 s of SIGCONT" : old + " fenced after SIGCONT");
+            Thread.sleep(2000);
+        }
+    },
     REPLICA_SIGKILL("replica-sigkill", "a replica SIGKILLed", "no failover; it is reported and excluded", 0) {
         @Override
         void inject(MatrixRun r) throws Exception {

@@ -167,6 +167,13 @@ final class MatrixRun implements AutoCloseable {
             seen = null;
             Thread.sleep(1);
         }
+        String leader = killLeader(term);
+        notes.add((term ? "SIGTERM" : "SIGKILL") + " to leader " + leader + " at phase "
+                + (seen == null ? "(not reached: " + phase + ")" : seen));
+    }
+
+    /** Kills the leading orchestrator process (SIGKILL, or SIGTERM with {@code term}); returns its id. */
+    String killLeader(boolean term) throws Exception {
         String leader = leader();
         Process p = orchestrators.get(orchestratorIds.indexOf(leader));
         if (term) {
@@ -175,8 +182,62 @@ final class MatrixRun implements AutoCloseable {
             p.destroyForcibly();
         }
         p.waitFor();
-        notes.add((term ? "SIGTERM" : "SIGKILL") + " to leader " + leader + " at phase "
-                + (seen == null ? "(not reached: " + phase + ")" : seen));
+        return leader;
+    }
+
+    /**
+     * Waits for a hold of kind unconfirmed-primary (the orchestrator told the wrappers to stop using the primary);
+     * returns how long after the fault it appeared, -1 when it did not within {@code wait}.
+     */
+    long awaitUnconfirmedHold(Duration wait) throws Exception {
+        long end = System.nanoTime() + wait.toNanos();
+        String path = dev.baton.registry.RegistryPaths.hold(FailoverScenario.CLUSTER);
+        while (System.nanoTime() < end) {
+            byte[] data = null;
+            try {
+                data = watch.client().getData().forPath(path);
+            } catch (org.apache.zookeeper.KeeperException.NoNodeException e) {
+                // not yet
+            }
+            if (data != null
+                    && new String(data, StandardCharsets.UTF_8)
+                            .contains(dev.baton.registry.HoldRecord.UNCONFIRMED_PRIMARY)) {
+                holdNanos = System.nanoTime();
+                return sinceFaultMs();
+            }
+            Thread.sleep(5);
+        }
+        notes.add("no unconfirmed-primary hold within " + wait.toSeconds() + " s");
+        return -1;
+    }
+
+    /** When {@link #awaitUnconfirmedHold} saw the hold (System.nanoTime), 0 before. */
+    private long holdNanos;
+
+    /**
+     * How long a hold takes at most to reach every wrapper connected to ZooKeeper (the orchestrator's margin over the
+     * lease): this harness sees the hold on its own session, possibly before the applications do.
+     */
+    private static final long HOLD_PROPAGATION_NANOS = 200_000_000;
+
+    /** Writes that started once the hold had reached every wrapper and were acknowledged by {@code node} anyway. */
+    long acknowledgedOnAfterHold(String node) {
+        Map<Integer, String> nodeByPort = scenario.nodeByPort();
+        return apps.writes().stream()
+                .filter(Writer.Write::acknowledged)
+                .filter(w -> holdNanos > 0 && w.startNanos() > holdNanos + HOLD_PROPAGATION_NANOS)
+                .filter(w -> node.equals(nodeByPort.get(w.port())))
+                .count();
+    }
+
+    /** Runs {@code baton pause} or {@code baton resume} in this JVM; returns its exit status. */
+    int pauseCommand(boolean pause) {
+        CommandLine cli = new CommandLine(new BatonCli());
+        cli.setOut(new PrintWriter(new StringWriter(), true));
+        cli.setErr(new PrintWriter(new StringWriter(), true));
+        return BatonCli.execute(cli, new String[] {
+            pause ? "pause" : "resume", "--config", scenario.configFile().toString()
+        });
     }
 
     /** Waits until the operation in progress reaches {@code phase} or a later one; notes it when it does not. */

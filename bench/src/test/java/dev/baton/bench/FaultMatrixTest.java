@@ -72,4 +72,23 @@ class FaultMatrixTest {
                 .isZero();
         assertThat(r.writablePrimaries()).isEqualTo(1);
     }
+
+    @Test
+    void aCrashedPrimaryRestartedAtOnceIsFencedAndTakesNoWriteAfterTheNewEpoch() {
+        Consistency.Report r = run(MatrixCase.PRIMARY_SIGKILL_RESTARTED);
+        assertThat(r.promotions()).isEqualTo(1);
+        assertThat(r.splitBrain()).isZero();
+        assertThat(r.writablePrimaries()).isEqualTo(1);
+    }
+
+    @Test
+    void anApplicationHeldOffAPrimaryNotProvenGoneNeverGoesBackToItPastHoldTimeout() {
+        MatrixRun.Outcome o = MatrixRun.run(MatrixCase.PRIMARY_HELD_PAST_HOLD_TIMEOUT, "postgresql", RATE, line -> {});
+        assertThat(o.error()).as("the run itself").isNull();
+        System.out.println(o.scenario().id() + ": " + o.report() + " " + o.notes());
+        assertThat(o.notes()).anyMatch(n -> n.startsWith("held at "));
+        assertThat(o.notes()).anyMatch(n -> n.matches("0 writes acknowledged by \\S+ after the hold"));
+        assertThat(o.report().promotions()).isEqualTo(1);
+        assertThat(o.report().writablePrimaries()).isEqualTo(1);
+    }
 }
