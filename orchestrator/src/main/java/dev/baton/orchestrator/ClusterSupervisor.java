@@ -455,6 +455,10 @@ public final class ClusterSupervisor implements Closeable {
             }
             return cluster.pollInterval();
         }
+        if (action instanceof Round.Action.Wait && verdict instanceof Verdict.Healthy) {
+            reconnectWaitingReceivers(
+                    topology, record.map(r -> streamAddress(r.value())).orElse(null));
+        }
         if (action instanceof Round.Action.Repoint r) {
             NodeObservation primary = topology.node(published).orElseThrow();
             String fork = record.get().value().forkPosition();
@@ -491,6 +495,48 @@ public final class ClusterSupervisor implements Closeable {
     }
 
     private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+    /** When each replica's waiting receiver was last reconnected: at most once per {@link #RECONNECT_RETRY}. */
+    private final Map<String, Instant> reconnected = new HashMap<>();
+
+    private static final Duration RECONNECT_RETRY = Duration.ofSeconds(10);
+
+    /**
+     * Replicas of the healthy published primary that do not stream, in the background: a receiver that only waits out
+     * its retry interval is reconnected (a primary that restarted before it was declared dead leaves MariaDB replicas
+     * behind for up to 60 s otherwise).
+     */
+    private void reconnectWaitingReceivers(Topology topology, String address) {
+        Instant now = clock.instant();
+        for (NodeObservation n : topology.nodes()) {
+            if (!n.isReplica()
+                    || n.streaming()
+                    || address == null
+                    || !address.equalsIgnoreCase(n.upstream())
+                    || needsRejoin.contains(n.id())
+                    || repointing.contains(n.id())) {
+                continue;
+            }
+            Instant last = reconnected.get(n.id());
+            if (last != null && now.isBefore(last.plus(RECONNECT_RETRY))) {
+                continue;
+            }
+            reconnected.put(n.id(), now);
+            NodeConfig node = n.node();
+            background.execute(() -> {
+                try (Connection c = dialect.connect(node, ADMIN_TIMEOUT)) {
+                    if (dialect.reconnectWaitingReceiver(c)) {
+                        log.info(
+                                "[{}] {} was waiting to reconnect to the primary: reconnected it",
+                                cluster.name(),
+                                node.id());
+                    }
+                } catch (Exception e) {
+                    log.debug("reconnecting the receiver of {} failed", node.id(), e);
+                }
+            });
+        }
+    }
 
     // ---------------------------------------------------------------- a primary that is not proven gone
 

@@ -86,6 +86,16 @@ public interface Dialect extends PositionOrder {
         return java.util.List.of();
     }
 
+    /**
+     * The replica follows the published primary, which is healthy, but does not stream: when its receiver is only
+     * waiting out its retry interval (MariaDB's {@code MASTER_CONNECT_RETRY} is 60 s by default, so a primary that
+     * restarted quickly leaves its replicas behind for up to a minute), reconnect it now. A receiver an operator
+     * stopped is left alone. Returns whether it was restarted. PostgreSQL retries every 5 s by itself: nothing to do.
+     */
+    default boolean reconnectWaitingReceiver(Connection replica) throws SQLException {
+        return false;
+    }
+
     /** Undoes {@link #fence}. */
     void unfence(Connection node) throws SQLException;
 }

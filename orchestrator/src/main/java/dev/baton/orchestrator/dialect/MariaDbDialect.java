@@ -107,6 +107,19 @@ public final class MariaDbDialect extends GtidDialect {
                 false);
     }
 
+    @Override
+    public boolean reconnectWaitingReceiver(Connection replica) throws SQLException {
+        try (Statement st = statement(replica)) {
+            Map<String, String> status = MySqlFamily.row(st, "SHOW SLAVE STATUS");
+            if (!"Connecting".equals(status.get("Slave_IO_Running"))) {
+                return false; // streaming, or stopped on purpose or by an error an operator must see
+            }
+            st.execute("STOP SLAVE IO_THREAD");
+            st.execute("START SLAVE IO_THREAD");
+            return true;
+        }
+    }
+
     /** Waits until {@code gtid_slave_pos} holds everything the IO thread received ({@code Gtid_IO_Pos}). */
     @Override
     public boolean awaitApplied(Connection replica, Instant deadline) throws SQLException {

@@ -230,4 +230,23 @@ class MariaDbDialectTest {
         }
         assertThat(sandbox.node("db3").sql("SELECT @@read_only")).isEqualTo("1");
     }
+
+    @Test
+    void aReplicaWaitingToReconnectToARestartedPrimaryIsReconnectedAtOnce() throws Exception {
+        MariaDbNode db1 = sandbox.node("db1");
+        db1.kill();
+        db1.start();
+        // At MariaDB's default MASTER_CONNECT_RETRY (60 s) the IO thread now waits before its next attempt.
+        await().atMost(TIMEOUT)
+                .until(() -> sandbox.node("db2").sql("SHOW SLAVE STATUS\\G").contains("Connecting"));
+        try (Connection c = dialect.connect(node("db2"), TIMEOUT)) {
+            assertThat(dialect.reconnectWaitingReceiver(c)).isTrue();
+        }
+        await().atMost(Duration.ofSeconds(10)).until(() -> observe("db2").streaming());
+        try (Connection c = dialect.connect(node("db2"), TIMEOUT)) {
+            assertThat(dialect.reconnectWaitingReceiver(c))
+                    .as("streaming: nothing to do")
+                    .isFalse();
+        }
+    }
 }
