@@ -182,12 +182,13 @@ final class PrimarySuspicion {
         }
         UnconfirmedHold.Acks acks = holds.acks(holdId);
         List<ClientRegistration> missing = acks.missing();
+        int registered = acks.registered();
         long waitedMs = (nanos.getAsLong() - heldAtNanos) / 1_000_000;
         if (missing.isEmpty()) {
             say(
                     "all",
-                    "all " + acks.registered().size() + " registered wrapper(s) acknowledged the hold within "
-                            + waitedMs + " ms: none can commit on the old primary");
+                    "all " + registered + " registered wrapper(s) acknowledged the hold within " + waitedMs
+                            + " ms: none can commit on the old primary");
             return true;
         }
         Duration lease = cluster.clientLeaseTimeout();
@@ -198,8 +199,8 @@ final class PrimarySuspicion {
         }
         long needMs = lease.plus(LEASE_MARGIN).toMillis();
         say(
-                missing.size() + "/" + acks.registered().size(),
-                missing.size() + " of " + acks.registered().size()
+                missing.size() + "/" + registered,
+                missing.size() + " of " + registered
                         + " registered wrapper(s) did not acknowledge the hold ("
                         + String.join(
                                 ", ",
