@@ -314,17 +314,21 @@ public final class ClusterSupervisor implements Closeable {
         if (!(verdict instanceof Verdict.PrimaryDead)) {
             failedFailovers = 0;
             failoverNotBefore = null;
-            if (primaryFailures == 0
-                    || (silent == null
-                            && verdict instanceof Verdict.PrimaryUnreachableButReplicating live
-                            && live.streamingReplicas().stream().anyMatch(movedThisTerm::contains))) {
+            boolean answers = primaryObs.filter(NodeObservation::reachable).isPresent();
+            if (published != null
+                    && operation == null
+                    && (answers
+                            || (silent == null
+                                    && verdict instanceof Verdict.PrimaryUnreachableButReplicating live
+                                    && live.streamingReplicas().stream().anyMatch(movedThisTerm::contains)))) {
                 // It answers, or it refuses only the orchestrator: its replicas receive from it. A replica that has
                 // only not been quiet for long enough yet (a new term knows nothing of the time before) is no proof.
+                // Never while an operation (a pending promotion) is recorded, or without a record to check against.
                 suspicion.release();
             }
         }
         if (looksDead
-                && !suspicion.holding()
+                && !suspicion.holding(record.get().value())
                 && !paused
                 && recordProblem == null
                 && operation == null
@@ -349,7 +353,8 @@ public final class ClusterSupervisor implements Closeable {
                 Set.copyOf(repointing),
                 operation == null && verdict instanceof Verdict.Healthy && registry.hasPendingRequest(),
                 failoverNotBefore,
-                verdict instanceof Verdict.PrimaryDead && suspicion.cleared(),
+                verdict instanceof Verdict.PrimaryDead
+                        && suspicion.cleared(record.get().value()),
                 clock.instant()));
         return execute(action, topology, record, verdict);
     }

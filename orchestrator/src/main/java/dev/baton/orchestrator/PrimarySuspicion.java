@@ -85,7 +85,10 @@ final class PrimarySuspicion {
         if (hold == null || !HoldRecord.UNCONFIRMED_PRIMARY.equals(hold.kind())) {
             return;
         }
-        if (record != null && hold.epoch() == record.epoch() && hold.fromNode().equals(record.nodeId())) {
+        if (record == null) {
+            return; // the record could not be read: keep the hold, a later round decides
+        }
+        if (hold.epoch() == record.epoch() && hold.fromNode().equals(record.nodeId())) {
             holdId = hold.operationId();
             heldAtNanos = nanos.getAsLong();
             holdEpoch = hold.epoch();
@@ -99,13 +102,39 @@ final class PrimarySuspicion {
         }
     }
 
-    boolean holding() {
-        return holdId != null;
+    /**
+     * True while the hold in force is for {@code record}'s primary and epoch. A hold for another one (a failover
+     * published since, and the release failed) is forgotten here: its acknowledgements and its wait say nothing
+     * about this primary.
+     */
+    private boolean holdsFor(PrimaryRecord record) {
+        if (holdId == null) {
+            return false;
+        }
+        if (holdEpoch == record.epoch() && record.nodeId().equals(holdNode)) {
+            return true;
+        }
+        log.info(
+                "[{}] the hold on {} (epoch {}) is not for the primary {} of epoch {}: held again",
+                cluster.name(),
+                holdNode,
+                holdEpoch,
+                record.nodeId(),
+                record.epoch());
+        holdId = null;
+        fenceRun = null;
+        fencedByCommand = false;
+        return false;
+    }
+
+    /** True while a hold is in force for {@code record}'s primary. */
+    boolean holding(PrimaryRecord record) {
+        return holdsFor(record);
     }
 
     /** Tells the wrappers to stop using {@code record}'s primary, once per suspicion; their lease starts running. */
     void hold(PrimaryRecord record, String why) throws Exception {
-        if (holdId != null) {
+        if (holdsFor(record)) {
             return;
         }
         String id = "unconfirmed-" + record.epoch() + "-"
@@ -130,6 +159,7 @@ final class PrimarySuspicion {
      * background) where one is configured.
      */
     void secure(PrimaryRecord record) throws Exception {
+        holdsFor(record); // a fence run or hold for another primary does not count for this one
         NodeConfig node = cluster.node(record.nodeId()).orElseThrow();
         if (cluster.fenceCommand() != null && !fencedByCommand) {
             if (fenceRun == null) {
@@ -173,12 +203,15 @@ final class PrimarySuspicion {
      * True once the held primary may be replaced: the fence command succeeded, every registered wrapper
      * acknowledged the hold, or those that did not have been waited out. Reads the acknowledgements.
      */
-    boolean cleared() throws Exception {
-        if (fencedByCommand || cluster.clientLeaseTimeout().isZero()) {
+    boolean cleared(PrimaryRecord record) throws Exception {
+        if (cluster.clientLeaseTimeout().isZero()) {
             return true;
         }
-        if (holdId == null) {
+        if (!holdsFor(record) && !fencedByCommand) {
             return false;
+        }
+        if (fencedByCommand) {
+            return true;
         }
         UnconfirmedHold.Acks acks = holds.acks(holdId);
         List<ClientRegistration> missing = acks.missing();
@@ -240,16 +273,17 @@ final class PrimarySuspicion {
         if (holdId == null) {
             return;
         }
+        String releasing = holdId;
+        holdId = null; // forgotten even when the delete fails: a later hold is written anew
         try {
-            holds.release(holdId);
+            holds.release(releasing);
         } catch (Exception e) {
             log.warn(
-                    "[{}] could not delete the hold node; the next leader releases it: {}",
+                    "[{}] could not delete the hold node; it is deleted with the next hold's release or by the next"
+                            + " leader: {}",
                     cluster.name(),
                     e.toString());
-            return;
         }
-        holdId = null;
     }
 
     /** Leadership ended: stop what this term started; the hold stays for the next leader to settle. */

@@ -403,16 +403,26 @@ public final class FailoverEngine {
         NodeConfig node = cluster.node(dead).orElseThrow();
         try (Connection c = dialect.connect(node, BACK_CHECK_TIMEOUT)) {
             NodeObservation now = dialect.observe(c, node, clock.instant());
-            if (now.isPrimary() && !now.readOnly()) {
+            if (!now.isPrimary() || now.readOnly()) {
+                return;
+            }
+            try {
                 registry.checkHeld(guard);
                 dialect.fence(c);
-                steps.done("fence " + dead, "back as a writable primary: fenced before the new one is published");
-                emit(
-                        ClusterEvent.Kind.FENCED,
+            } catch (Exception e) {
+                // back, but not fenced: the supervisor fences it as a stale primary in its next rounds
+                log.warn(
+                        "{} came back during the failover and could not be fenced before the publication: {}",
                         dead,
-                        dead + " came back as a writable primary during the failover: made read-only, sessions"
-                                + " ended, before the new primary is published");
+                        SqlFailures.describe(e, cluster.password()));
+                return;
             }
+            steps.done("fence " + dead, "back as a writable primary: fenced before the new one is published");
+            emit(
+                    ClusterEvent.Kind.FENCED,
+                    dead,
+                    dead + " came back as a writable primary during the failover: made read-only, sessions"
+                            + " ended, before the new primary is published");
         } catch (Exception e) {
             log.debug("{} is still down before the publication: {}", dead, e.toString());
         }
