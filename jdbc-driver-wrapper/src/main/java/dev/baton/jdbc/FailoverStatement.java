@@ -204,7 +204,9 @@ final class FailoverStatement implements InvocationHandler {
         // PreparedStatement.execute() of a SELECT writes nothing.
         FailoverConnection.Kind kind = isBatch
                 ? FailoverConnection.Kind.BATCH
-                : SqlText.readsOnly(text) ? FailoverConnection.Kind.QUERY : FailoverConnection.Kind.WRITE;
+                : !name.startsWith("executeUpdate") && !name.startsWith("executeLargeUpdate") && SqlText.readsOnly(text)
+                        ? FailoverConnection.Kind.QUERY
+                        : FailoverConnection.Kind.WRITE; // executeUpdate says it writes, whatever its text
         try {
             for (int attempt = 0; ; attempt++) {
                 boolean hadWork = connection.begin();

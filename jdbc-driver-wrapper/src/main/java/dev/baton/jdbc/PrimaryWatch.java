@@ -543,9 +543,23 @@ final class PrimaryWatch implements Closeable {
     }
 
     private void registered(int rc, long session) {
-        if (rc == KeeperException.Code.OK.intValue() || rc == KeeperException.Code.NODEEXISTS.intValue()) {
+        if (rc == KeeperException.Code.OK.intValue()) {
             registeredSession = session;
             LOG.debug("cluster {}: registered as {}", config.cluster(), config.clientPath(clientId));
+        } else if (rc == KeeperException.Code.NODEEXISTS.intValue()) {
+            // Ours only if it belongs to this session: a node of an older session that has not expired yet goes
+            // with it, and the lease must not count on it.
+            try {
+                client.checkExists()
+                        .inBackground((c, event) -> withMdc(() -> {
+                            if (event.getStat() != null && event.getStat().getEphemeralOwner() == session) {
+                                registeredSession = session;
+                            }
+                        }))
+                        .forPath(RegistryPaths.client(config.cluster(), clientId));
+            } catch (Exception e) {
+                LOG.debug("cluster {}: checking the registration failed: {}", config.cluster(), e.toString());
+            }
         } else {
             refused(KeeperException.Code.get(rc)
                     + (rc == KeeperException.Code.NOAUTH.intValue()
@@ -576,11 +590,15 @@ final class PrimaryWatch implements Closeable {
     }
 
     private void onHoldReleased() {
+        String released = handedOnHold;
         try {
             client.getData()
                     .inBackground((c, event) -> withMdc(() -> {
                         if (event.getResultCode() == KeeperException.Code.OK.intValue()) {
                             read(event.getData());
+                        }
+                        if (!java.util.Objects.equals(handedOnHold, released)) {
+                            return; // a newer hold was handed on meanwhile (a ping's read): it stays in force
                         }
                         handedOnHold = null;
                         events.hold(false, null);

@@ -33,7 +33,13 @@ final class SqlText {
         if (!READING_START.matcher(text).find() && !WITH_START.matcher(text).find()) {
             return false;
         }
-        return !WRITING.matcher(text).find();
+        return !WRITING.matcher(text).find() && !severalStatements(text);
+    }
+
+    /** True when a {@code ;} is followed by more text: several statements, of which a later one may write. */
+    private static boolean severalStatements(String text) {
+        int semicolon = text.indexOf(';');
+        return semicolon >= 0 && !text.substring(semicolon + 1).isBlank();
     }
 
     /** {@code sql} without leading blanks, {@code --} line comments and block comments. */

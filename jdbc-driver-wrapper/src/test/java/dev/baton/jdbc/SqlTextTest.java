@@ -19,7 +19,8 @@ class SqlTextTest {
                 "SHOW server_version",
                 "VALUES (1), (2)",
                 "EXPLAIN SELECT 1",
-                "SELECT * FROM t FOR SHARE"
+                "SELECT * FROM t FOR SHARE",
+                "SELECT 1;"
             })
     void readsAreReads(String sql) {
         assertThat(SqlText.readsOnly(sql)).isTrue();
@@ -39,6 +40,8 @@ class SqlTextTest {
                 "DELETE FROM t",
                 "LOCK TABLE t",
                 "SELECT 1; DELETE FROM t",
+                "SELECT 1; DROP TABLE t",
+                "SELECT 1; TRUNCATE t",
                 ""
             })
     void anythingThatMayWriteIsNotARead(String sql) {
