@@ -67,23 +67,7 @@ enum MatrixCase {
             1) {
         @Override
         void inject(MatrixRun r) throws Exception {
-            String old = r.primary();
-            r.fault();
-            r.cutFront(old, true);
-            r.scenario.replication(old).blackhole();
-            r.scenario.zooKeeperProxies().forEach(p -> p.blackhole());
-            try {
-                r.awaitEpoch(2, Duration.ofSeconds(30));
-                Thread.sleep(Math.max(0, 20_000 - r.sinceFaultMs()));
-            } finally {
-                r.healAll();
-            }
-            long fenced = r.awaitReadOnly(old, Duration.ofSeconds(20));
-            r.notes.add(
-                    fenced < 0
-                            ? old + " not fenced within 20 s of the heal"
-                            : old + " fenced " + fenced + " ms after the heal");
-            Thread.sleep(3000);
+            r.partitionPrimary(false);
         }
     },
     PRIMARY_PARTITIONED_RESET(
@@ -94,23 +78,7 @@ enum MatrixCase {
             1) {
         @Override
         void inject(MatrixRun r) throws Exception {
-            String old = r.primary();
-            r.fault();
-            r.resetFront(old, true);
-            r.scenario.replication(old).refuse();
-            r.scenario.zooKeeperProxies().forEach(p -> p.refuse());
-            try {
-                r.awaitEpoch(2, Duration.ofSeconds(30));
-                Thread.sleep(Math.max(0, 20_000 - r.sinceFaultMs()));
-            } finally {
-                r.healAll();
-            }
-            long fenced = r.awaitReadOnly(old, Duration.ofSeconds(20));
-            r.notes.add(
-                    fenced < 0
-                            ? old + " not fenced within 20 s of the heal"
-                            : old + " fenced " + fenced + " ms after the heal");
-            Thread.sleep(3000);
+            r.partitionPrimary(true);
         }
     },
     PRIMARY_SIGKILL_RESTARTED(

@@ -3,6 +3,7 @@ package dev.baton.bench;
 import dev.baton.orchestrator.cli.BatonCli;
 import dev.baton.registry.OperationRecord;
 import dev.baton.sandbox.SandboxNode;
+import dev.baton.sandbox.TcpProxy;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetAddress;
@@ -119,22 +120,48 @@ final class MatrixRun implements AutoCloseable {
 
     /** Blackholes the orchestrator's link (and optionally app B's) to {@code node}'s published address. */
     void cutFront(String node, boolean appB) {
-        Set<InetAddress> from = appB
-                ? Set.of(
-                        MatrixApps.address(MatrixApps.ORCHESTRATOR_ADDRESS),
-                        MatrixApps.address(MatrixApps.APP_B_ADDRESS))
-                : Set.of(MatrixApps.address(MatrixApps.ORCHESTRATOR_ADDRESS));
-        scenario.front(node).blackholeFrom(from);
+        scenario.front(node).blackholeFrom(frontCut(appB));
     }
 
     /** Like {@link #cutFront}, with TCP resets instead of silence: a firewall that rejects. */
     void resetFront(String node, boolean appB) {
-        Set<InetAddress> from = appB
-                ? Set.of(
-                        MatrixApps.address(MatrixApps.ORCHESTRATOR_ADDRESS),
-                        MatrixApps.address(MatrixApps.APP_B_ADDRESS))
-                : Set.of(MatrixApps.address(MatrixApps.ORCHESTRATOR_ADDRESS));
-        scenario.front(node).refuseFrom(from);
+        scenario.front(node).refuseFrom(frontCut(appB));
+    }
+
+    /** The clients a cut of a node's front proxy applies to: the orchestrator, and app B when {@code appB}. */
+    private static Set<InetAddress> frontCut(boolean appB) {
+        InetAddress orchestrator = MatrixApps.address(MatrixApps.ORCHESTRATOR_ADDRESS);
+        return appB ? Set.of(orchestrator, MatrixApps.address(MatrixApps.APP_B_ADDRESS)) : Set.of(orchestrator);
+    }
+
+    /**
+     * The primary cut off from the orchestrator, its replicas, app B and (for app A) ZooKeeper for 20 s, by dropped
+     * packets or ({@code reset}) by TCP resets; healed, then the old primary's fence is noted.
+     */
+    void partitionPrimary(boolean reset) throws Exception {
+        String old = primary();
+        fault();
+        if (reset) {
+            resetFront(old, true);
+            scenario.replication(old).refuse();
+            scenario.zooKeeperProxies().forEach(TcpProxy::refuse);
+        } else {
+            cutFront(old, true);
+            scenario.replication(old).blackhole();
+            scenario.zooKeeperProxies().forEach(TcpProxy::blackhole);
+        }
+        try {
+            awaitEpoch(2, Duration.ofSeconds(30));
+            Thread.sleep(Math.max(0, 20_000 - sinceFaultMs()));
+        } finally {
+            healAll();
+        }
+        long fenced = awaitReadOnly(old, Duration.ofSeconds(20));
+        notes.add(
+                fenced < 0
+                        ? old + " not fenced within 20 s of the heal"
+                        : old + " fenced " + fenced + " ms after the heal");
+        Thread.sleep(3000);
     }
 
     /** Makes every link forward again. */
