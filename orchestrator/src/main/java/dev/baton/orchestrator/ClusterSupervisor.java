@@ -246,7 +246,7 @@ public final class ClusterSupervisor implements Closeable {
             if (!loadStateFromRegistry()) {
                 return cluster.pollInterval(); // never publish node states that forgot who needs rejoin
             }
-            PrimarySuspicion term = new PrimarySuspicion(cluster, holds, background, events, clock, nanos);
+            PrimarySuspicion term = new PrimarySuspicion(cluster, holds, lock, background, events, clock, nanos);
             try {
                 term.adopt(currentRecord());
             } catch (Exception e) {

@@ -2,6 +2,7 @@ package dev.baton.orchestrator;
 
 import dev.baton.orchestrator.config.ClusterConfig;
 import dev.baton.orchestrator.config.NodeConfig;
+import dev.baton.orchestrator.coordination.ClusterLock;
 import dev.baton.orchestrator.coordination.UnconfirmedHold;
 import dev.baton.orchestrator.shell.ShellCommand;
 import dev.baton.registry.ClientRegistration;
@@ -15,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,7 +36,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Created when leadership starts and dropped when it ends, so nothing of a previous term (a hold time, a fence run)
  * carries into the next. A hold left by an earlier leader is adopted and its wait starts again from the adoption.
- * Used only on the supervisor's loop thread.
+ * Every write of the hold node is made under the cluster lock and checks its node in the same transaction (DESIGN rule
+ * 1): an orchestrator that lost its session cannot delete or re-create a hold its successor adopted. Used only on the
+ * supervisor's loop thread.
  */
 final class PrimarySuspicion {
     private static final Logger log = LoggerFactory.getLogger(PrimarySuspicion.class);
@@ -42,8 +46,12 @@ final class PrimarySuspicion {
     /** Watch events reach every connected wrapper within this: the hold's margin over the lease. */
     static final Duration LEASE_MARGIN = Duration.ofMillis(200);
 
+    /** How long a hold write waits for the cluster lock; it is tried again the next round. */
+    private static final long LOCK_WAIT_MS = 100;
+
     private final ClusterConfig cluster;
     private final UnconfirmedHold holds;
+    private final ClusterLock lock;
     private final ExecutorService background;
     private final EventSink events;
     private final Clock clock;
@@ -59,16 +67,20 @@ final class PrimarySuspicion {
     private boolean fencedByCommand;
     /** The acknowledgement state last logged, so that each change is said once. */
     private String saidAcks;
+    /** A hold to delete whose release failed (no lock, ZooKeeper away): tried again; null when none. */
+    private String unreleased;
 
     PrimarySuspicion(
             ClusterConfig cluster,
             UnconfirmedHold holds,
+            ClusterLock lock,
             ExecutorService background,
             EventSink events,
             Clock clock,
             LongSupplier nanos) {
         this.cluster = cluster;
         this.holds = holds;
+        this.lock = lock;
         this.background = background;
         this.events = events;
         this.clock = clock;
@@ -97,8 +109,34 @@ final class PrimarySuspicion {
                     "[{}] continuing the hold on {} left by the previous leader; its lease wait starts again",
                     cluster.name(),
                     hold.fromNode());
-        } else {
-            holds.release(null);
+        } else if (!underLock(guard -> holds.release(null, guard))) {
+            unreleased = hold.operationId();
+        }
+    }
+
+    /** A write of the hold node, given the cluster lock node to check. */
+    private interface GuardedWrite {
+        void write(String guard) throws Exception;
+    }
+
+    /**
+     * Runs {@code write} holding the cluster lock (re-entered when this thread holds it already, as during a
+     * failover); false when the lock was not had within {@link #LOCK_WAIT_MS}: another instance acts.
+     */
+    private boolean underLock(GuardedWrite write) throws Exception {
+        if (!lock.acquire(LOCK_WAIT_MS, TimeUnit.MILLISECONDS)) {
+            log.info("[{}] the cluster lock is held elsewhere: the hold node is written later", cluster.name());
+            return false;
+        }
+        try {
+            write.write(lock.heldPath());
+            return true;
+        } finally {
+            try {
+                lock.release();
+            } catch (Exception e) {
+                log.warn("[{}] releasing the cluster lock failed: {}", cluster.name(), e.toString());
+            }
         }
     }
 
@@ -139,8 +177,12 @@ final class PrimarySuspicion {
         }
         String id = "unconfirmed-" + record.epoch() + "-"
                 + Long.toHexString(ThreadLocalRandom.current().nextLong() & Long.MAX_VALUE);
-        holds.create(new HoldRecord(
-                id, record.nodeId(), null, record.epoch(), clock.instant(), HoldRecord.UNCONFIRMED_PRIMARY));
+        HoldRecord hold = new HoldRecord(
+                id, record.nodeId(), null, record.epoch(), clock.instant(), HoldRecord.UNCONFIRMED_PRIMARY);
+        if (!underLock(guard -> holds.create(hold, guard))) {
+            return; // not held yet: the next round tries again, and nothing is replaced meanwhile
+        }
+        unreleased = null; // the new hold replaced the node, and its release removes the old acknowledgements
         holdId = id;
         heldAtNanos = nanos.getAsLong();
         holdEpoch = record.epoch();
@@ -270,19 +312,18 @@ final class PrimarySuspicion {
         }
         fenceRun = null;
         fencedByCommand = false;
-        if (holdId == null) {
+        String releasing = holdId != null ? holdId : unreleased;
+        if (releasing == null) {
             return;
         }
-        String releasing = holdId;
-        holdId = null; // forgotten even when the delete fails: a later hold is written anew
+        holdId = null; // forgotten even when the delete fails: a later suspicion writes a hold of its own
+        unreleased = releasing; // until the delete succeeds: the wrappers stay held, so it is retried every round
         try {
-            holds.release(releasing);
+            if (underLock(guard -> holds.release(releasing, guard))) {
+                unreleased = null;
+            }
         } catch (Exception e) {
-            log.warn(
-                    "[{}] could not delete the hold node; it is deleted with the next hold's release or by the next"
-                            + " leader: {}",
-                    cluster.name(),
-                    e.toString());
+            log.warn("[{}] could not delete the hold node; tried again next round: {}", cluster.name(), e.toString());
         }
     }
 

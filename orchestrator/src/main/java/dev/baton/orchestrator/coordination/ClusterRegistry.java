@@ -169,7 +169,7 @@ public final class ClusterRegistry {
     }
 
     /** The index of the operation that failed a transaction, or -1 when ZooKeeper did not say. */
-    private static int failedOperation(KeeperException e) {
+    static int failedOperation(KeeperException e) {
         List<OpResult> results = e.getResults();
         if (results == null) {
             return -1;

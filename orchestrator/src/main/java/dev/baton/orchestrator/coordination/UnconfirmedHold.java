@@ -72,10 +72,12 @@ public final class UnconfirmedHold {
     }
 
     /**
-     * Writes {@code hold} (persistent) and the empty parent of its acknowledgements in one transaction, replacing a
-     * hold left behind.
+     * Writes {@code hold} (persistent) and the empty parent of its acknowledgements in one transaction that also checks
+     * {@code guard}, the cluster lock node this orchestrator holds (DESIGN rule 1), replacing a hold left behind.
+     *
+     * @throws LostLockException when {@code guard} is null or gone: nothing was written
      */
-    public void create(HoldRecord hold) throws Exception {
+    public void create(HoldRecord hold, String guard) throws Exception {
         ensureClientsNode();
         String acks = RegistryPaths.acks(cluster);
         if (client.checkExists().forPath(acks) == null) {
@@ -87,15 +89,16 @@ public final class UnconfirmedHold {
         }
 
         try {
-            create(hold, RegistryClient.CREATE_BY_ALL_WRITE_BY_CREATOR);
+            create(hold, guard, RegistryClient.CREATE_BY_ALL_WRITE_BY_CREATOR);
         } catch (KeeperException.InvalidACLException e) {
-            create(hold, ZooDefs.Ids.OPEN_ACL_UNSAFE); // this orchestrator has no credentials
+            create(hold, guard, ZooDefs.Ids.OPEN_ACL_UNSAFE); // this orchestrator has no credentials
         }
     }
 
-    private void create(HoldRecord hold, List<ACL> ackAcl) throws Exception {
+    private void create(HoldRecord hold, String guard, List<ACL> ackAcl) throws Exception {
         String holdPath = RegistryPaths.hold(cluster);
         List<CuratorOp> ops = new ArrayList<>();
+        ops.add(client.transactionOp().check().forPath(requireGuard(guard)));
         ops.add(client.transactionOp()
                 .create()
                 .withACL(ackAcl)
@@ -108,7 +111,27 @@ public final class UnconfirmedHold {
                                 .withMode(CreateMode.PERSISTENT)
                                 .forPath(holdPath, data)
                         : client.transactionOp().setData().forPath(holdPath, data));
-        client.transaction().forOperations(ops);
+        commit(ops, guard);
+    }
+
+    private String requireGuard(String guard) throws LostLockException {
+        if (guard == null) {
+            throw new LostLockException("this orchestrator does not hold the lock of cluster " + cluster);
+        }
+        return guard;
+    }
+
+    /** Runs {@code ops}, whose first is the check of {@code guard}; a failure of that check is a lost lock. */
+    private void commit(List<CuratorOp> ops, String guard) throws Exception {
+        try {
+            client.transaction().forOperations(ops);
+        } catch (KeeperException e) {
+            if (ClusterRegistry.failedOperation(e) == 0) {
+                throw new LostLockException("the lock of cluster " + cluster + " held at " + guard
+                        + " is gone (ZooKeeper session expired?): the hold node is left as it is");
+            }
+            throw e;
+        }
     }
 
     /** The hold node, if there is one that Baton can read. */
@@ -171,18 +194,37 @@ public final class UnconfirmedHold {
     }
 
     /**
-     * Deletes the hold if it is {@code holdId}'s (or every hold of kind unconfirmed-primary when null) and the
-     * acknowledgements of every unconfirmed hold: wrappers may use the published primary again.
+     * Deletes the hold if it is {@code holdId}'s (or every hold of kind unconfirmed-primary when null), in a
+     * transaction that checks {@code guard} as {@link #create} does, then the acknowledgements of every unconfirmed
+     * hold no longer in force: wrappers may use the published primary again.
+     *
+     * @throws LostLockException when {@code guard} is null or gone: the hold is left as it is
      */
-    public void release(String holdId) throws Exception {
-        Optional<HoldRecord> hold = read();
-        if (hold.isPresent()
-                && HoldRecord.UNCONFIRMED_PRIMARY.equals(hold.get().kind())
-                && (holdId == null || holdId.equals(hold.get().operationId()))) {
+    public void release(String holdId, String guard) throws Exception {
+        requireGuard(guard);
+        String holdPath = RegistryPaths.hold(cluster);
+        org.apache.zookeeper.data.Stat stat = new org.apache.zookeeper.data.Stat();
+        HoldRecord hold = null;
+        try {
+            hold = RegistryJson.read(client.getData().storingStatIn(stat).forPath(holdPath), HoldRecord.class);
+        } catch (KeeperException.NoNodeException | IllegalArgumentException e) {
+            // none, or not one Baton can read: nothing of ours to delete
+        }
+        if (hold != null
+                && HoldRecord.UNCONFIRMED_PRIMARY.equals(hold.kind())
+                && (holdId == null || holdId.equals(hold.operationId()))) {
             try {
-                client.delete().forPath(RegistryPaths.hold(cluster));
-            } catch (KeeperException.NoNodeException e) {
-                // gone already
+                // the version: a hold written since it was read (a newer suspicion) is not deleted
+                commit(
+                        List.of(
+                                client.transactionOp().check().forPath(guard),
+                                client.transactionOp()
+                                        .delete()
+                                        .withVersion(stat.getVersion())
+                                        .forPath(holdPath)),
+                        guard);
+            } catch (KeeperException.NoNodeException | KeeperException.BadVersionException e) {
+                // gone already, or replaced by a newer hold
             }
         }
         String inForce = read().map(HoldRecord::operationId).orElse(null);

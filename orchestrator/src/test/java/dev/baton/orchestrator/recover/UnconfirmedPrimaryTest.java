@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 
 import dev.baton.orchestrator.ClusterEvent;
 import dev.baton.orchestrator.ClusterSupervisor;
+import dev.baton.orchestrator.coordination.ClusterLock;
+import dev.baton.orchestrator.coordination.UnconfirmedHold;
 import dev.baton.registry.ClientRegistration;
 import dev.baton.registry.HistoryEntry;
 import dev.baton.registry.HoldRecord;
@@ -211,36 +213,12 @@ class UnconfirmedPrimaryTest {
         assertThat(publishedNode()).isEqualTo("pg1");
     }
 
-    /** A wall clock that an NTP step can move: the system's, plus an offset. */
-    private static final class SteppedClock extends java.time.Clock {
-        private volatile Duration offset = Duration.ZERO;
-
-        void step(Duration by) {
-            offset = offset.plus(by);
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return java.time.ZoneOffset.UTC;
-        }
-
-        @Override
-        public java.time.Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return Instant.now().plus(offset);
-        }
-    }
-
     @Test
     void aClockStepForwardDuringTheHoldDoesNotShortenTheLeaseWait() throws Exception {
         fixture = new EngineFixture("    clientLeaseTimeout: 3s\n");
         dialect = fixture.dialect;
         fixture.healthyCluster();
-        SteppedClock wall = new SteppedClock();
+        dev.baton.sandbox.SteppedClock wall = new dev.baton.sandbox.SteppedClock();
         supervisor = fixture.supervise(events, wall);
         fixture.awaitNodeStates();
         wrapper("cut-off", 2000, false);
@@ -255,8 +233,16 @@ class UnconfirmedPrimaryTest {
 
     /** The hold a leader that died left behind for pg1 of epoch 1, as it writes it. */
     private void holdLeftBehind(String id) throws Exception {
-        new dev.baton.orchestrator.coordination.UnconfirmedHold(fixture.client, "orders")
-                .create(new HoldRecord(id, "pg1", null, 1, Instant.now(), HoldRecord.UNCONFIRMED_PRIMARY));
+        ClusterLock lock = new ClusterLock(fixture.client, RegistryPaths.lock("orders"));
+        lock.acquire();
+        try {
+            new UnconfirmedHold(fixture.client, "orders")
+                    .create(
+                            new HoldRecord(id, "pg1", null, 1, Instant.now(), HoldRecord.UNCONFIRMED_PRIMARY),
+                            lock.heldPath());
+        } finally {
+            lock.release();
+        }
     }
 
     private String holdId() throws Exception {
@@ -310,6 +296,58 @@ class UnconfirmedPrimaryTest {
         assertThat(hold.kind()).isEqualTo(HoldRecord.UNCONFIRMED_PRIMARY);
         assertThat(hold.fromNode()).isEqualTo("pg1");
         return heldAt;
+    }
+
+    @Test
+    void theHoldStaysWhileAPromotionIsPendingEvenWhenTheOldPrimaryAnswersAgain() throws Exception {
+        fixture = new EngineFixture("    clientLeaseTimeout: 1s\n");
+        dialect = fixture.dialect;
+        fixture.healthyCluster();
+        java.util.concurrent.atomic.AtomicInteger rounds = new java.util.concurrent.atomic.AtomicInteger();
+        supervisor = fixture.supervise(
+                new ClusterEvent.Listener() {
+                    @Override
+                    public void on(ClusterEvent e) {
+                        events.add(e);
+                    }
+
+                    @Override
+                    public void observed(
+                            String cluster,
+                            List<dev.baton.registry.NodeState> states,
+                            java.util.Map<String, Duration> probeTimes) {
+                        rounds.incrementAndGet();
+                    }
+                },
+                java.time.Clock.systemUTC());
+        fixture.awaitNodeStates();
+        // The promotion is asked for and does not finish in time: it may still finish, so it stays recorded.
+        dialect.slowPromotion.add("pg2");
+        dialect.slowPromotion.add("pg3");
+        hangPrimary();
+        await().atMost(Duration.ofSeconds(15))
+                .until(() -> fixture.registry.readOperation().isPresent()
+                        && dialect.actions.stream().anyMatch(a -> a.startsWith("promote")));
+        String holdId = holdId();
+        // The old primary answers again, writable, while the promotion is pending: wrappers must stay away from it.
+        dialect.hung.remove("pg1");
+        dialect.nodes.put("pg1", new FakeDialect.Node(true, NodeRole.PRIMARY, 101, false, false));
+        int now = rounds.get();
+        await().atMost(Duration.ofSeconds(15)).until(() -> rounds.get() >= now + 5);
+        assertThat(fixture.registry.readOperation()).as("still pending").isPresent();
+        assertThat(holdId())
+                .as("the hold is not released during a pending promotion")
+                .isEqualTo(holdId);
+        // The promotion finishes: it is published, and only then is the hold gone.
+        String promoted = dialect.actions.stream()
+                .filter(a -> a.startsWith("promote "))
+                .findFirst()
+                .orElseThrow()
+                .substring("promote ".length());
+        dialect.finishPromotion(promoted);
+        await().atMost(Duration.ofSeconds(15)).until(() -> publishedNode().equals(promoted));
+        await().atMost(Duration.ofSeconds(5))
+                .until(() -> fixture.client.checkExists().forPath(RegistryPaths.hold("orders")) == null);
     }
 
     @Test
