@@ -25,6 +25,8 @@ import org.slf4j.LoggerFactory;
  *       localSocketAddress}): one proxy, a partition that cuts some clients and not others.
  *   <li>{@link #refuse()}: existing connections are reset, new ones are reset as soon as they are accepted;
  *       {@link #refuseFrom(Set)} does it for some clients only, like a firewall that rejects with TCP resets.
+ *   <li>{@link #dropRepliesAfter(String, Set)}: once, the connection whose request contains a given text gets no
+ *       reply any more: the request reaches the server and runs, its answer is lost (a link that fails mid-call).
  *   <li>{@link #heal()}: forwards again; bytes held during a blackhole are delivered (as TCP retransmission would),
  *       and connections accepted during it are connected upstream now.
  * </ul>
@@ -48,6 +50,11 @@ public final class TcpProxy implements AutoCloseable {
     private Mode mode = Mode.FORWARD; // guarded by lock
     /** With BLACKHOLE: the client addresses cut off; empty means every client. Guarded by lock. */
     private Set<InetAddress> cutSources = Set.of();
+    /** Armed by {@link #dropRepliesAfter}: the request text, and the clients it applies to. Guarded by lock. */
+    private byte[] replyCutText;
+
+    private Set<InetAddress> replyCutSources = Set.of();
+    private final AtomicBoolean replyDropped = new AtomicBoolean();
 
     /** Listens on a free 127.0.0.1 port at once and forwards to {@code targetHost:targetPort}. */
     public TcpProxy(String targetHost, int targetPort) throws IOException {
@@ -99,8 +106,33 @@ public final class TcpProxy implements AutoCloseable {
         links.stream().filter(l -> cutNow(l.client.getInetAddress())).forEach(Link::reset);
     }
 
+    /**
+     * Once: on the first connection from one of {@code sources} (any client when empty) whose bytes to the server
+     * contain {@code text}, those bytes are forwarded, and nothing the server sends back on that connection is
+     * delivered any more (it is read and discarded). The server runs the request; the client never learns the outcome
+     * and waits until its own timeout. Other connections, new ones too, forward normally. {@link #heal()} disarms it.
+     */
+    public void dropRepliesAfter(String text, Set<InetAddress> sources) {
+        if (text == null || text.isEmpty()) {
+            throw new IllegalArgumentException("text: the request text to match must not be empty");
+        }
+        synchronized (lock) {
+            replyCutText = text.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            replyCutSources = Set.copyOf(sources);
+        }
+        replyDropped.set(false);
+    }
+
+    /** True once {@link #dropRepliesAfter} matched a request and dropped what followed it on its connection. */
+    public boolean replyDropped() {
+        return replyDropped.get();
+    }
+
     /** Forward normally again. */
     public void heal() {
+        synchronized (lock) {
+            replyCutText = null;
+        }
         setMode(Mode.FORWARD);
     }
 
@@ -185,6 +217,10 @@ public final class TcpProxy implements AutoCloseable {
     private final class Link {
         private final Socket client;
         private volatile Socket upstream;
+        /** Set by a match of {@link #dropRepliesAfter}: the server's bytes are discarded from then on. */
+        private volatile boolean repliesDropped;
+        /** The last bytes sent to the server, so that a text split across two reads is still matched. */
+        private byte[] sentTail = new byte[0];
 
         Link(Socket client) {
             this.client = client;
@@ -201,8 +237,10 @@ public final class TcpProxy implements AutoCloseable {
                 up.connect(new InetSocketAddress(targetHost, targetPort), CONNECT_TIMEOUT_MS);
                 up.setTcpNoDelay(true);
                 client.setTcpNoDelay(true);
-                daemon(() -> pump(client, up), "tcp-proxy-" + port() + "-up").start();
-                daemon(() -> pump(up, client), "tcp-proxy-" + port() + "-down").start();
+                daemon(() -> pump(client, up, true), "tcp-proxy-" + port() + "-up")
+                        .start();
+                daemon(() -> pump(up, client, false), "tcp-proxy-" + port() + "-down")
+                        .start();
             } catch (IOException e) {
                 reset();
             } catch (InterruptedException e) {
@@ -211,7 +249,7 @@ public final class TcpProxy implements AutoCloseable {
             }
         }
 
-        private void pump(Socket from, Socket to) {
+        private void pump(Socket from, Socket to, boolean toServer) {
             byte[] buf = new byte[16 * 1024];
             try {
                 InputStream in = from.getInputStream();
@@ -220,6 +258,11 @@ public final class TcpProxy implements AutoCloseable {
                 while ((n = in.read(buf)) >= 0) {
                     if (awaitNotBlackholed(client.getInetAddress()) != Mode.FORWARD) {
                         break;
+                    }
+                    if (toServer) {
+                        matchReplyCut(buf, n);
+                    } else if (repliesDropped) {
+                        continue; // the reply is lost
                     }
                     out.write(buf, 0, n);
                     out.flush();
@@ -233,6 +276,34 @@ public final class TcpProxy implements AutoCloseable {
                 Thread.currentThread().interrupt();
                 reset();
             }
+        }
+
+        /** Arms this connection's reply cut when {@link #dropRepliesAfter}'s text is in what is being sent. */
+        private void matchReplyCut(byte[] buf, int n) {
+            byte[] text;
+            synchronized (lock) {
+                text = replyCutText;
+                if (text == null || !(replyCutSources.isEmpty() || replyCutSources.contains(client.getInetAddress()))) {
+                    return;
+                }
+            }
+            byte[] window = new byte[sentTail.length + n];
+            System.arraycopy(sentTail, 0, window, 0, sentTail.length);
+            System.arraycopy(buf, 0, window, sentTail.length, n);
+            int keep = Math.min(window.length, text.length - 1);
+            sentTail = java.util.Arrays.copyOfRange(window, window.length - keep, window.length);
+            if (indexOf(window, text) < 0) {
+                return;
+            }
+            synchronized (lock) {
+                if (replyCutText != text) {
+                    return; // another connection matched first, or healed meanwhile
+                }
+                replyCutText = null;
+            }
+            repliesDropped = true;
+            replyDropped.set(true);
+            log.info("proxy {} -> {}:{}: a request matched; its replies are dropped", port(), targetHost, targetPort);
         }
 
         void reset() {
@@ -252,6 +323,19 @@ public final class TcpProxy implements AutoCloseable {
             }
             links.remove(this);
         }
+    }
+
+    private static int indexOf(byte[] data, byte[] text) {
+        outer:
+        for (int i = 0; i + text.length <= data.length; i++) {
+            for (int j = 0; j < text.length; j++) {
+                if (data[i + j] != text[j]) {
+                    continue outer;
+                }
+            }
+            return i;
+        }
+        return -1;
     }
 
     /** Close with SO_LINGER 0: the peer gets an RST ("connection reset"), not an orderly EOF. */

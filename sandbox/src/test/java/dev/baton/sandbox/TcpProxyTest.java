@@ -18,6 +18,8 @@ import org.junit.jupiter.api.Test;
 class TcpProxyTest {
     private ServerSocket echo;
     private TcpProxy proxy;
+    /** Everything the echo server received, on every connection. */
+    private final StringBuffer received = new StringBuffer();
 
     @BeforeEach
     void startEchoServerBehindProxy() throws IOException {
@@ -28,7 +30,12 @@ class TcpProxyTest {
                     Socket s = echo.accept();
                     Thread t = new Thread(() -> {
                         try (s) {
-                            s.getInputStream().transferTo(s.getOutputStream());
+                            byte[] buf = new byte[1024];
+                            int n;
+                            while ((n = s.getInputStream().read(buf)) >= 0) {
+                                received.append(new String(buf, 0, n));
+                                s.getOutputStream().write(buf, 0, n);
+                            }
                         } catch (IOException ignored) {
                             // client gone
                         }
@@ -109,6 +116,33 @@ class TcpProxyTest {
         proxy.heal();
         try (Socket healed = connect()) {
             assertThat(roundTrip(healed, "d")).isEqualTo("d");
+        }
+    }
+
+    @Test
+    void aRequestWhoseReplyIsDroppedReachesTheServerAndOnlyItsConnectionLosesItsReplies() throws Exception {
+        try (Socket before = connect();
+                Socket cut = connect()) {
+            assertThat(roundTrip(cut, "a")).isEqualTo("a");
+            proxy.dropRepliesAfter("SET read_only = OFF", java.util.Set.of());
+            assertThat(roundTrip(cut, "no match")).isEqualTo("no match");
+            // the text arrives in two writes: it is still matched
+            assertThat(roundTrip(cut, "SET read_o")).isEqualTo("SET read_o");
+            assertThatThrownBy(() -> roundTrip(cut, "nly = OFF")).isInstanceOf(SocketTimeoutException.class);
+            long end = System.nanoTime() + 2_000_000_000L;
+            while (!received.toString().contains("SET read_only = OFF") && System.nanoTime() < end) {
+                Thread.sleep(10);
+            }
+            assertThat(received.toString()).as("the request reached the server").contains("SET read_only = OFF");
+            assertThat(proxy.replyDropped()).isTrue();
+            assertThat(roundTrip(before, "b"))
+                    .as("another connection still forwards")
+                    .isEqualTo("b");
+            try (Socket fresh = connect()) {
+                assertThat(roundTrip(fresh, "SET read_only = OFF"))
+                        .as("once only")
+                        .isEqualTo("SET read_only = OFF");
+            }
         }
     }
 
