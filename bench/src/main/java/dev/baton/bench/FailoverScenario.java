@@ -10,6 +10,7 @@ import dev.baton.registry.HistoryEntry;
 import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryClient;
 import dev.baton.sandbox.EmbeddedZooKeeper;
+import dev.baton.sandbox.PartitionableEnsemble;
 import dev.baton.sandbox.SandboxNode;
 import dev.baton.sandbox.TcpProxy;
 import dev.baton.sandbox.ZooKeeperEnsemble;
@@ -52,6 +53,16 @@ public final class FailoverScenario implements AutoCloseable {
     /** With {@link #prepareProxied}: ZooKeeper ensemble (when 3 servers), proxies per node, app A's ZooKeeper path. */
     private ZooKeeperEnsemble ensemble;
 
+    /**
+     * With {@link Proxied#partitionableZooKeeper()}: the ensemble whose server-to-server links can be cut, and the
+     * follower that app A alone talks to (the orchestrator and app B talk to the two others).
+     */
+    private PartitionableEnsemble partitionable;
+
+    private int appFollower = -1;
+    /** A shell command the orchestrator runs as its fence command (STONITH); null for none. */
+    private String fenceCommand;
+
     private final Map<String, TcpProxy> front = new LinkedHashMap<>();
     private final Map<String, TcpProxy> replication = new LinkedHashMap<>();
     private final List<TcpProxy> zooKeeperProxies = new ArrayList<>();
@@ -68,7 +79,23 @@ public final class FailoverScenario implements AutoCloseable {
      */
     public static FailoverScenario prepareProxied(
             String dialect, int zooKeeperServers, int replicas, Consumer<String> progress) throws Exception {
+        return prepareProxied(dialect, new Proxied(zooKeeperServers, false, replicas, null), progress);
+    }
+
+    /**
+     * What {@link #prepareProxied(String, Proxied, Consumer)} builds: {@code zooKeeperServers} (1 or 3); with {@code
+     * partitionableZooKeeper} the 3 servers are a {@link PartitionableEnsemble} and app A's path to ZooKeeper leads to
+     * one follower alone; {@code fenceCommand} is configured as the cluster's fence command when not null.
+     */
+    public record Proxied(int zooKeeperServers, boolean partitionableZooKeeper, int replicas, String fenceCommand) {}
+
+    /** Like {@link #prepareProxied(String, int, int, Consumer)}, with the choices of {@code setup}. */
+    public static FailoverScenario prepareProxied(String dialect, Proxied setup, Consumer<String> progress)
+            throws Exception {
+        int zooKeeperServers = setup.zooKeeperServers();
+        int replicas = setup.replicas();
         FailoverScenario s = new FailoverScenario();
+        s.fenceCommand = setup.fenceCommand();
         try {
             progress.accept("starting a " + dialect + " primary and " + replicas + " replicas (server defaults) ...");
             s.cluster = LocalCluster.start(dialect, replicas, ServerProfile.DEFAULTS);
@@ -84,18 +111,25 @@ public final class FailoverScenario implements AutoCloseable {
                         replica, s.replication.get(primary.id()).port());
             }
             progress.accept("starting ZooKeeper (" + zooKeeperServers + " server(s)) ...");
-            List<Integer> zkPorts;
-            if (zooKeeperServers == 1) {
+            List<String> zkAddresses;
+            if (setup.partitionableZooKeeper()) {
+                s.partitionable = PartitionableEnsemble.start();
+                s.resources.add(s.partitionable);
+                s.appFollower = (s.partitionable.leader() + 1) % 3;
+                zkAddresses = List.of(s.partitionable.connectString(s.appFollower));
+            } else if (zooKeeperServers == 1) {
                 s.zooKeeper = EmbeddedZooKeeper.start();
                 s.resources.add(s.zooKeeper);
-                zkPorts = List.of(s.zooKeeper.port());
+                zkAddresses = List.of(s.zooKeeper.connectString());
             } else {
                 s.ensemble = ZooKeeperEnsemble.start(zooKeeperServers);
                 s.resources.add(s.ensemble);
-                zkPorts = s.ensemble.ports();
+                zkAddresses = List.of(s.ensemble.connectString().split(","));
             }
-            for (int port : zkPorts) {
-                s.zooKeeperProxies.add(s.closing(new TcpProxy("127.0.0.1", port)));
+            for (String address : zkAddresses) {
+                int colon = address.lastIndexOf(':');
+                s.zooKeeperProxies.add(s.closing(
+                        new TcpProxy(address.substring(0, colon), Integer.parseInt(address.substring(colon + 1)))));
             }
             s.writeConfig();
             return s;
@@ -178,7 +212,12 @@ public final class FailoverScenario implements AutoCloseable {
 
     /** Starts an orchestrator in this JVM (events to {@code events}); it is closed on {@link #close()}. */
     public Orchestrator startOrchestrator(ClusterEvent.Listener events) throws Exception {
-        orchestrator = new Orchestrator(config, events, Clock.systemUTC());
+        return startOrchestrator(events, Clock.systemUTC());
+    }
+
+    /** The same, with {@code clock} as the orchestrator's wall clock (a test may step it). */
+    public Orchestrator startOrchestrator(ClusterEvent.Listener events, Clock clock) throws Exception {
+        orchestrator = new Orchestrator(config, events, clock);
         resources.add(orchestrator);
         orchestrator.start();
         return orchestrator;
@@ -242,12 +281,17 @@ public final class FailoverScenario implements AutoCloseable {
                 + (cluster.dialect().equals("postgresql") ? "" : "    database: " + cluster.database() + "\n")
                 + (cluster.rejoinCommand() == null
                         ? ""
-                        : "    rejoinCommand: \""
-                                + cluster.rejoinCommand().replace("\\", "\\\\").replace("\"", "\\\"") + "\"\n")
+                        : "    rejoinCommand: " + quoted(cluster.rejoinCommand()) + "\n")
+                + (fenceCommand == null ? "" : "    fenceCommand: " + quoted(fenceCommand) + "\n")
                 + "    pollInterval: 500ms\n"
                 + "    recheckInterval: 100ms\n"
                 + "    failureThreshold: 3\n"
                 + "    nodes:\n" + nodes;
+    }
+
+    /** {@code text} as a double-quoted YAML string. */
+    private static String quoted(String text) {
+        return "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
     }
 
     public LocalCluster cluster() {
@@ -266,7 +310,26 @@ public final class FailoverScenario implements AutoCloseable {
 
     /** ZooKeeper's connect string for the orchestrator and every client on its side of any partition. */
     public String zooKeeperConnect() {
+        if (partitionable != null) {
+            List<String> others = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                if (i != appFollower) {
+                    others.add(partitionable.connectString(i));
+                }
+            }
+            return String.join(",", others);
+        }
         return ensemble != null ? ensemble.connectString() : zooKeeper.connectString();
+    }
+
+    /** The ensemble of {@link Proxied#partitionableZooKeeper()}; null otherwise. */
+    public PartitionableEnsemble partitionable() {
+        return partitionable;
+    }
+
+    /** The server of {@link #partitionable()} that app A alone talks to, a follower when the scenario started. */
+    public int appFollower() {
+        return appFollower;
     }
 
     /** A second path to ZooKeeper, through proxies that {@link #zooKeeperProxies()} can cut; empty if none. */

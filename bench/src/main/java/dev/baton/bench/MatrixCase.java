@@ -3,6 +3,7 @@ package dev.baton.bench;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -67,7 +68,113 @@ enum MatrixCase {
             1) {
         @Override
         void inject(MatrixRun r) throws Exception {
-            r.partitionPrimary(false);
+            r.partitionPrimary(MatrixRun.Cut.DROP, () -> {});
+        }
+    },
+    PRIMARY_PARTITIONED_STALE_FOLLOWER(
+            "primary-partitioned-stale-follower",
+            "like primary-partitioned, but app A keeps its only ZooKeeper server: a follower of a 3-server ensemble,"
+                    + " cut off from the other two, that goes on answering plain reads for about 10 s",
+            "one promotion, after app A's lease (renewed only by sync() then read, it runs out); 0 split-brain writes",
+            1) {
+        @Override
+        int zooKeeperServers() {
+            return 3;
+        }
+
+        @Override
+        boolean partitionableZooKeeper() {
+            return true;
+        }
+
+        @Override
+        void inject(MatrixRun r) throws Exception {
+            r.partitionPrimary(MatrixRun.Cut.STALE_FOLLOWER, () -> {});
+        }
+    },
+    PRIMARY_PARTITIONED_CLOCK_STEP(
+            "primary-partitioned-clock-step",
+            "like primary-partitioned, and the orchestrator's wall clock stepped 1 h forward once the wrappers are"
+                    + " held (an NTP step)",
+            "one promotion, still only after app A's lease (the wait is monotonic); 0 split-brain writes",
+            1) {
+        @Override
+        void inject(MatrixRun r) throws Exception {
+            r.partitionPrimary(MatrixRun.Cut.DROP, () -> {
+                long held = r.awaitUnconfirmedHold(Duration.ofSeconds(30));
+                if (held >= 0) {
+                    r.clock.step(Duration.ofHours(1));
+                    r.notes.add("wall clock stepped +1 h " + held + " ms after the fault, at the hold");
+                }
+            });
+        }
+    },
+    PRIMARY_ONE_SLOW_PROBE(
+            "primary-one-slow-probe",
+            "primary SIGSTOP, SIGCONT as soon as the orchestrator's first probe of it failed (one slow probe); a"
+                    + " fence command configured",
+            "nothing: no hold, no fence command, no failover, no failed write",
+            0) {
+        @Override
+        boolean fenceCommand() {
+            return true;
+        }
+
+        @Override
+        void inject(MatrixRun r) throws Exception {
+            String old = r.primary();
+            java.util.concurrent.CompletableFuture<String> resumed = new java.util.concurrent.CompletableFuture<>();
+            r.onEvent = e -> {
+                if (old.equals(e.node()) && !resumed.isDone()) {
+                    r.node(old).resume(); // on the orchestrator's thread: before its next probe
+                    resumed.complete(e.kind() + " " + r.sinceFaultMs() + " ms after SIGSTOP");
+                }
+            };
+            r.fault();
+            r.node(old).pause();
+            try {
+                r.notes.add("SIGCONT at the first report: " + resumed.get(30, TimeUnit.SECONDS));
+            } finally {
+                r.node(old).resume();
+                r.onEvent = e -> {};
+            }
+            r.awaitUnconfirmedHold(Duration.ofSeconds(5));
+            r.notes.add("fence command " + (r.fenceCommandRan() ? "RAN" : "did not run"));
+            r.notes.add("events: "
+                    + r.events.stream()
+                            .filter(e -> old.equals(e.node()))
+                            .map(e -> e.kind().toString())
+                            .distinct()
+                            .toList());
+        }
+    },
+    PROMOTE_REPLY_LOST(
+            "promote-reply-lost",
+            "primary SIGKILL; the reply to the candidate's promotion request is lost (the server runs it: pg_promote,"
+                    + " or MariaDB's SET GLOBAL read_only = OFF)",
+            "one promotion: the record of the promotion under way is kept, no second node is promoted; 0 split-brain"
+                    + " writes",
+            1) {
+        @Override
+        void inject(MatrixRun r) throws Exception {
+            String text = r.scenario.cluster().dialect().equals("postgresql") ? "pg_promote(" : "read_only = OFF";
+            List<String> candidates = r.replicas();
+            candidates.forEach(n -> r.scenario
+                    .front(n)
+                    .dropRepliesAfter(text, Set.of(MatrixApps.address(MatrixApps.ORCHESTRATOR_ADDRESS))));
+            r.fault();
+            r.node(r.primary()).kill();
+            try {
+                r.awaitEpoch(2, Duration.ofSeconds(60));
+                r.notes.add("promotion reply dropped on "
+                        + candidates.stream()
+                                .filter(n -> r.scenario.front(n).replyDropped())
+                                .toList());
+                Thread.sleep(3000);
+            } finally {
+                r.healAll();
+            }
+            r.noteFollowers();
         }
     },
     PRIMARY_PARTITIONED_RESET(
@@ -78,7 +185,7 @@ enum MatrixCase {
             1) {
         @Override
         void inject(MatrixRun r) throws Exception {
-            r.partitionPrimary(true);
+            r.partitionPrimary(MatrixRun.Cut.RESET, () -> {});
         }
     },
     PRIMARY_SIGKILL_RESTARTED(
@@ -422,6 +529,16 @@ enum MatrixCase {
 
     int zooKeeperServers() {
         return 1;
+    }
+
+    /** Whether the 3 ZooKeeper servers are a {@code PartitionableEnsemble}, app A talking to one follower alone. */
+    boolean partitionableZooKeeper() {
+        return false;
+    }
+
+    /** Whether the cluster has a fence command (it leaves a marker when it runs). */
+    boolean fenceCommand() {
+        return false;
     }
 
     int replicas() {

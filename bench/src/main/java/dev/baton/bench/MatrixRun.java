@@ -1,8 +1,10 @@
 package dev.baton.bench;
 
+import dev.baton.orchestrator.ClusterEvent;
 import dev.baton.orchestrator.cli.BatonCli;
 import dev.baton.registry.OperationRecord;
 import dev.baton.sandbox.SandboxNode;
+import dev.baton.sandbox.SteppedClock;
 import dev.baton.sandbox.TcpProxy;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -45,6 +47,12 @@ final class MatrixRun implements AutoCloseable {
     private final String caseId;
     private MatrixApps apps;
     private long faultNanos;
+    /** The in-process orchestrator's wall clock, which a case may step (not with {@link MatrixCase#processes()}). */
+    final SteppedClock clock = new SteppedClock();
+    /** Every event of the in-process orchestrator, in order. */
+    final List<ClusterEvent> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Called on the orchestrator's loop thread with each of its events, before its next probe. */
+    volatile Consumer<ClusterEvent> onEvent = e -> {};
 
     private MatrixRun(FailoverScenario scenario, MatrixCase c) throws Exception {
         this.scenario = scenario;
@@ -54,7 +62,12 @@ final class MatrixRun implements AutoCloseable {
             orchestrators = scenario.startOrchestratorProcesses(orchestratorIds);
         } else {
             orchestrators = List.of();
-            scenario.startOrchestrator(e -> {});
+            scenario.startOrchestrator(
+                    e -> {
+                        events.add(e);
+                        onEvent.accept(e);
+                    },
+                    clock);
         }
         if (watch.awaitEpoch(1, FIRST_PRIMARY) == null) {
             throw new IllegalStateException("no primary published within " + FIRST_PRIMARY.toSeconds() + " s");
@@ -63,9 +76,56 @@ final class MatrixRun implements AutoCloseable {
     }
 
     static Outcome run(MatrixCase c, String dialect, int rate, Consumer<String> progress) {
-        try (FailoverScenario s =
-                        FailoverScenario.prepareProxied(dialect, c.zooKeeperServers(), c.replicas(), p -> {});
+        java.nio.file.Path fenceDir = null;
+        try {
+            String fenceCommand = null;
+            if (c.fenceCommand()) {
+                fenceDir = java.nio.file.Files.createTempDirectory("baton-matrix-fence-");
+                fenceCommand = "touch " + fenceDir.resolve(FENCED_MARKER);
+            }
+            return run(
+                    c,
+                    dialect,
+                    rate,
+                    progress,
+                    new FailoverScenario.Proxied(
+                            c.zooKeeperServers(), c.partitionableZooKeeper(), c.replicas(), fenceCommand),
+                    fenceDir);
+        } catch (java.io.IOException e) {
+            return new Outcome(c, dialect, null, List.of(), e.toString());
+        } finally {
+            if (fenceDir != null) {
+                try {
+                    java.nio.file.Files.deleteIfExists(fenceDir.resolve(FENCED_MARKER));
+                    java.nio.file.Files.deleteIfExists(fenceDir);
+                } catch (java.io.IOException e) {
+                    System.err.println("cleanup: " + e);
+                }
+            }
+        }
+    }
+
+    /** The file the fence command of {@link MatrixCase#fenceCommand()} creates when it runs. */
+    private static final String FENCED_MARKER = "fence-command-ran";
+
+    /** Where the fence command of this run leaves its marker; null when the case configures none. */
+    private java.nio.file.Path fenceMarker;
+
+    /** Whether the configured fence command ran (its marker exists). */
+    boolean fenceCommandRan() {
+        return fenceMarker != null && java.nio.file.Files.exists(fenceMarker);
+    }
+
+    private static Outcome run(
+            MatrixCase c,
+            String dialect,
+            int rate,
+            Consumer<String> progress,
+            FailoverScenario.Proxied setup,
+            java.nio.file.Path fenceDir) {
+        try (FailoverScenario s = FailoverScenario.prepareProxied(dialect, setup, p -> {});
                 MatrixRun run = new MatrixRun(s, c)) {
+            run.fenceMarker = fenceDir == null ? null : fenceDir.resolve(FENCED_MARKER);
             run.apps = new MatrixApps(s, rate);
             Thread.sleep(2000);
             progress.accept(c.id() + " on " + dialect + ": " + c.fault());
@@ -134,24 +194,55 @@ final class MatrixRun implements AutoCloseable {
         return appB ? Set.of(orchestrator, MatrixApps.address(MatrixApps.APP_B_ADDRESS)) : Set.of(orchestrator);
     }
 
+    /** How {@link #partitionPrimary} cuts the primary and app A off from the rest. */
+    enum Cut {
+        /** Packets dropped, ZooKeeper too: app A loses its ZooKeeper session's server. */
+        DROP,
+        /** TCP resets (a firewall that rejects), ZooKeeper too. */
+        RESET,
+        /**
+         * Packets dropped; app A keeps its only ZooKeeper server, a follower that is cut off from the other two
+         * servers and goes on answering plain reads from its stale copy.
+         */
+        STALE_FOLLOWER
+    }
+
+    /** Something a case does while a partition is in force, after the cut. */
+    interface During {
+        void run() throws Exception;
+    }
+
     /**
-     * The primary cut off from the orchestrator, its replicas, app B and (for app A) ZooKeeper for 20 s, by dropped
-     * packets or ({@code reset}) by TCP resets; healed, then the old primary's fence is noted.
+     * The primary cut off from the orchestrator, its replicas, app B and (for app A) ZooKeeper for 20 s, as {@code
+     * cut} says; {@code during} runs once the cut is made. Healed, then the old primary's fence is noted, and when a
+     * hold was seen, how long after it the new primary was published.
      */
-    void partitionPrimary(boolean reset) throws Exception {
+    void partitionPrimary(Cut cut, During during) throws Exception {
         String old = primary();
         fault();
-        if (reset) {
-            resetFront(old, true);
-            scenario.replication(old).refuse();
-            scenario.zooKeeperProxies().forEach(TcpProxy::refuse);
-        } else {
-            cutFront(old, true);
-            scenario.replication(old).blackhole();
-            scenario.zooKeeperProxies().forEach(TcpProxy::blackhole);
+        switch (cut) {
+            case RESET -> {
+                resetFront(old, true);
+                scenario.replication(old).refuse();
+                scenario.zooKeeperProxies().forEach(TcpProxy::refuse);
+            }
+            case DROP -> {
+                cutFront(old, true);
+                scenario.replication(old).blackhole();
+                scenario.zooKeeperProxies().forEach(TcpProxy::blackhole);
+            }
+            case STALE_FOLLOWER -> {
+                cutFront(old, true);
+                scenario.replication(old).blackhole();
+                scenario.partitionable().isolate(scenario.appFollower());
+            }
         }
         try {
-            awaitEpoch(2, Duration.ofSeconds(30));
+            during.run();
+            if (awaitEpoch(2, Duration.ofSeconds(30)) && holdNanos > 0) {
+                notes.add("new primary published " + (watch.newest().seenNanos() - holdNanos) / 1_000_000
+                        + " ms after the hold was seen");
+            }
             Thread.sleep(Math.max(0, 20_000 - sinceFaultMs()));
         } finally {
             healAll();
@@ -171,6 +262,9 @@ final class MatrixRun implements AutoCloseable {
             scenario.replication(n.id()).heal();
         });
         scenario.zooKeeperProxies().forEach(p -> p.heal());
+        if (scenario.partitionable() != null) {
+            scenario.partitionable().heal();
+        }
     }
 
     /**
