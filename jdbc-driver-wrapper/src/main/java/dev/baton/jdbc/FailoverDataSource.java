@@ -461,7 +461,8 @@ public final class FailoverDataSource implements DataSource, Closeable {
         long silent = w == null ? -1 : w.lease().silentMillis();
         return "ZooKeeper " + config.zookeeper() + " not heard from for "
                 + (silent < 0 ? "ever" : silent + " ms") + ", past leaseTimeout "
-                + config.leaseTimeout().toMillis() + " ms: connections to " + describeCurrent()
+                + (w == null ? config.leaseTimeout() : w.lease().timeout()).toMillis() + " ms: connections to "
+                + describeCurrent()
                 + " are refused and aborted, as a newer primary may have been published";
     }
 

@@ -8,6 +8,7 @@ import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
 import java.io.Closeable;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
@@ -98,6 +99,8 @@ final class PrimaryWatch implements Closeable {
      * finds it unchanged does not parse it again.
      */
     private volatile long handedOnZxid = -1;
+    /** Whether the shortened lease of a short session was logged (once per data source). */
+    private volatile boolean warnedShortSession;
 
     /** Starts the client, the hold cache and the record watches; the first events may arrive before this returns. */
     PrimaryWatch(FailoverConfig config, Events events) {
@@ -525,12 +528,25 @@ final class PrimaryWatch implements Closeable {
             if (session == 0 || registeredSession == session) {
                 return;
             }
+            Duration leaseTimeout = lease.fitSession(zk.getSessionTimeout());
+            if (leaseTimeout.compareTo(config.leaseTimeout()) < 0 && !warnedShortSession) {
+                warnedShortSession = true;
+                LOG.warn(
+                        "cluster {}: ZooKeeper granted a session of {} ms, less than the {} ms asked for (the server's"
+                                + " maxSessionTimeout?): the lease is {} ms instead of leaseTimeout {} ms, so that it"
+                                + " always runs out before the session and its registration expire",
+                        config.cluster(),
+                        zk.getSessionTimeout(),
+                        FailoverConfig.ZK_SESSION_TIMEOUT.toMillis(),
+                        leaseTimeout.toMillis(),
+                        config.leaseTimeout().toMillis());
+            }
             byte[] data = RegistryJson.write(new ClientRegistration(
                     clientId,
                     hostName(),
                     ProcessHandle.current().pid(),
                     config.lease(),
-                    config.leaseTimeout().toMillis(),
+                    leaseTimeout.toMillis(),
                     java.time.Instant.now()));
             client.create()
                     .creatingParentContainersIfNeeded()

@@ -12,13 +12,32 @@ import java.util.function.LongSupplier;
 final class ZooKeeperLease {
     private static final long NEVER = Long.MIN_VALUE;
 
-    private final long timeoutNanos;
+    private final long configuredNanos;
+    private volatile long timeoutNanos;
     private final LongSupplier nanoClock;
     private volatile long lastContact = NEVER;
 
     ZooKeeperLease(Duration timeout, LongSupplier nanoClock) {
-        this.timeoutNanos = timeout.toNanos();
+        this.configuredNanos = timeout.toNanos();
+        this.timeoutNanos = configuredNanos;
         this.nanoClock = nanoClock;
+    }
+
+    /**
+     * Fits the lease into the session ZooKeeper granted ({@code sessionTimeoutMs}, which a server's {@code
+     * maxSessionTimeout} may make shorter than asked): at most three quarters of it. The wrapper's registration is
+     * an ephemeral node of that session; once the session expires the orchestrator no longer waits for this wrapper,
+     * so its lease must have run out before. Returns the lease now in force.
+     */
+    Duration fitSession(long sessionTimeoutMs) {
+        long limit = Duration.ofMillis(sessionTimeoutMs).toNanos() / 4 * 3;
+        timeoutNanos = sessionTimeoutMs > 0 ? Math.min(configuredNanos, limit) : configuredNanos;
+        return timeout();
+    }
+
+    /** The lease in force: the configured one, or shorter to fit the session ({@link #fitSession}). */
+    Duration timeout() {
+        return Duration.ofNanos(timeoutNanos);
     }
 
     /** ZooKeeper answered a request sent at {@code sentNanos}. */

@@ -21,10 +21,20 @@ public final class EmbeddedZooKeeper implements AutoCloseable {
 
     /** Starts on a free port (outside the ephemeral range, see {@link Ports}) with a fresh temp data dir. */
     public static EmbeddedZooKeeper start() throws Exception {
+        return start(-1, java.util.Map.of());
+    }
+
+    /**
+     * Like {@link #start()}, for a test about a server setting: {@code tickTime} in ms (-1: curator-test's default)
+     * and {@code settings}, zoo.cfg keys such as {@code maxSessionTimeout}.
+     */
+    public static EmbeddedZooKeeper start(int tickTime, java.util.Map<String, Object> settings) throws Exception {
         Path dir = SandboxDir.create("baton-zk-");
         try {
             Path data = Files.createDirectories(dir.resolve("data"));
-            return new EmbeddedZooKeeper(dir, new TestingServer(Ports.free(), data.toFile(), true));
+            org.apache.curator.test.InstanceSpec spec = new org.apache.curator.test.InstanceSpec(
+                    data.toFile(), Ports.free(), -1, -1, true, -1, tickTime, -1, settings);
+            return new EmbeddedZooKeeper(dir, new TestingServer(spec, true));
         } catch (Exception e) {
             SandboxDir.deleteRecursively(dir);
             throw e;
