@@ -93,4 +93,40 @@ class FaultMatrixTest {
         assertThat(o.report().promotions()).isEqualTo(1);
         assertThat(o.report().writablePrimaries()).isEqualTo(1);
     }
+
+    @Test
+    void anApplicationWhoseOnlyZooKeeperServerIsAStaleFollowerTakesNoWriteOnTheOldPrimaryAfterTheNewEpoch() {
+        // The follower, cut off from the other two servers, answers plain reads for about 10 s; the lease is renewed
+        // only by sync() then read, so app A's runs out and the orchestrator waits it out.
+        Consistency.Report r = run(MatrixCase.PRIMARY_PARTITIONED_STALE_FOLLOWER);
+        assertThat(r.promotions()).isEqualTo(1);
+        assertThat(r.splitBrain())
+                .as("writes acknowledged by the old primary after epoch 2")
+                .isZero();
+        assertThat(r.writablePrimaries()).isEqualTo(1);
+    }
+
+    @Test
+    void oneSlowProbeHoldsNothingRunsNoFenceCommandAndFailsNoWrite() {
+        MatrixRun.Outcome o = MatrixRun.run(MatrixCase.PRIMARY_ONE_SLOW_PROBE, "postgresql", RATE, line -> {});
+        assertThat(o.error()).as("the run itself").isNull();
+        System.out.println(o.scenario().id() + ": " + o.report() + " " + o.notes());
+        assertThat(o.notes()).anyMatch(n -> n.startsWith("SIGCONT at the first report: "));
+        assertThat(o.notes()).contains("fence command did not run");
+        assertThat(o.notes()).anyMatch(n -> n.startsWith("no unconfirmed-primary hold within"));
+        assertThat(o.report().promotions()).isZero();
+        assertThat(o.report().errors()).as("no application error").isEmpty();
+    }
+
+    @Test
+    void aLostReplyToThePromotionRequestPromotesExactlyOneNode() {
+        MatrixRun.Outcome o = MatrixRun.run(MatrixCase.PROMOTE_REPLY_LOST, "postgresql", RATE, line -> {});
+        assertThat(o.error()).as("the run itself").isNull();
+        System.out.println(o.scenario().id() + ": " + o.report() + " " + o.notes());
+        assertThat(o.notes()).anyMatch(n -> n.matches("promotion reply dropped on \\[\\w+\\]"));
+        assertThat(o.report().promotions()).isEqualTo(1);
+        assertThat(o.report().promotedServers()).isEqualTo(1);
+        assertThat(o.report().writablePrimaries()).isEqualTo(1);
+        assertThat(o.report().splitBrain()).isZero();
+    }
 }

@@ -227,8 +227,21 @@ public final class ClusterSupervisor implements Closeable {
         log.debug("[{}] supervision round failed", cluster.name(), t);
     }
 
+    /** The ZooKeeper session of the current leadership term: a term never outlives its session. */
+    private long termSession;
+
+    private long sessionId() {
+        try {
+            return client.getZookeeperClient().getZooKeeper().getSessionId();
+        } catch (Exception e) {
+            return 0;
+        }
+    }
+
     private Duration round() throws Exception {
-        if (!mayAct()) {
+        // Leadership regained on a new session between two rounds is a new term: nothing of the old one (a hold, its
+        // wait, a fence run) carries over.
+        if (!mayAct() || (leading && sessionId() != termSession)) {
             if (leading) {
                 leading = false;
                 if (suspicion != null) {
@@ -246,7 +259,8 @@ public final class ClusterSupervisor implements Closeable {
             if (!loadStateFromRegistry()) {
                 return cluster.pollInterval(); // never publish node states that forgot who needs rejoin
             }
-            PrimarySuspicion term = new PrimarySuspicion(cluster, holds, lock, background, events, clock, nanos);
+            PrimarySuspicion term = new PrimarySuspicion(
+                    cluster, holds, lock, this::mayAct, this::sessionId, background, events, clock, nanos);
             try {
                 term.adopt(currentRecord());
             } catch (Exception e) {
@@ -255,6 +269,7 @@ public final class ClusterSupervisor implements Closeable {
             }
             suspicion = term;
             leading = true;
+            termSession = sessionId();
             primaryFailures = 0;
             primaryLastContact = null;
             lastReceived.clear();

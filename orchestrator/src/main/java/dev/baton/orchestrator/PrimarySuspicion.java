@@ -52,6 +52,11 @@ final class PrimarySuspicion {
     private final ClusterConfig cluster;
     private final UnconfirmedHold holds;
     private final ClusterLock lock;
+    private final java.util.function.BooleanSupplier mayAct;
+    /** The ZooKeeper session the term runs on, and how to read the current one: a new session ends the term. */
+    private final LongSupplier session;
+
+    private final long termSession;
     private final ExecutorService background;
     private final EventSink events;
     private final Clock clock;
@@ -74,6 +79,8 @@ final class PrimarySuspicion {
             ClusterConfig cluster,
             UnconfirmedHold holds,
             ClusterLock lock,
+            java.util.function.BooleanSupplier mayAct,
+            LongSupplier session,
             ExecutorService background,
             EventSink events,
             Clock clock,
@@ -81,6 +88,9 @@ final class PrimarySuspicion {
         this.cluster = cluster;
         this.holds = holds;
         this.lock = lock;
+        this.mayAct = mayAct;
+        this.session = session;
+        this.termSession = session.getAsLong();
         this.background = background;
         this.events = events;
         this.clock = clock;
@@ -98,7 +108,9 @@ final class PrimarySuspicion {
             return;
         }
         if (record == null) {
-            return; // the record could not be read: keep the hold, a later round decides
+            // The record could not be read: keep the hold for now; a later round holds anew or releases it.
+            unreleased = hold.operationId();
+            return;
         }
         if (hold.epoch() == record.epoch() && hold.fromNode().equals(record.nodeId())) {
             holdId = hold.operationId();
@@ -114,21 +126,36 @@ final class PrimarySuspicion {
         }
     }
 
+    /**
+     * Leading, connected, and on the session this term started with. A leader whose session expired and which got a
+     * new one can take the lock again on the new session; the lock check alone would let its late write through.
+     */
+    private boolean mayAct() {
+        return mayAct.getAsBoolean() && session.getAsLong() == termSession;
+    }
+
     /** A write of the hold node, given the cluster lock node to check. */
     private interface GuardedWrite {
         void write(String guard) throws Exception;
     }
 
     /**
-     * Runs {@code write} holding the cluster lock (re-entered when this thread holds it already, as during a
-     * failover); false when the lock was not had within {@link #LOCK_WAIT_MS}: another instance acts.
+     * Runs {@code write} holding the cluster lock, while this instance may act (leading, connected); false when it
+     * may not, or the lock was not had within {@link #LOCK_WAIT_MS} (another instance acts).
      */
     private boolean underLock(GuardedWrite write) throws Exception {
+        // Not leading, not connected (acquiring would block in Curator's retries), or a new session: nothing written.
+        if (!mayAct()) {
+            return false;
+        }
         if (!lock.acquire(LOCK_WAIT_MS, TimeUnit.MILLISECONDS)) {
             log.info("[{}] the cluster lock is held elsewhere: the hold node is written later", cluster.name());
             return false;
         }
         try {
+            if (!mayAct()) {
+                return false; // leadership or the term's session went while the lock was being taken
+            }
             write.write(lock.heldPath());
             return true;
         } finally {
@@ -255,6 +282,17 @@ final class PrimarySuspicion {
         if (fencedByCommand) {
             return true;
         }
+        String current = holdId;
+        if (!holds.read().map(h -> current.equals(h.operationId())).orElse(false)) {
+            // Deleted or replaced behind this term's back (by hand, or by an instance that acted late): the wrappers
+            // may not be held, so nothing counts; the next round holds them again and the wait starts anew.
+            log.warn(
+                    "[{}] the hold {} is not in ZooKeeper any more: holding the wrappers again",
+                    cluster.name(),
+                    current);
+            holdId = null;
+            return false;
+        }
         UnconfirmedHold.Acks acks = holds.acks(holdId);
         List<ClientRegistration> missing = acks.missing();
         int registered = acks.registered();
@@ -322,6 +360,8 @@ final class PrimarySuspicion {
             if (underLock(guard -> holds.release(releasing, guard))) {
                 unreleased = null;
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // closing: the next leader settles the hold
         } catch (Exception e) {
             log.warn("[{}] could not delete the hold node; tried again next round: {}", cluster.name(), e.toString());
         }

@@ -1,6 +1,7 @@
 package dev.baton.orchestrator;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.baton.orchestrator.config.ClusterConfig;
 import dev.baton.orchestrator.config.ConfigLoader;
@@ -33,7 +34,6 @@ class PrimarySuspicionTest {
     private CuratorFramework client;
     private ExecutorService background;
     private PrimarySuspicion suspicion;
-    private ClusterLock otherInstance;
 
     @BeforeEach
     void start() throws Exception {
@@ -56,10 +56,20 @@ class PrimarySuspicionTest {
                 .clusters()
                 .get(0);
         background = Executors.newSingleThreadExecutor();
+        assertThat(client.blockUntilConnected(10, java.util.concurrent.TimeUnit.SECONDS))
+                .isTrue();
         suspicion = new PrimarySuspicion(
                 cluster,
                 new UnconfirmedHold(client, "orders"),
                 new ClusterLock(client, RegistryPaths.lock("orders")),
+                () -> true, // as a leader that has not noticed yet that its session expired
+                () -> {
+                    try {
+                        return client.getZookeeperClient().getZooKeeper().getSessionId();
+                    } catch (Exception e) {
+                        return 0;
+                    }
+                },
                 background,
                 new EventSink("orders", e -> {}, Clock.systemUTC()),
                 Clock.systemUTC(),
@@ -74,9 +84,6 @@ class PrimarySuspicionTest {
 
     @AfterEach
     void stop() throws Exception {
-        if (otherInstance != null && otherInstance.isAcquiredInThisProcess()) {
-            otherInstance.release();
-        }
         background.shutdownNow();
         client.close();
         zk.close();
@@ -125,27 +132,52 @@ class PrimarySuspicionTest {
         suspicion.hold(first, "is silent");
         String held = holdId();
         // Another instance acts on the cluster (another thread's lock: InterProcessMutex is per thread).
-        otherInstance = new ClusterLock(client, RegistryPaths.lock("orders"));
-        var locked = new java.util.concurrent.CompletableFuture<Void>();
-        var release = new java.util.concurrent.CompletableFuture<Void>();
+        ClusterLock otherInstance = new ClusterLock(client, RegistryPaths.lock("orders"));
+        java.util.concurrent.CountDownLatch locked = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
         Thread other = new Thread(() -> {
             try {
                 otherInstance.acquire();
-                locked.complete(null);
-                release.get();
-                otherInstance.release();
+                try {
+                    locked.countDown();
+                    done.await();
+                } finally {
+                    otherInstance.release();
+                }
             } catch (Exception e) {
-                locked.completeExceptionally(e);
+                locked.countDown();
             }
         });
+        other.setDaemon(true);
         other.start();
-        locked.get();
-        suspicion.release();
-        assertThat(holdId()).as("not deleted without the lock").isEqualTo(held);
-        assertThat(suspicion.holding(first)).isFalse();
-        release.complete(null);
-        other.join();
+        try {
+            assertThat(locked.await(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            suspicion.release();
+            assertThat(holdId()).as("not deleted without the lock").isEqualTo(held);
+            assertThat(suspicion.holding(first)).isFalse();
+        } finally {
+            done.countDown();
+            other.join(10_000);
+        }
         suspicion.release(); // the failed release is retried
         assertThat(client.checkExists().forPath(RegistryPaths.hold("orders"))).isNull();
+    }
+
+    @Test
+    void aTermWhoseSessionExpiredWritesNothingOnTheNewSessionAlthoughItCouldTakeTheLockThere() throws Exception {
+        PrimaryRecord first = record("pg1", 1);
+        suspicion.hold(first, "is silent");
+        String held = holdId();
+        // The session expires and the client reconnects with a new one, before this term noticed it lost leadership
+        // (mayAct still says yes): the cluster lock could be taken again on the new session.
+        long before = client.getZookeeperClient().getZooKeeper().getSessionId();
+        client.getZookeeperClient().getZooKeeper().getTestable().injectSessionExpiration();
+        await().atMost(Duration.ofSeconds(20))
+                .until(() -> client.getZookeeperClient().isConnected()
+                        && client.getZookeeperClient().getZooKeeper().getSessionId() != before);
+        suspicion.release();
+        assertThat(holdId()).as("the successor's hold stays").isEqualTo(held);
+        suspicion.hold(record("pg2", 2), "is silent");
+        assertThat(holdId()).as("and is not replaced").isEqualTo(held);
     }
 }

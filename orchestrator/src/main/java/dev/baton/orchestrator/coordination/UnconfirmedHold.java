@@ -201,7 +201,8 @@ public final class UnconfirmedHold {
      * @throws LostLockException when {@code guard} is null or gone: the hold is left as it is
      */
     public void release(String holdId, String guard) throws Exception {
-        requireGuard(guard);
+        // The lock is checked first, so that nothing below (the acknowledgements too) is deleted without it.
+        commit(List.of(client.transactionOp().check().forPath(requireGuard(guard))), guard);
         String holdPath = RegistryPaths.hold(cluster);
         org.apache.zookeeper.data.Stat stat = new org.apache.zookeeper.data.Stat();
         HoldRecord hold = null;
