@@ -786,10 +786,10 @@ final class FailoverConnection implements InvocationHandler {
     // ---------------------------------------------------------------- lease and close
 
     /**
-     * Aborts the physical connection because the ZooKeeper lease ran out or a hold names its primary (called on the
-     * ZooKeeper event or timer thread): this connection refuses every later call at once, and the driver closes the
-     * socket on a worker thread, so that no driver's abort (which may do network I/O) can stall the ZooKeeper events
-     * of the data source; the server then ends the session and rolls back what it had not committed.
+     * Aborts the physical connection because the ZooKeeper lease ran out or a hold names its primary: this connection
+     * refuses every later gated call, and the driver closes the socket before this returns (the server then ends the
+     * session and rolls back what it had not committed). Called on the lease timer, or on a worker for a hold, never
+     * on the ZooKeeper event thread.
      */
     void abortForLease(String why) {
         abortedBecause = why;
@@ -799,7 +799,7 @@ final class FailoverConnection implements InvocationHandler {
             return;
         }
         try {
-            p.unwrap(Connection.class).abort(SharedThreads.WORKERS);
+            p.unwrap(Connection.class).abort(Runnable::run);
         } catch (SQLException | RuntimeException e) {
             LOG.debug("aborting {} failed", p, e);
         }

@@ -497,6 +497,21 @@ public final class FailoverDataSource implements DataSource, Closeable {
      * published; new borrows wait for the new primary (the hold).
      */
     private void onUnconfirmedPrimary(HoldRecord hold) {
+        // Off the ZooKeeper event thread: a driver's abort may do network I/O, and watch events must not wait for it.
+        // The hold is already in force (onHold ran first): nothing more is lent to that primary meanwhile.
+        try {
+            SharedThreads.WORKERS.execute(() -> abortAndAcknowledge(hold));
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            LOG.warn("cluster {}: could not act on the hold: {}", config.cluster(), e.toString());
+        }
+    }
+
+    /**
+     * Aborts what was lent to the held primary, each abort finished (its socket closed) before the next, then
+     * acknowledges: the orchestrator may promote as soon as it reads the acknowledgement. An abort that never
+     * returns means no acknowledgement, and the orchestrator waits out this data source's lease instead.
+     */
+    private void abortAndAcknowledge(HoldRecord hold) {
         PrimaryPool pool = current;
         if (pool != null && pool.epoch() <= hold.epoch()) {
             String why = "the orchestrator cannot confirm that the primary " + hold.fromNode() + " of epoch "
@@ -507,7 +522,7 @@ public final class FailoverDataSource implements DataSource, Closeable {
                 c.abortForLease(why);
             }
         }
-        // The hold is in force (onHold ran first): nothing more is lent there, and what was lent is aborted.
+        // Nothing more is lent there, and every socket lent there is closed.
         PrimaryWatch w = watch;
         if (w != null) {
             w.acknowledge(hold);

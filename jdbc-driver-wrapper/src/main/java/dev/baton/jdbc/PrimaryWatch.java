@@ -139,8 +139,7 @@ final class PrimaryWatch implements Closeable {
             }
             if (config.lease()) {
                 // Without the lease nothing needs renewing: the watches bring every change.
-                long pingMs = Math.max(50, config.leaseTimeout().toMillis() / 4);
-                pings = SharedThreads.TIMER.scheduleWithFixedDelay(this::ping, 0, pingMs, TimeUnit.MILLISECONDS);
+                pings = SharedThreads.TIMER.schedule(this::pingAndRepeat, 0, TimeUnit.MILLISECONDS);
             }
         } catch (RuntimeException e) {
             closed = true;
@@ -217,6 +216,24 @@ final class PrimaryWatch implements Closeable {
      * for up to {@code syncLimit × tickTime} (10 s with ZooKeeper's sample configuration), but not a sync: such a
      * follower renews nothing. A failed ping is followed by the next.
      */
+    /**
+     * Pings, then schedules the next ping a quarter of the lease in force later: the lease may have been shortened to
+     * fit a short session ({@link ZooKeeperLease#fitSession}).
+     */
+    private void pingAndRepeat() {
+        if (closed) {
+            return;
+        }
+        try {
+            ping();
+        } finally {
+            if (!closed) {
+                long pingMs = Math.max(50, lease.timeout().toMillis() / 4);
+                pings = SharedThreads.TIMER.schedule(this::pingAndRepeat, pingMs, TimeUnit.MILLISECONDS);
+            }
+        }
+    }
+
     private void ping() {
         if (closed) {
             return;
@@ -457,8 +474,8 @@ final class PrimaryWatch implements Closeable {
 
     /**
      * The hold node's data, from the cache or a ping: reported, and a hold of kind unconfirmed-primary handed on once
-     * per hold. Runs on the ZooKeeper event thread, so a ping's renewal follows only after the data source has
-     * acted on it.
+     * per hold. Runs on the ZooKeeper event thread, so a ping's renewal follows only after the hold is in force in
+     * the data source (nothing more is lent to the held primary); its aborts and acknowledgement follow on a worker.
      */
     private void onHold(byte[] data) {
         HoldRecord hold = readHold(data);
@@ -528,7 +545,8 @@ final class PrimaryWatch implements Closeable {
             if (session == 0 || registeredSession == session) {
                 return;
             }
-            Duration leaseTimeout = lease.fitSession(zk.getSessionTimeout());
+            Duration leaseTimeout =
+                    lease.fitSession(zk.getSessionTimeout(), FailoverConfig.ZK_SESSION_TIMEOUT.toMillis());
             if (leaseTimeout.compareTo(config.leaseTimeout()) < 0 && !warnedShortSession) {
                 warnedShortSession = true;
                 LOG.warn(

@@ -24,14 +24,23 @@ final class ZooKeeperLease {
     }
 
     /**
-     * Fits the lease into the session ZooKeeper granted ({@code sessionTimeoutMs}, which a server's {@code
-     * maxSessionTimeout} may make shorter than asked): at most three quarters of it. The wrapper's registration is
-     * an ephemeral node of that session; once the session expires the orchestrator no longer waits for this wrapper,
-     * so its lease must have run out before. Returns the lease now in force.
+     * Fits the lease into the session ZooKeeper granted ({@code grantedMs}), when a server's {@code
+     * maxSessionTimeout} made it shorter than the {@code askedMs} asked for: at most three quarters of it. The
+     * wrapper's registration is an ephemeral node of that session; once the session expires the orchestrator no
+     * longer waits for this wrapper, so its lease must have run out before. When the session granted is the one
+     * asked for, the configured lease (shorter than it) is in force. A lease made longer again (a longer session
+     * after a short one) does not extend the last contact's validity: what was counted on the shorter lease keeps its
+     * end. Returns the lease now in force.
      */
-    Duration fitSession(long sessionTimeoutMs) {
-        long limit = Duration.ofMillis(sessionTimeoutMs).toNanos() / 4 * 3;
-        timeoutNanos = sessionTimeoutMs > 0 ? Math.min(configuredNanos, limit) : configuredNanos;
+    synchronized Duration fitSession(long grantedMs, long askedMs) {
+        long next = grantedMs > 0 && grantedMs < askedMs
+                ? Math.min(configuredNanos, Duration.ofMillis(grantedMs).toNanos() / 4 * 3)
+                : configuredNanos;
+        long previous = timeoutNanos;
+        if (next > previous && lastContact != NEVER) {
+            lastContact -= next - previous; // the same end as before
+        }
+        timeoutNanos = next;
         return timeout();
     }
 

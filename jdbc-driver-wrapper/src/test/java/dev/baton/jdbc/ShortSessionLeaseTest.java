@@ -47,10 +47,18 @@ class ShortSessionLeaseTest {
     }
 
     @Test
-    void aLeaseThatFitsTheGrantedSessionIsLeftAsConfigured() {
-        ZooKeeperLease lease = new ZooKeeperLease(Duration.ofMillis(2000), System::nanoTime);
-        assertThat(lease.fitSession(10_000)).isEqualTo(Duration.ofMillis(2000));
-        assertThat(lease.fitSession(2000)).isEqualTo(Duration.ofMillis(1500));
-        assertThat(lease.fitSession(0)).as("no session yet").isEqualTo(Duration.ofMillis(2000));
+    void aLeaseThatFitsTheGrantedSessionIsLeftAsConfiguredAndALongerOneLaterDoesNotExtendAnOldContact() {
+        long[] now = {0};
+        ZooKeeperLease lease = new ZooKeeperLease(Duration.ofMillis(9000), () -> now[0]);
+        assertThat(lease.fitSession(10_000, 10_000)).as("the session asked for").isEqualTo(Duration.ofMillis(9000));
+        assertThat(lease.fitSession(0, 10_000)).as("no session yet").isEqualTo(Duration.ofMillis(9000));
+        assertThat(lease.fitSession(4000, 10_000)).isEqualTo(Duration.ofMillis(3000));
+        lease.contact(0);
+        now[0] = Duration.ofMillis(2900).toNanos();
+        assertThat(lease.valid()).isTrue();
+        // A new session of the full 10 s: the contact made on the 4 s session still ends at 3000 ms.
+        assertThat(lease.fitSession(10_000, 10_000)).isEqualTo(Duration.ofMillis(9000));
+        now[0] = Duration.ofMillis(3100).toNanos();
+        assertThat(lease.valid()).isFalse();
     }
 }
