@@ -110,7 +110,8 @@ public final class TcpProxy implements AutoCloseable {
      * Once: on the first connection from one of {@code sources} (any client when empty) whose bytes to the server
      * contain {@code text}, those bytes are forwarded, and nothing the server sends back on that connection is
      * delivered any more (it is read and discarded). The server runs the request; the client never learns the outcome
-     * and waits until its own timeout. Other connections, new ones too, forward normally. {@link #heal()} disarms it.
+     * and waits until its own timeout. Other connections, new ones too, forward normally. {@link #heal()} disarms it
+     * when it has not matched yet; a connection that matched gets no reply again (its client must reconnect).
      */
     public void dropRepliesAfter(String text, Set<InetAddress> sources) {
         if (text == null || text.isEmpty()) {
