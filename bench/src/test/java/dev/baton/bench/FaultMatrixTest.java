@@ -13,10 +13,24 @@ class FaultMatrixTest {
     private static final int RATE = 100;
 
     private static Consistency.Report run(MatrixCase c) {
+        return outcome(c).report();
+    }
+
+    /** Runs {@code c} on PostgreSQL, prints what it found, and checks that the run itself finished. */
+    private static MatrixRun.Outcome outcome(MatrixCase c) {
         MatrixRun.Outcome o = MatrixRun.run(c, "postgresql", RATE, line -> {});
         assertThat(o.error()).as("the run itself").isNull();
         System.out.println(c.id() + ": " + o.report() + " " + o.notes());
-        return o.report();
+        return o;
+    }
+
+    /** What every partition of the primary must end with: one promotion, nothing on the old primary after it. */
+    private static void assertOnePromotionAndNoSplitBrain(Consistency.Report r) {
+        assertThat(r.promotions()).isEqualTo(1);
+        assertThat(r.splitBrain())
+                .as("writes acknowledged by the old primary after epoch 2")
+                .isZero();
+        assertThat(r.writablePrimaries()).isEqualTo(1);
     }
 
     @Test
@@ -54,11 +68,7 @@ class FaultMatrixTest {
     @Test
     void partitionedPrimaryTakesNoWriteAfterTheNewEpochIsPublished() {
         Consistency.Report r = run(MatrixCase.PRIMARY_PARTITIONED);
-        assertThat(r.promotions()).isEqualTo(1);
-        assertThat(r.splitBrain())
-                .as("writes acknowledged by the old primary after epoch 2")
-                .isZero();
-        assertThat(r.writablePrimaries()).isEqualTo(1);
+        assertOnePromotionAndNoSplitBrain(r);
     }
 
     @Test
@@ -66,11 +76,7 @@ class FaultMatrixTest {
         // Refused probes and reset receivers look exactly like a crash; app A, cut off with the old primary and
         // from ZooKeeper, cannot acknowledge the hold, so the orchestrator must wait out its lease.
         Consistency.Report r = run(MatrixCase.PRIMARY_PARTITIONED_RESET);
-        assertThat(r.promotions()).isEqualTo(1);
-        assertThat(r.splitBrain())
-                .as("writes acknowledged by the old primary after epoch 2")
-                .isZero();
-        assertThat(r.writablePrimaries()).isEqualTo(1);
+        assertOnePromotionAndNoSplitBrain(r);
     }
 
     @Test
@@ -85,9 +91,7 @@ class FaultMatrixTest {
 
     @Test
     void anApplicationHeldOffAPrimaryNotProvenGoneNeverGoesBackToItPastHoldTimeout() {
-        MatrixRun.Outcome o = MatrixRun.run(MatrixCase.PRIMARY_HELD_PAST_HOLD_TIMEOUT, "postgresql", RATE, line -> {});
-        assertThat(o.error()).as("the run itself").isNull();
-        System.out.println(o.scenario().id() + ": " + o.report() + " " + o.notes());
+        MatrixRun.Outcome o = outcome(MatrixCase.PRIMARY_HELD_PAST_HOLD_TIMEOUT);
         assertThat(o.notes()).anyMatch(n -> n.startsWith("held at "));
         assertThat(o.notes()).anyMatch(n -> n.matches("0 writes acknowledged by \\S+ after the hold"));
         assertThat(o.report().promotions()).isEqualTo(1);
@@ -99,18 +103,12 @@ class FaultMatrixTest {
         // The follower, cut off from the other two servers, answers plain reads for about 10 s; the lease is renewed
         // only by sync() then read, so app A's runs out and the orchestrator waits it out.
         Consistency.Report r = run(MatrixCase.PRIMARY_PARTITIONED_STALE_FOLLOWER);
-        assertThat(r.promotions()).isEqualTo(1);
-        assertThat(r.splitBrain())
-                .as("writes acknowledged by the old primary after epoch 2")
-                .isZero();
-        assertThat(r.writablePrimaries()).isEqualTo(1);
+        assertOnePromotionAndNoSplitBrain(r);
     }
 
     @Test
     void oneSlowProbeHoldsNothingRunsNoFenceCommandAndFailsNoWrite() {
-        MatrixRun.Outcome o = MatrixRun.run(MatrixCase.PRIMARY_ONE_SLOW_PROBE, "postgresql", RATE, line -> {});
-        assertThat(o.error()).as("the run itself").isNull();
-        System.out.println(o.scenario().id() + ": " + o.report() + " " + o.notes());
+        MatrixRun.Outcome o = outcome(MatrixCase.PRIMARY_ONE_SLOW_PROBE);
         assertThat(o.notes()).anyMatch(n -> n.startsWith("SIGCONT at the first report: "));
         assertThat(o.notes()).contains("fence command did not run");
         assertThat(o.notes()).anyMatch(n -> n.startsWith("no unconfirmed-primary hold within"));
@@ -123,9 +121,7 @@ class FaultMatrixTest {
 
     @Test
     void aLostReplyToThePromotionRequestPromotesExactlyOneNode() {
-        MatrixRun.Outcome o = MatrixRun.run(MatrixCase.PROMOTE_REPLY_LOST, "postgresql", RATE, line -> {});
-        assertThat(o.error()).as("the run itself").isNull();
-        System.out.println(o.scenario().id() + ": " + o.report() + " " + o.notes());
+        MatrixRun.Outcome o = outcome(MatrixCase.PROMOTE_REPLY_LOST);
         assertThat(o.notes()).anyMatch(n -> n.matches("promotion reply dropped on \\[\\w+\\]"));
         assertThat(o.report().promotions()).isEqualTo(1);
         assertThat(o.report().promotedServers()).isEqualTo(1);
