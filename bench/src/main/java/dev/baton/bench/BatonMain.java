@@ -29,7 +29,8 @@ public final class BatonMain {
         CommandLine cli = new CommandLine(new BatonCli())
                 .addSubcommand("demo", new DemoCommand())
                 .addSubcommand("bench", new BenchCommand())
-                .addSubcommand("sandbox", new SandboxCommand());
+                .addSubcommand("sandbox", new SandboxCommand())
+                .addSubcommand("agent", new dev.baton.agent.AgentCommand());
         cli.getSubcommands().get("zk").addSubcommand("serve", new ZkServeCommand());
         System.exit(BatonCli.execute(cli, args));
     }

@@ -7,6 +7,7 @@ import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
+import dev.baton.registry.ZooKeeperLease;
 import java.io.Closeable;
 import java.time.Duration;
 import java.util.Optional;

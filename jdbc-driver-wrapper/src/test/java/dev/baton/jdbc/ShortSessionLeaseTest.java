@@ -7,6 +7,7 @@ import dev.baton.registry.ClientRegistration;
 import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
 import dev.baton.registry.RegistryPaths;
+import dev.baton.registry.ZooKeeperLease;
 import dev.baton.sandbox.EmbeddedZooKeeper;
 import java.time.Duration;
 import java.util.List;

@@ -2,6 +2,7 @@ package dev.baton.orchestrator;
 
 import dev.baton.orchestrator.config.ClusterConfig;
 import dev.baton.orchestrator.config.NodeConfig;
+import dev.baton.orchestrator.coordination.AgentReports;
 import dev.baton.orchestrator.coordination.ClusterLock;
 import dev.baton.orchestrator.coordination.ClusterRegistry;
 import dev.baton.orchestrator.coordination.InvalidRecordException;
@@ -43,6 +44,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
@@ -84,6 +86,15 @@ public final class ClusterSupervisor implements Closeable {
     private final LongSupplier nanos = System::nanoTime;
 
     private final UnconfirmedHold holds;
+    /** The agents' reports: a primary whose agent saw its server exit is failed over at once. */
+    private final AgentReports agents;
+    /** The next round, so that an agent's report can bring it forward; touched on the loop thread (and by start). */
+    private volatile ScheduledFuture<?> nextTick;
+    /**
+     * The start (monotonic) of the last round in which the published primary answered, {@link Long#MIN_VALUE} before
+     * the first: an agent's report of its death counts only when it came after that.
+     */
+    private long primaryAnsweredNanos = Long.MIN_VALUE;
     /** This leadership term's handling of a primary not proven gone; replaced when a term starts. */
     private PrimarySuspicion suspicion;
 
@@ -149,6 +160,7 @@ public final class ClusterSupervisor implements Closeable {
         this.lock = new ClusterLock(client, RegistryPaths.lock(cluster.name()));
         this.hooks = new Hooks(cluster, registry, clock);
         this.holds = new UnconfirmedHold(client, cluster.name());
+        this.agents = new AgentReports(client, cluster.name(), nanos, node -> wake());
         ClusterContext context =
                 new ClusterContext(cluster, dialect, registry, monitor, lock, this::mayAct, events, clock, hooks);
         this.engine = new FailoverEngine(context);
@@ -177,7 +189,8 @@ public final class ClusterSupervisor implements Closeable {
             }
         });
         latch.start();
-        loop.schedule(this::tick, 0, TimeUnit.MILLISECONDS);
+        agents.start();
+        nextTick = loop.schedule(this::tick, 0, TimeUnit.MILLISECONDS);
     }
 
     public boolean isLeader() {
@@ -203,8 +216,25 @@ public final class ClusterSupervisor implements Closeable {
         } finally {
             MDC.remove("cluster");
             if (state.get() == State.STARTED) {
-                loop.schedule(this::tick, next.toMillis(), TimeUnit.MILLISECONDS);
+                nextTick = loop.schedule(this::tick, next.toMillis(), TimeUnit.MILLISECONDS);
             }
+        }
+    }
+
+    /**
+     * Runs the next round now instead of at its time (an agent reported its server down). On the loop thread, so it
+     * never overlaps a round; a round already running finds the report itself.
+     */
+    private void wake() {
+        try {
+            loop.execute(() -> {
+                ScheduledFuture<?> pending = nextTick;
+                if (state.get() == State.STARTED && pending != null && pending.cancel(false)) {
+                    tick();
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closed
         }
     }
 
@@ -277,6 +307,7 @@ public final class ClusterSupervisor implements Closeable {
             movedThisTerm.clear();
             events.emit(ClusterEvent.Kind.LEADING, null, "leading cluster " + cluster.name());
         }
+        long roundStart = nanos.getAsLong();
         Topology topology = monitor.probeAll();
         Optional<Versioned<PrimaryRecord>> record;
         String recordProblem;
@@ -310,7 +341,10 @@ public final class ClusterSupervisor implements Closeable {
             }
         } else {
             primaryFailures = 0;
-            primaryObs.filter(NodeObservation::reachable).ifPresent(p -> primaryLastContact = p.at());
+            primaryObs.filter(NodeObservation::reachable).ifPresent(p -> {
+                primaryLastContact = p.at();
+                primaryAnsweredNanos = roundStart;
+            });
             primaryObs.filter(NodeObservation::isPrimary).ifPresent(p -> {
                 lastPrimaryPosition = p.received();
                 lastPrimaryPositionNode = p.id();
@@ -343,6 +377,7 @@ public final class ClusterSupervisor implements Closeable {
             }
         }
         if (looksDead
+                && observed.proofOfDeath() == null
                 && !suspicion.holding(record.get().value())
                 && !paused
                 && recordProblem == null
@@ -369,7 +404,8 @@ public final class ClusterSupervisor implements Closeable {
                 operation == null && verdict instanceof Verdict.Healthy && registry.hasPendingRequest(),
                 failoverNotBefore,
                 verdict instanceof Verdict.PrimaryDead
-                        && suspicion.cleared(record.get().value()),
+                        && (observed.proofOfDeath() != null
+                                || suspicion.cleared(record.get().value())),
                 clock.instant()));
         return execute(action, topology, record, verdict);
     }
@@ -631,7 +667,8 @@ public final class ClusterSupervisor implements Closeable {
                 lastProgress,
                 primaryLastContact,
                 cluster.primarySilence(),
-                clock.instant());
+                clock.instant(),
+                published == null ? null : agents.proofOfDeath(published, primaryAnsweredNanos));
     }
 
     /** Remembers, per replica, when its received position last moved. */
@@ -944,6 +981,7 @@ public final class ClusterSupervisor implements Closeable {
         } catch (Exception e) {
             log.debug("closing the leader latch failed", e);
         }
+        agents.close();
         monitor.close();
     }
 }

@@ -98,6 +98,15 @@ public final class RegistryPaths {
         return clients(cluster) + "/" + checked(clientId);
     }
 
+    /** Parent of the agents' records: one ephemeral {@link AgentRecord} per node that has an agent. */
+    public static String agents(String cluster) {
+        return cluster(cluster) + "/agents";
+    }
+
+    public static String agent(String cluster, String node) {
+        return agents(cluster) + "/" + checked(node);
+    }
+
     /** Parent of the acknowledgements of every hold of kind unconfirmed-primary. */
     public static String acks(String cluster) {
         return cluster(cluster) + "/acks";

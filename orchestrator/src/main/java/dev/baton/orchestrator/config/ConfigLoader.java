@@ -47,19 +47,7 @@ public final class ConfigLoader {
             throw new ConfigException(source + ": must be a YAML mapping with 'zookeeper' and 'clusters'");
         }
         Section top = new Section("", root);
-        Section zk = top.section("zookeeper", true);
-        ZooKeeperConfig zookeeper = new ZooKeeperConfig(
-                zk.string("connect", null, true),
-                zk.name("namespace", RegistryPaths.DEFAULT_NAMESPACE),
-                zk.duration("sessionTimeout", Duration.ofSeconds(6), Duration.ofSeconds(2), Duration.ofMinutes(5)),
-                zk.duration("connectionTimeout", Duration.ofSeconds(3), Duration.ofMillis(500), Duration.ofMinutes(1)),
-                zk.has("digest") ? zk.secret("digest") : null,
-                zooKeeperClientProperties(zk));
-        if (zookeeper.digest() != null
-                && (zookeeper.digest().indexOf(':') < 1 || zookeeper.digest().endsWith(":"))) {
-            throw new ConfigException("zookeeper.digest: must be user:password");
-        }
-        zk.finish();
+        ZooKeeperConfig zookeeper = zooKeeper(top.section("zookeeper", true));
         String orchestratorId = top.string("orchestratorId", null, false);
         if (orchestratorId != null && !RegistryPaths.isValidName(orchestratorId)) {
             throw new ConfigException(
@@ -84,6 +72,28 @@ public final class ConfigLoader {
         HttpConfig http = httpOn ? http(httpSection) : null;
         top.finish();
         return new BatonConfig(zookeeper, orchestratorId, clusters, http);
+    }
+
+    /** The {@code zookeeper} section, shared by the orchestrator's and the agent's configuration. */
+    static ZooKeeperConfig zooKeeper(Section zk) {
+        ZooKeeperConfig zookeeper = new ZooKeeperConfig(
+                zk.string("connect", null, true),
+                zk.name("namespace", RegistryPaths.DEFAULT_NAMESPACE),
+                zk.duration("sessionTimeout", Duration.ofSeconds(6), Duration.ofSeconds(2), Duration.ofMinutes(5)),
+                zk.duration("connectionTimeout", Duration.ofSeconds(3), Duration.ofMillis(500), Duration.ofMinutes(1)),
+                zk.has("digest") ? zk.secret("digest") : null,
+                zooKeeperClientProperties(zk));
+        if (zookeeper.digest() != null
+                && (zookeeper.digest().indexOf(':') < 1 || zookeeper.digest().endsWith(":"))) {
+            throw new ConfigException("zookeeper.digest: must be user:password");
+        }
+        zk.finish();
+        return zookeeper;
+    }
+
+    /** The top-level section of a parsed document, for another component's loader in this package. */
+    Section root(JsonNode node) {
+        return new Section("", node);
     }
 
     private static HttpConfig http(Section h) {
@@ -281,7 +291,7 @@ public final class ConfigLoader {
     }
 
     /** A mapping being read: remembers which keys were used so that the rest can be reported as unknown. */
-    private final class Section {
+    final class Section {
         private final String prefix;
         private final JsonNode node;
         private final Set<String> used = new HashSet<>();

@@ -19,6 +19,9 @@ import java.util.Map;
  * @param silence how long a follower whose receiver still claims to stream may receive nothing, while the
  *     orchestrator cannot reach the primary either, before it counts as having lost the primary (a hung or isolated
  *     primary leaves the receivers connected until their own timeouts, 60 s by default)
+ * @param proofOfDeath the published primary's agent reports that no process of its server runs (its words), or null:
+ *     the primary is then dead as soon as the orchestrator cannot reach it either, without more failed probes or the
+ *     replicas' word
  */
 public record DetectionInput(
         Topology topology,
@@ -33,8 +36,41 @@ public record DetectionInput(
         Map<String, Instant> lastProgress,
         Instant primaryLastContact,
         Duration silence,
-        Instant now) {
+        Instant now,
+        String proofOfDeath) {
     public DetectionInput {
         lastProgress = Map.copyOf(lastProgress);
+    }
+
+    /** Without an agent's proof of death. */
+    public DetectionInput(
+            Topology topology,
+            String publishedPrimary,
+            String publishedAddress,
+            int primaryFailures,
+            int failureThreshold,
+            boolean paused,
+            boolean zooKeeperConnected,
+            Instant lastFailover,
+            Duration antiFlapWindow,
+            Map<String, Instant> lastProgress,
+            Instant primaryLastContact,
+            Duration silence,
+            Instant now) {
+        this(
+                topology,
+                publishedPrimary,
+                publishedAddress,
+                primaryFailures,
+                failureThreshold,
+                paused,
+                zooKeeperConnected,
+                lastFailover,
+                antiFlapWindow,
+                lastProgress,
+                primaryLastContact,
+                silence,
+                now,
+                null);
     }
 }

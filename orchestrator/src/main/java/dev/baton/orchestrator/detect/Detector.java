@@ -12,7 +12,8 @@ import java.util.List;
  * Pure decisions over a topology snapshot. A primary is dead only when the orchestrator failed enough
  * consecutive probes of it <b>and</b> every reachable replica that follows it confirms the loss: its receiver (WAL
  * receiver, IO thread) is down, or it has received nothing for the silence window although connected (a hung or
- * isolated primary). Replicas that replicate from elsewhere are no evidence either way.
+ * isolated primary). Replicas that replicate from elsewhere are no evidence either way. The primary's agent reporting
+ * that no process of the server runs is proof on its own, once the orchestrator cannot reach it either.
  */
 public final class Detector {
     private Detector() {}
@@ -38,6 +39,11 @@ public final class Detector {
         NodeObservation observed = topology.node(primary).orElse(null);
         if (observed != null && observed.reachable()) {
             return observed.isPrimary() ? new Verdict.Healthy(primary) : new Verdict.PrimaryNotWritable(primary);
+        }
+        if (in.proofOfDeath() != null) {
+            // Seen on its host, not inferred: the agent watched the process go and killed what it left behind. A
+            // firewall that rejects cannot fake this, and the replicas have nothing to add.
+            return new Verdict.PrimaryDead(primary, "not reachable, and " + in.proofOfDeath(), blocker(in), true);
         }
         if (in.primaryFailures() < in.failureThreshold()) {
             return new Verdict.PrimarySuspect(primary, in.primaryFailures(), in.failureThreshold());

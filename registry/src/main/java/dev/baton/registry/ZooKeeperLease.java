@@ -1,15 +1,16 @@
-package dev.baton.jdbc;
+package dev.baton.registry;
 
 import java.time.Duration;
 import java.util.function.LongSupplier;
 
 /**
- * How long a wrapper may keep using the primary it knows without hearing from ZooKeeper. Contact is recorded with
+ * How long a wrapper may keep using the primary it knows without hearing from ZooKeeper, or an agent may leave its
+ * primary unfenced. Contact is recorded with
  * the time the answered request was <em>sent</em>, so the lease never outlives the moment ZooKeeper was last known
- * to be reachable by more than {@code timeout}. Pure bookkeeping over a monotonic clock; the pings are
- * {@link PrimaryWatch}'s.
+ * to be reachable by more than {@code timeout}. Pure bookkeeping over a monotonic clock; the pings (a
+ * {@code sync} then reads, sent together) are the caller's.
  */
-final class ZooKeeperLease {
+public final class ZooKeeperLease {
     private static final long NEVER = Long.MIN_VALUE;
 
     private final long configuredNanos;
@@ -17,7 +18,7 @@ final class ZooKeeperLease {
     private final LongSupplier nanoClock;
     private volatile long lastContact = NEVER;
 
-    ZooKeeperLease(Duration timeout, LongSupplier nanoClock) {
+    public ZooKeeperLease(Duration timeout, LongSupplier nanoClock) {
         this.configuredNanos = timeout.toNanos();
         this.timeoutNanos = configuredNanos;
         this.nanoClock = nanoClock;
@@ -32,7 +33,7 @@ final class ZooKeeperLease {
      * after a short one) does not extend the last contact's validity: what was counted on the shorter lease keeps its
      * end. Returns the lease now in force.
      */
-    synchronized Duration fitSession(long grantedMs, long askedMs) {
+    public synchronized Duration fitSession(long grantedMs, long askedMs) {
         long next = grantedMs > 0 && grantedMs < askedMs
                 ? Math.min(configuredNanos, Duration.ofMillis(grantedMs).toNanos() / 4 * 3)
                 : configuredNanos;
@@ -45,35 +46,35 @@ final class ZooKeeperLease {
     }
 
     /** The lease in force: the configured one, or shorter to fit the session ({@link #fitSession}). */
-    Duration timeout() {
+    public Duration timeout() {
         return Duration.ofNanos(timeoutNanos);
     }
 
     /** ZooKeeper answered a request sent at {@code sentNanos}. */
-    synchronized void contact(long sentNanos) {
+    public synchronized void contact(long sentNanos) {
         if (lastContact == NEVER || sentNanos - lastContact > 0) {
             lastContact = sentNanos;
         }
     }
 
-    boolean contacted() {
+    public boolean contacted() {
         return lastContact != NEVER;
     }
 
     /** True when ZooKeeper answered a request sent less than {@code timeout} ago. */
-    boolean valid() {
+    public boolean valid() {
         long last = lastContact;
         return last != NEVER && nanoClock.getAsLong() - last < timeoutNanos;
     }
 
     /** Nanoseconds until the lease runs out (zero or less: it has; the full timeout before the first contact). */
-    long remainingNanos() {
+    public long remainingNanos() {
         long last = lastContact;
         return last == NEVER ? timeoutNanos : timeoutNanos - (nanoClock.getAsLong() - last);
     }
 
     /** Milliseconds since the last answered request was sent, -1 before the first. */
-    long silentMillis() {
+    public long silentMillis() {
         long last = lastContact;
         return last == NEVER ? -1 : (nanoClock.getAsLong() - last) / 1_000_000;
     }
