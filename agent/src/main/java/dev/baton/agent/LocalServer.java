@@ -39,6 +39,9 @@ final class LocalServer {
     /** What a kill did: how many processes, whether every one is gone, and how long it took. */
     record Killed(int processes, boolean gone, long tookMs) {
         String describe() {
+            if (processes == 0 && gone) {
+                return "no process of it left (checked in " + tookMs + " ms)";
+            }
             return processes + " process(es) SIGKILLed, " + (gone ? "all gone" : "NOT all gone") + " after " + tookMs
                     + " ms";
         }

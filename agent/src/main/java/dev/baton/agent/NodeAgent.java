@@ -87,6 +87,10 @@ public final class NodeAgent implements Closeable {
     private LocalServer.Seen last;
     private long frozenSinceNanos;
     private String ackedHold;
+    private long scannedAtNanos;
+
+    /** How often the server's processes are listed while it runs (see {@link #look()}). */
+    private static final Duration SCAN_EVERY = Duration.ofSeconds(1);
 
     // written by ZooKeeper callbacks, read by the loop
     private volatile PrimaryRecord primary;
@@ -219,6 +223,12 @@ public final class NodeAgent implements Closeable {
         if (last.running()) {
             fenceIfDue();
         }
+        if (last.running() && t - scannedAtNanos >= SCAN_EVERY.toNanos()) {
+            // Keeps the process scan compiled: the one that counts, right after an exit, then takes a millisecond or
+            // two instead of the tens an interpreted first run costs.
+            scannedAtNanos = t;
+            server.processes(last.pid());
+        }
         acknowledgeIfDue();
     }
 
@@ -233,7 +243,7 @@ public final class NodeAgent implements Closeable {
             return;
         }
         last = LocalServer.Seen.NONE;
-        change(AgentRecord.EXITED, 0, what + (k.processes() > 0 ? "; " + k.describe() : ""));
+        change(AgentRecord.EXITED, 0, what + "; " + k.describe());
     }
 
     /**

@@ -95,6 +95,12 @@ final class BenchCommand implements Callable<Integer> {
     Integer rate;
 
     @Option(
+            names = "--agent",
+            description = "failover, hang: run a baton agent beside every node (a process of its own, fence: stop;"
+                    + " for hang with killHungServer: true), and measure against the agent's targets")
+    boolean agent;
+
+    @Option(
             names = "--tuned",
             description = "run the servers with the tuned profile (short replication receiver timeouts) instead of"
                     + " their defaults")
@@ -159,19 +165,23 @@ final class BenchCommand implements Callable<Integer> {
                     .run(warmup, n);
         }
         Fault fault = scenario.equals("hang") ? Fault.HANG : Fault.CRASH;
+        if (agent && !(scenario.equals("failover") || scenario.equals("hang"))) {
+            throw new IllegalArgumentException("--agent: only for failover and hang, not " + scenario);
+        }
         out.printf(
-                "%s benchmark: %s on %s, %d %s, %d writes/s through FailoverDataSource, %d cores%n",
+                "%s benchmark: %s on %s, %d %s, %d writes/s through FailoverDataSource, %d cores%s%n",
                 scenario.equals("switchover") ? "planned switchover" : fault.signal() + " failover",
                 dialect,
                 profile.describe(dialect),
                 n,
                 (scenario.equals("switchover") ? "switchover" : "run") + (n == 1 ? "" : "s"),
                 rate,
-                Runtime.getRuntime().availableProcessors());
+                Runtime.getRuntime().availableProcessors(),
+                agent ? ", a baton agent beside every node" + (fault == Fault.HANG ? " (killHungServer)" : "") : "");
         if (scenario.equals("switchover")) {
             return switchovers(out, n, profile, rate);
         }
-        return new FaultBench(out, fault, dialect, profile, rate).run(n);
+        return new FaultBench(out, fault, dialect, profile, rate, agent).run(n);
     }
 
     private static void awaitRejoined(FailoverScenario s, String node, Duration timeout) throws Exception {

@@ -9,8 +9,11 @@ import dev.baton.orchestrator.coordination.ClusterRegistry;
 import dev.baton.registry.HistoryEntry;
 import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryClient;
+import dev.baton.sandbox.AgentProcess;
 import dev.baton.sandbox.EmbeddedZooKeeper;
+import dev.baton.sandbox.MariaDbNode;
 import dev.baton.sandbox.PartitionableEnsemble;
+import dev.baton.sandbox.PgNode;
 import dev.baton.sandbox.SandboxNode;
 import dev.baton.sandbox.TcpProxy;
 import dev.baton.sandbox.ZooKeeperEnsemble;
@@ -62,6 +65,9 @@ public final class FailoverScenario implements AutoCloseable {
     private int appFollower = -1;
     /** A shell command the orchestrator runs as its fence command (STONITH); null for none. */
     private String fenceCommand;
+
+    /** Where the agents' configurations and logs go, once one is started. */
+    private Path agentDir;
 
     private final Map<String, TcpProxy> front = new LinkedHashMap<>();
     private final Map<String, TcpProxy> replication = new LinkedHashMap<>();
@@ -296,6 +302,55 @@ public final class FailoverScenario implements AutoCloseable {
 
     public LocalCluster cluster() {
         return cluster;
+    }
+
+    /**
+     * Starts a {@code baton agent} process beside every node (fence: stop), on ZooKeeper {@link #zooKeeperConnect()},
+     * each with {@code extra} appended to its configuration (YAML lines, e.g. {@code killHungServer: true}), and waits
+     * until every one has published its record.
+     */
+    public void startAgents(String extra) throws Exception {
+        for (SandboxNode n : cluster.nodes()) {
+            startAgent(n, zooKeeperConnect(), extra);
+        }
+    }
+
+    /** Starts the agent of {@code node}, talking to ZooKeeper at {@code zooKeeper}; closed with the scenario. */
+    public AgentProcess startAgent(SandboxNode node, String zooKeeper, String extra) throws Exception {
+        if (agentDir == null) {
+            agentDir = Files.createTempDirectory("baton-agents-");
+            Path dir = agentDir;
+            resources.add(() -> deleteTree(dir));
+        }
+        String server;
+        if (node instanceof PgNode pg) {
+            server = "  dataDirectory: " + pg.dataDir() + "\n";
+        } else if (node instanceof MariaDbNode db) {
+            server = "  dataDirectory: " + db.dataDir() + "\n  pidFile: " + db.pidFile() + "\n";
+        } else {
+            throw new IllegalArgumentException("no agent for " + node);
+        }
+        Path file = agentDir.resolve(node.id() + ".yml");
+        Files.writeString(
+                file,
+                "zookeeper: { connect: \"" + zooKeeper + "\", namespace: baton, sessionTimeout: 4s }\n"
+                        + "cluster: " + CLUSTER + "\nnode: " + node.id() + "\ndialect: " + cluster.dialect() + "\n"
+                        + "server:\n" + server + extra);
+        AgentProcess agent = AgentProcess.start(node.id(), file, agentDir.resolve(node.id() + ".log"));
+        resources.add(agent);
+        try (CuratorFramework client =
+                RegistryClient.start(zooKeeperConnect(), "baton", Duration.ofSeconds(10), Duration.ofSeconds(3))) {
+            String path = dev.baton.registry.RegistryPaths.agent(CLUSTER, node.id());
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (client.checkExists().forPath(path) == null) {
+                if (System.nanoTime() > deadline) {
+                    throw new TimeoutException(
+                            "the agent of " + node.id() + " published no record within 30 s:\n" + agent.log());
+                }
+                Thread.sleep(20);
+            }
+        }
+        return agent;
     }
 
     /** The single ZooKeeper server; null when the scenario runs an ensemble. */

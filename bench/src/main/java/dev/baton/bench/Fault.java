@@ -8,7 +8,7 @@ import dev.baton.sandbox.SandboxNode;
  * hangs (SIGSTOP of its whole process tree: connections stay open, nothing answers) until it is woken up again.
  */
 public enum Fault {
-    CRASH("SIGKILL", "kill -9", 1000, 2000) {
+    CRASH("SIGKILL", "kill -9", 1000, 2000, 300, 600) {
         @Override
         void inject(SandboxNode primary) {
             primary.kill();
@@ -19,7 +19,7 @@ public enum Fault {
             return false; // a crashed server stays down
         }
     },
-    HANG("SIGSTOP", "SIGSTOP", 5000, 5000) {
+    HANG("SIGSTOP", "SIGSTOP", 5000, 5000, 2000, 2000) {
         @Override
         void inject(SandboxNode primary) {
             primary.pause();
@@ -27,6 +27,9 @@ public enum Fault {
 
         @Override
         boolean wakeUp(SandboxNode primary) {
+            if (!primary.isRunning()) {
+                return false; // its agent killed it (killHungServer)
+            }
             primary.resume();
             return true;
         }
@@ -37,11 +40,34 @@ public enum Fault {
     private final long medianTargetMs;
     private final long maxTargetMs;
 
-    Fault(String signal, String verb, long medianTargetMs, long maxTargetMs) {
+    /** The same targets with an agent on every node (DESIGN.md's next level). */
+    private final long agentMedianTargetMs;
+
+    private final long agentMaxTargetMs;
+
+    Fault(
+            String signal,
+            String verb,
+            long medianTargetMs,
+            long maxTargetMs,
+            long agentMedianTargetMs,
+            long agentMaxTargetMs) {
         this.signal = signal;
         this.verb = verb;
         this.medianTargetMs = medianTargetMs;
         this.maxTargetMs = maxTargetMs;
+        this.agentMedianTargetMs = agentMedianTargetMs;
+        this.agentMaxTargetMs = agentMaxTargetMs;
+    }
+
+    /** Fault to first write with agents: the median must stay under this. */
+    long medianTargetMs(boolean agents) {
+        return agents ? agentMedianTargetMs : medianTargetMs;
+    }
+
+    /** Fault to first write with agents: every run must stay under this. */
+    long maxTargetMs(boolean agents) {
+        return agents ? agentMaxTargetMs : maxTargetMs;
     }
 
     abstract void inject(SandboxNode primary);

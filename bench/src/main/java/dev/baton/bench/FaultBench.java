@@ -31,8 +31,12 @@ final class FaultBench {
     private final ServerProfile profile;
     private final int rate;
 
-    FaultBench(PrintWriter out, Fault fault, String dialect, ServerProfile profile, int rate) {
+    /** With an agent beside every node; for a hang, allowed to kill the frozen server (killHungServer). */
+    private final boolean agents;
+
+    FaultBench(PrintWriter out, Fault fault, String dialect, ServerProfile profile, int rate, boolean agents) {
         this.out = out;
+        this.agents = agents;
         this.fault = fault;
         this.dialect = dialect;
         this.profile = profile;
@@ -62,7 +66,7 @@ final class FaultBench {
         for (int i = 1; i <= runs; i++) {
             results.add(once(i));
         }
-        FaultSummary summary = new FaultSummary(fault, DEADLINE.toMillis(), results);
+        FaultSummary summary = new FaultSummary(fault, DEADLINE.toMillis(), results, agents);
         out.printf(
                 "%s to first committed write on another node, %d run%s on %s: median %s ms, p90 %s ms, max %s ms"
                         + ", min %s ms (%d missed the %d s deadline)%n",
@@ -87,6 +91,9 @@ final class FaultBench {
         try (FailoverScenario s = FailoverScenario.prepare(dialect, profile, step -> {})) {
             FailoverRun run = new FailoverRun(s);
             s.startOrchestratorAndApplication(run.listener(e -> {}), Duration.ofSeconds(30));
+            if (agents) {
+                s.startAgents(fault == Fault.HANG ? "killHungServer: true\n" : "");
+            }
             try (Writer writer = new Writer(s.dataSource(), dialect, rate).start()) {
                 // A random moment within the orchestrator's poll cycle, as a real crash or hang would come.
                 Thread.sleep(2000 + ThreadLocalRandom.current().nextInt(POLL_MS));
@@ -100,7 +107,9 @@ final class FaultBench {
                     }
                     end = EndState.read(s.cluster(), r.oldPrimary());
                 } finally {
-                    fencedMs = fault.wakeUp(old) ? awaitFenced(s.cluster(), old) : -1;
+                    // Killed by its agent (killHungServer): nothing can commit there, as fenced as it gets.
+                    boolean killed = fault == Fault.HANG && !old.isRunning();
+                    fencedMs = killed ? 0 : fault.wakeUp(old) ? awaitFenced(s.cluster(), old) : -1;
                 }
                 FaultSummary.Run result = new FaultSummary.Run(r.firstWriteMs(), end, fencedMs);
                 printRun(i, r, result, stepsOf(s));

@@ -30,19 +30,28 @@ final class MatrixApps implements AutoCloseable {
     private final List<AutoCloseable> resources = new ArrayList<>();
     private final List<Writer> writers = new ArrayList<>();
 
-    /** Opens both applications and starts their writers: {@code rate} writes a second per writer thread. */
-    MatrixApps(FailoverScenario scenario, int rate) throws Exception {
+    /**
+     * Opens both applications and starts their writers: {@code rate} writes a second per writer thread. With {@code
+     * plainTo} (a node id), app A also writes through the plain driver (pgjdbc, Connector/J), with a connection kept
+     * to that node's published address and opened again there after a failure, as psql or an application in another
+     * language would: a client no wrapper fences.
+     */
+    MatrixApps(FailoverScenario scenario, int rate, String plainTo) throws Exception {
         try {
             AtomicLong ids = new AtomicLong();
-            app(scenario, "A", scenario.zooKeeperProxied(), APP_A_ADDRESS, rate, ids);
+            FailoverDataSource a = app(scenario, "A", scenario.zooKeeperProxied(), APP_A_ADDRESS, rate, ids);
             app(scenario, "B", scenario.zooKeeperConnect(), APP_B_ADDRESS, rate, ids);
+            if (plainTo != null) {
+                plain(scenario, a, plainTo, APP_A_ADDRESS, rate, ids);
+            }
         } catch (Exception e) {
             close();
             throw e;
         }
     }
 
-    private void app(FailoverScenario s, String name, String zooKeeper, String address, int rate, AtomicLong ids)
+    private FailoverDataSource app(
+            FailoverScenario s, String name, String zooKeeper, String address, int rate, AtomicLong ids)
             throws Exception {
         LocalCluster cluster = s.cluster();
         FailoverDataSource ds = FailoverDataSource.builder()
@@ -69,6 +78,23 @@ final class MatrixApps implements AutoCloseable {
                 rate,
                 1,
                 ids)));
+        return ds;
+    }
+
+    /** The table exists by now ({@code ds}'s writers made it); {@code ds} is only the Writer's way to make it. */
+    private void plain(FailoverScenario s, FailoverDataSource ds, String node, String address, int rate, AtomicLong ids)
+            throws Exception {
+        LocalCluster cluster = s.cluster();
+        int port = s.front(node).port();
+        String url = cluster.dialect().equals("postgresql")
+                ? "jdbc:postgresql://127.0.0.1:" + port + "/" + cluster.database() + "?localSocketAddress=" + address
+                : "jdbc:mysql://127.0.0.1:" + port + "/" + cluster.database() + "?localSocketAddress=" + address;
+        java.sql.Driver driver = DriverManager.getDriver(url);
+        java.util.Properties props = new java.util.Properties();
+        props.setProperty("user", cluster.user());
+        props.setProperty("password", cluster.password());
+        writers.add(start(new Writer(
+                "A/plain", Writer.Mode.KEEP, ds, () -> driver.connect(url, props), cluster.dialect(), rate, 1, ids)));
     }
 
     private Writer start(Writer w) throws Exception {

@@ -188,6 +188,39 @@ enum MatrixCase {
             r.partitionPrimary(MatrixRun.Cut.RESET, () -> {});
         }
     },
+    PRIMARY_PARTITIONED_AGENT(
+            "primary-partitioned-agent",
+            "like primary-partitioned, with a baton agent beside every node (the primary's cut off with it), and app A"
+                    + " also writing through plain JDBC (not the wrapper) to the old primary's address",
+            "one promotion, after the agent's lease; the agent kills its server first; 0 split-brain writes, the plain"
+                    + " client's too",
+            1) {
+        @Override
+        void inject(MatrixRun r) throws Exception {
+            r.partitionPrimary(MatrixRun.Cut.DROP, () -> {});
+        }
+
+        @Override
+        boolean agents() {
+            return true;
+        }
+    },
+    PRIMARY_PARTITIONED_RESET_AGENT(
+            "primary-partitioned-reset-agent",
+            "like primary-partitioned-agent, but the cut answers with TCP resets (a rejecting firewall)",
+            "one promotion, after the agent's lease; the agent kills its server first; 0 split-brain writes, the plain"
+                    + " client's too",
+            1) {
+        @Override
+        void inject(MatrixRun r) throws Exception {
+            r.partitionPrimary(MatrixRun.Cut.RESET, () -> {});
+        }
+
+        @Override
+        boolean agents() {
+            return true;
+        }
+    },
     PRIMARY_SIGKILL_RESTARTED(
             "primary-sigkill-restarted",
             "primary SIGKILL and started again at once (a service manager's Restart=on-failure)",
@@ -543,6 +576,16 @@ enum MatrixCase {
 
     int replicas() {
         return 2;
+    }
+
+    /**
+     * Whether a {@code baton agent} (fence: stop) runs beside every node, the initial primary's on app A's path to
+     * ZooKeeper, and app A also writes through plain JDBC to the initial primary's address: a client the wrapper does
+     * not fence. {@code BATON_MATRIX_NO_AGENTS=1} in the environment leaves the agents out (the plain client stays),
+     * to measure what the agent prevents.
+     */
+    boolean agents() {
+        return false;
     }
 
     /** Whether the case runs two real {@code baton run} processes instead of one orchestrator in the bench. */

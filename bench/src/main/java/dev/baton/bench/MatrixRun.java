@@ -126,7 +126,15 @@ final class MatrixRun implements AutoCloseable {
         try (FailoverScenario s = FailoverScenario.prepareProxied(dialect, setup, p -> {});
                 MatrixRun run = new MatrixRun(s, c)) {
             run.fenceMarker = fenceDir == null ? null : fenceDir.resolve(FENCED_MARKER);
-            run.apps = new MatrixApps(s, rate);
+            if (c.agents() && System.getenv("BATON_MATRIX_NO_AGENTS") == null) {
+                for (SandboxNode n : s.cluster().nodes()) {
+                    boolean cutOff = n.id().equals(run.initialPrimary);
+                    s.startAgent(n, cutOff ? s.zooKeeperProxied() : s.zooKeeperConnect(), "");
+                }
+            } else if (c.agents()) {
+                run.notes.add("BATON_MATRIX_NO_AGENTS: no agents (baseline)");
+            }
+            run.apps = new MatrixApps(s, rate, c.agents() ? run.initialPrimary : null);
             Thread.sleep(2000);
             progress.accept(c.id() + " on " + dialect + ": " + c.fault());
             c.inject(run);
@@ -247,11 +255,15 @@ final class MatrixRun implements AutoCloseable {
         } finally {
             healAll();
         }
-        long fenced = awaitReadOnly(old, Duration.ofSeconds(20));
-        notes.add(
-                fenced < 0
-                        ? old + " not fenced within 20 s of the heal"
-                        : old + " fenced " + fenced + " ms after the heal");
+        if (!node(old).isRunning()) {
+            notes.add(old + " was killed during the partition (its agent fenced it)");
+        } else {
+            long fenced = awaitReadOnly(old, Duration.ofSeconds(20));
+            notes.add(
+                    fenced < 0
+                            ? old + " not fenced within 20 s of the heal"
+                            : old + " fenced " + fenced + " ms after the heal");
+        }
         Thread.sleep(3000);
     }
 

@@ -53,6 +53,11 @@ public final class MariaDbNode implements SandboxNode {
         return dataDir;
     }
 
+    /** The file the server writes its pid to ({@code --pid-file}). */
+    public Path pidFile() {
+        return sandbox.baseDir().resolve(id + ".pid");
+    }
+
     /** The server log (its stderr: the error log). */
     public Path logFile() {
         return server.logFile();
@@ -94,7 +99,7 @@ public final class MariaDbNode implements SandboxNode {
                 "--port=" + port,
                 "--bind-address=127.0.0.1",
                 "--socket=" + socket,
-                "--pid-file=" + sandbox.baseDir().resolve(id + ".pid"),
+                "--pid-file=" + pidFile(),
                 "--server-id=" + serverId,
                 "--log-bin",
                 "--binlog-format=ROW",
