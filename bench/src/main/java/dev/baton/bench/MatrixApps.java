@@ -24,6 +24,11 @@ final class MatrixApps implements AutoCloseable {
     static final String APP_A_ADDRESS = "127.0.0.2";
     /** App B: on ZooKeeper's side. */
     static final String APP_B_ADDRESS = "127.0.0.3";
+    /** Held so that the level set on it stays (java.util.logging keeps loggers weakly). */
+    private static final java.util.logging.Logger PGJDBC_LOG = java.util.logging.Logger.getLogger("org.postgresql");
+
+    /** The name of app A's writer that uses the plain driver, not the wrapper. */
+    static final String PLAIN_APP = "A/plain";
     /** The orchestrator's (and the replicas') address. */
     static final String ORCHESTRATOR_ADDRESS = "127.0.0.1";
 
@@ -89,6 +94,8 @@ final class MatrixApps implements AutoCloseable {
         String url = cluster.dialect().equals("postgresql")
                 ? "jdbc:postgresql://127.0.0.1:" + port + "/" + cluster.database() + "?localSocketAddress=" + address
                 : "jdbc:mysql://127.0.0.1:" + port + "/" + cluster.database() + "?localSocketAddress=" + address;
+        // pgjdbc logs a stack trace for every refused reconnection of a client that keeps trying a dead server
+        PGJDBC_LOG.setLevel(java.util.logging.Level.OFF);
         java.sql.Driver driver = DriverManager.getDriver(url);
         java.util.Properties props = new java.util.Properties();
         props.setProperty("user", cluster.user());

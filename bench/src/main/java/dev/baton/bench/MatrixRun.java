@@ -139,10 +139,28 @@ final class MatrixRun implements AutoCloseable {
             progress.accept(c.id() + " on " + dialect + ": " + c.fault());
             c.inject(run);
             run.apps.stopWriting();
+            if (c.agents()) {
+                run.notePlainClient();
+            }
             return new Outcome(c, dialect, run.check(c), List.copyOf(run.notes), null);
         } catch (Exception | AssertionError e) {
             return new Outcome(c, dialect, null, List.of(), e.toString());
         }
+    }
+
+    /**
+     * Notes what app A's plain JDBC client had acknowledged by the initial primary after the fault, and when the last
+     * such write ended: a client no wrapper fences, stopped only by the agent's fence.
+     */
+    private void notePlainClient() {
+        int port = scenario.node(initialPrimary).port();
+        List<Writer.Write> after = apps.writes().stream()
+                .filter(w -> w.app().equals(MatrixApps.PLAIN_APP) && w.acknowledged() && w.port() == port)
+                .filter(w -> w.endNanos() > faultNanos)
+                .toList();
+        long last = after.stream().mapToLong(Writer.Write::endNanos).max().orElse(faultNanos);
+        notes.add("plain client: " + after.size() + " writes acknowledged by " + initialPrimary
+                + " after the fault, the last " + (last - faultNanos) / 1_000_000 + " ms after it");
     }
 
     // ---------------------------------------------------------------- what the cases use

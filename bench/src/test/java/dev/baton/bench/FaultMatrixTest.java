@@ -128,4 +128,22 @@ class FaultMatrixTest {
         assertThat(o.report().writablePrimaries()).isEqualTo(1);
         assertThat(o.report().splitBrain()).isZero();
     }
+
+    @Test
+    void withAgentsAPlainJdbcClientCutOffWithThePrimaryCommitsNothingThereAfterTheNewEpoch() {
+        // psql, another language, a pooler: no wrapper, no lease. Only the agent's fence (it kills its server when its
+        // own lease runs out) stops it; the orchestrator waits that lease out before it promotes.
+        MatrixRun.Outcome o = outcome(MatrixCase.PRIMARY_PARTITIONED_AGENT);
+        assertOnePromotionAndNoSplitBrain(o.report());
+        assertThat(o.notes()).anyMatch(n -> n.matches("plain client: [1-9]\\d* writes acknowledged by .*"));
+        assertThat(o.notes()).anyMatch(n -> n.contains("killed during the partition"));
+    }
+
+    @Test
+    void withAgentsAPlainJdbcClientBehindAFirewallThatResetsCommitsNothingThereAfterTheNewEpoch() {
+        MatrixRun.Outcome o = outcome(MatrixCase.PRIMARY_PARTITIONED_RESET_AGENT);
+        assertOnePromotionAndNoSplitBrain(o.report());
+        assertThat(o.notes()).anyMatch(n -> n.matches("plain client: [1-9]\\d* writes acknowledged by .*"));
+        assertThat(o.notes()).anyMatch(n -> n.contains("killed during the partition"));
+    }
 }
