@@ -29,8 +29,9 @@ final class Round {
      * @param requestPending a switchover request waits in ZooKeeper
      * @param failoverNotBefore a failover that did not succeed is retried only from then (backoff), or null
      * @param recordProblem why the primary record cannot be trusted (see RecordCheck), or null
-     * @param unconfirmedCleared the dead primary may be replaced: the fence command succeeded, every registered
-     *     wrapper acknowledged the hold, or the lease of those that did not ran out since the hold
+     * @param unconfirmedCleared the dead primary may be replaced: its agent reports that no process of its server
+     *     runs, the fence command succeeded, every registered wrapper (and agent) acknowledged the hold, or the lease
+     *     of those that did not ran out since the hold
      */
     record Input(
             String recordProblem,

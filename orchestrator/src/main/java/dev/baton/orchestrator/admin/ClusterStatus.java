@@ -8,10 +8,12 @@ import dev.baton.orchestrator.config.NodeConfig;
 import dev.baton.orchestrator.coordination.ClusterRegistry;
 import dev.baton.orchestrator.coordination.InvalidRecordException;
 import dev.baton.orchestrator.coordination.Versioned;
+import dev.baton.registry.AgentRecord;
 import dev.baton.registry.NodeRole;
 import dev.baton.registry.NodeState;
 import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryJson;
+import dev.baton.registry.RegistryPaths;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -29,6 +31,7 @@ import org.apache.curator.framework.CuratorFramework;
  * @param observedAt when the newest node state was written, or null when none ever was
  * @param problems what {@code status --check} fails on
  * @param warnings what is risky but not broken
+ * @param agents the records of the agents connected to ZooKeeper, by node
  */
 public record ClusterStatus(
         ClusterConfig cluster,
@@ -38,10 +41,12 @@ public record ClusterStatus(
         String leader,
         Instant observedAt,
         List<String> problems,
-        List<String> warnings) {
+        List<String> warnings,
+        Map<String, AgentRecord> agents) {
 
     public ClusterStatus {
         states = Map.copyOf(states);
+        agents = Map.copyOf(agents);
         problems = List.copyOf(problems);
         warnings = List.copyOf(warnings);
     }
@@ -64,14 +69,67 @@ public record ClusterStatus(
         String leader = ClusterHealth.leader(client, cluster.name());
         Instant observedAt = ClusterHealth.newestObservation(client, cluster.name(), states);
         problems.addAll(ClusterHealth.problems(cluster, registry, primary, states, leader, observedAt));
+        Map<String, AgentRecord> agents = agents(client, cluster);
+        for (NodeConfig n : cluster.nodes()) {
+            if (n.agent() && !agents.containsKey(n.id())) {
+                problems.add("node " + n.id() + ": its agent is configured (agent: true) but not connected to"
+                        + " ZooKeeper: its death is inferred and its fence binds only Baton's wrappers");
+            }
+        }
         List<String> warnings = new java.util.ArrayList<>();
         if (!digestSet) {
             warnings.add("zookeeper.digest is not set: any ZooKeeper client can rewrite the primary record"
                     + " (see docs/configuration.md, ZooKeeper ACLs)");
         }
-        warnings.add(ADVISORY_FENCE.get(cluster.dialect()));
+        List<String> unfenced = cluster.nodes().stream()
+                .map(NodeConfig::id)
+                .filter(id ->
+                        !agents.containsKey(id) || !"stop".equals(agents.get(id).fence()))
+                .toList();
+        if (!unfenced.isEmpty()) {
+            warnings.add(ADVISORY_FENCE.get(cluster.dialect())
+                    + (unfenced.size() < cluster.nodes().size()
+                            ? "; nodes without an agent that fences: " + String.join(", ", unfenced)
+                            : ""));
+        }
         warnings = List.copyOf(warnings);
-        return new ClusterStatus(cluster, primary, states, registry.isPaused(), leader, observedAt, problems, warnings);
+        return new ClusterStatus(
+                cluster, primary, states, registry.isPaused(), leader, observedAt, problems, warnings, agents);
+    }
+
+    /** The agents' records of {@code cluster}'s nodes; an unreadable one is left out. */
+    private static Map<String, AgentRecord> agents(CuratorFramework client, ClusterConfig cluster) throws Exception {
+        Map<String, AgentRecord> agents = new java.util.TreeMap<>();
+        List<String> children;
+        try {
+            children = client.getChildren().forPath(RegistryPaths.agents(cluster.name()));
+        } catch (org.apache.zookeeper.KeeperException.NoNodeException e) {
+            return agents;
+        }
+        for (String node : children) {
+            if (cluster.node(node).isEmpty()) {
+                continue;
+            }
+            try {
+                agents.put(
+                        node,
+                        RegistryJson.read(
+                                client.getData().forPath(RegistryPaths.agent(cluster.name(), node)),
+                                AgentRecord.class));
+            } catch (org.apache.zookeeper.KeeperException.NoNodeException | IllegalArgumentException e) {
+                // gone meanwhile, or not an agent's
+            }
+        }
+        return agents;
+    }
+
+    /** The member's agent in a few words: none, absent (configured), or its server's state as the agent sees it. */
+    public String agent(NodeConfig n) {
+        AgentRecord a = agents.get(n.id());
+        if (a == null) {
+            return n.agent() ? "ABSENT" : "-";
+        }
+        return a.server() + ("none".equals(a.fence()) ? " (reports only)" : "");
     }
 
     /**
@@ -124,6 +182,11 @@ public record ClusterStatus(
             m.put("state", state(s));
             if (s != null) {
                 m.set("observed", RegistryJson.mapper().valueToTree(s));
+            }
+            m.put("agentConfigured", n.agent());
+            AgentRecord a = agents.get(n.id());
+            if (a != null) {
+                m.set("agent", RegistryJson.mapper().valueToTree(a));
             }
         }
         node.put("orchestrator", leader);

@@ -93,7 +93,8 @@ final class StatusCommand implements Callable<Integer> {
             "State",
             "TL",
             cluster.dialect() == ClusterConfig.Dialect.POSTGRESQL ? "Lag (bytes)" : "Lag (trx)",
-            "Last seen"
+            "Last seen",
+            "Agent"
         });
         for (NodeConfig n : cluster.nodes()) {
             NodeState s = states.get(n.id());
@@ -104,7 +105,8 @@ final class StatusCommand implements Callable<Integer> {
                 ClusterStatus.state(s),
                 s == null || s.timeline() == 0 ? "" : Long.toString(s.timeline()),
                 s == null || s.lagBytes() < 0 ? "" : Long.toString(s.lagBytes()),
-                s == null || s.lastSeen() == null ? "never" : age(s.lastSeen())
+                s == null || s.lastSeen() == null ? "never" : age(s.lastSeen()),
+                status.agent(n)
             });
         }
         int[] width = new int[rows.get(0).length];
@@ -131,6 +133,9 @@ final class StatusCommand implements Callable<Integer> {
             }
         }
         out.println(border);
+        status.agents()
+                .forEach((node, a) -> out.println("  agent " + node + ": " + a.detail()
+                        + (a.changedAt() == null ? "" : " (" + age(a.changedAt()) + ")")));
         for (NodeConfig n : cluster.nodes()) {
             NodeState s = states.get(n.id());
             if (s != null && s.advice() != null) {

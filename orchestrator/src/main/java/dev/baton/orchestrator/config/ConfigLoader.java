@@ -182,7 +182,8 @@ public final class ConfigLoader {
                     n.integer("priority", 0, -1000, 1000),
                     n.bool("noFailover", false),
                     n.string("rejoinCommand", null, false),
-                    replicationAddress(n));
+                    replicationAddress(n),
+                    n.bool("agent", false));
             n.finish();
             if (!ids.add(node.id())) {
                 throw new ConfigException(

@@ -9,6 +9,8 @@ package dev.baton.orchestrator.config;
  *     primary (PostgreSQL), or null to use the cluster's
  * @param replicationAddress host:port at which the other nodes replicate from this one when it is the primary, if
  *     not {@code host:port} (a replication network, a proxy in front of it for the orchestrator), or null
+ * @param agent a {@code baton agent} is meant to run beside this node: {@code status --check} fails while none is
+ *     connected. Nodes without it work as before; an agent that connects is used whatever this says
  */
 public record NodeConfig(
         String id,
@@ -17,9 +19,10 @@ public record NodeConfig(
         int priority,
         boolean noFailover,
         String rejoinCommand,
-        String replicationAddress) {
+        String replicationAddress,
+        boolean agent) {
     public NodeConfig(String id, String host, int port, int priority, boolean noFailover) {
-        this(id, host, port, priority, noFailover, null, null);
+        this(id, host, port, priority, noFailover, null, null, false);
     }
 
     public String address() {

@@ -69,7 +69,8 @@ class LoadBalancerCheckTest {
                 "orch-a",
                 observedAt,
                 List.of(),
-                List.of());
+                List.of(),
+                Map.of());
     }
 
     private final ClusterStatus healthy = status(

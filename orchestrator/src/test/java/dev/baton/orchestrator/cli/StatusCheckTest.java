@@ -114,6 +114,47 @@ class StatusCheckTest {
     }
 
     @Test
+    void failsTheCheckWhileAConfiguredAgentIsAbsentAndShowsTheAgentsThatReport() throws Exception {
+        Files.writeString(config, Files.readString(config).replace("port: 5502 }", "port: 5502, agent: true }"));
+        try (LeaderLatch latch = new LeaderLatch(client, RegistryPaths.leader("orders"), "orch-a")) {
+            latch.start();
+            latch.await();
+            Result absent = status("--check");
+            assertThat(absent.exit()).isEqualTo(1);
+            assertThat(absent.out())
+                    .contains("PROBLEM: node pg2: its agent is configured (agent: true) but not connected")
+                    .containsPattern("\\| pg2 .*\\| ABSENT +\\|");
+
+            // What an agent publishes (an ephemeral node of its session; here the test's own).
+            dev.baton.registry.AgentRecord record = new dev.baton.registry.AgentRecord(
+                    "pg2",
+                    "db-host-2",
+                    4242,
+                    "running",
+                    777,
+                    "server process 777 runs",
+                    "stop",
+                    2500,
+                    false,
+                    Instant.now());
+            client.create()
+                    .creatingParentsIfNeeded()
+                    .withMode(org.apache.zookeeper.CreateMode.EPHEMERAL)
+                    .forPath(RegistryPaths.agent("orders", "pg2"), RegistryJson.write(record));
+            Result present = status("--check");
+            assertThat(present.exit()).as(present.out()).isZero();
+            assertThat(present.out())
+                    .containsPattern("\\| pg2 .*\\| running +\\|")
+                    .contains("agent pg2: server process 777 runs")
+                    .as("pg1 has no agent: the advisory fence is still said, naming it")
+                    .contains("nodes without an agent that fences: pg1");
+            assertThat(status("--json").out())
+                    .contains("\"agentConfigured\" : true")
+                    .contains("\"server\" : \"running\"");
+        }
+    }
+
+    @Test
     void flagsARecordNamingAnUnknownNodeAndOldData() throws Exception {
         client.setData()
                 .forPath(

@@ -65,6 +65,50 @@ class DetectorTest {
                 NOW);
     }
 
+    /** {@code failures} failed probes of pg1 and, when {@code proof} is set, its agent's report of its death. */
+    private static DetectionInput withProof(Topology t, int failures, boolean paused, String proof) {
+        return new DetectionInput(
+                t,
+                "pg1",
+                "127.0.0.1:5000",
+                failures,
+                3,
+                paused,
+                true,
+                null,
+                Duration.ZERO,
+                Map.of(),
+                null,
+                Duration.ofSeconds(2),
+                NOW,
+                proof);
+    }
+
+    @Test
+    void theAgentsReportOfTheServersExitIsProofAfterOneFailedProbeEvenWhileReplicasStillStream() {
+        Topology t = topology(down("pg1"), replica("pg2", 100, true), replica("pg3", 90, true));
+        assertThat(Detector.decide(withProof(t, 1, false, null)))
+                .as("without the agent: one failure is only a suspicion")
+                .isInstanceOf(Verdict.PrimarySuspect.class);
+        assertThat(Detector.decide(withProof(t, 1, false, "its agent reports the server exited: gone")))
+                .isInstanceOfSatisfying(Verdict.PrimaryDead.class, d -> {
+                    assertThat(d.confirmed()).isTrue();
+                    assertThat(d.actionable()).isTrue();
+                    assertThat(d.evidence()).contains("its agent reports the server exited");
+                });
+    }
+
+    @Test
+    void theAgentsReportDoesNotOverruleAPrimaryThatAnswersNorAPause() {
+        Topology answering = topology(primary("pg1", 100), replica("pg2", 100, true));
+        assertThat(Detector.decide(withProof(answering, 0, false, "its agent reports the server exited: gone")))
+                .isInstanceOf(Verdict.Healthy.class);
+        Topology gone = topology(down("pg1"), replica("pg2", 100, true));
+        assertThat(Detector.decide(withProof(gone, 1, true, "its agent reports the server exited: gone")))
+                .isInstanceOfSatisfying(Verdict.PrimaryDead.class, d -> assertThat(d.actionable())
+                        .isFalse());
+    }
+
     @Test
     void aHungPrimaryWhoseReplicasStillClaimToStreamIsDeadOnceTheyReceivedNothingForTheSilenceWindow() {
         Topology t = topology(down("pg1"), replica("pg2", 100, true), replica("pg3", 90, true));
