@@ -4,6 +4,7 @@ import dev.baton.orchestrator.config.AgentConfig;
 import dev.baton.registry.AgentRecord;
 import dev.baton.registry.ClientRegistration;
 import dev.baton.registry.HoldRecord;
+import dev.baton.registry.NodeState;
 import dev.baton.registry.PrimaryRecord;
 import dev.baton.registry.RegistryClient;
 import dev.baton.registry.RegistryJson;
@@ -76,8 +77,12 @@ public final class NodeAgent implements Closeable {
     private final String host;
     private final String primaryPath;
     private final String holdPath;
+    private final String nodePath;
     private final ScheduledExecutorService loop;
     private final ExecutorService writer;
+    /** Runs a rejoin (minutes at worst) off the loop, which meanwhile only keeps the lease pings going. */
+    private final ExecutorService rejoiner;
+
     private final AtomicReference<AgentRecord> record;
 
     private CuratorFramework client;
@@ -92,7 +97,15 @@ public final class NodeAgent implements Closeable {
     /** How often the server's processes are listed while it runs (see {@link #look()}). */
     private static final Duration SCAN_EVERY = Duration.ofSeconds(1);
 
+    /** A rejoin runs: the loop leaves the server alone (it stops and starts it on purpose). */
+    private volatile boolean rejoining;
+
+    private long nextRejoinNanos;
+    /** The epoch the last rejoin was for: a new epoch is rejoined at once, the same one after {@link #REJOIN_RETRY}. */
+    private long lastRejoinEpoch = -1;
+
     // written by ZooKeeper callbacks, read by the loop
+    private volatile NodeState mine;
     private volatile PrimaryRecord primary;
     private volatile HoldRecord hold;
 
@@ -117,6 +130,8 @@ public final class NodeAgent implements Closeable {
         this.holdPath = root + RegistryPaths.hold(config.cluster());
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "baton-agent-" + config.node()));
         this.writer = Executors.newSingleThreadExecutor(r -> daemon(r, "baton-agent-" + config.node() + "-zk"));
+        this.rejoiner = Executors.newSingleThreadExecutor(r -> daemon(r, "baton-agent-" + config.node() + "-rejoin"));
+        this.nodePath = root + RegistryPaths.node(config.cluster(), config.node());
         this.record = new AtomicReference<>(new AgentRecord(
                 config.node(),
                 host,
@@ -127,7 +142,9 @@ public final class NodeAgent implements Closeable {
                 config.fence().key(),
                 config.registeredLease().toMillis(),
                 config.killHungServer(),
-                Instant.now()));
+                Instant.now(),
+                config.rejoin() != null,
+                null));
     }
 
     private static Thread daemon(Runnable r, String name) {
@@ -189,6 +206,9 @@ public final class NodeAgent implements Closeable {
 
     /** One look at the server, then whatever it calls for: report a change, kill a frozen server, fence, ack. */
     private void look() {
+        if (rejoining) {
+            return;
+        }
         LocalServer.Seen now = server.look();
         long t = nanos.getAsLong();
         if (last == null) {
@@ -230,6 +250,70 @@ public final class NodeAgent implements Closeable {
             server.processes(last.pid());
         }
         acknowledgeIfDue();
+        rejoinIfDue(t);
+    }
+
+    /**
+     * Rejoins this node as a standby of the published primary when the orchestrator marks it needs-rejoin, the record
+     * names another node, and the lease is valid (what was read is current). At most one rejoin at a time; one for
+     * the same epoch as the last (failed, or done and the orchestrator has not seen the node stream yet) only after
+     * {@link #REJOIN_RETRY}; one for a newer primary at once.
+     */
+    private void rejoinIfDue(long t) {
+        NodeState s = mine;
+        PrimaryRecord p = primary;
+        if (config.rejoin() == null
+                || s == null
+                || !s.needsRejoin()
+                || p == null
+                || p.nodeId().equals(config.node())
+                || !lease.valid()
+                || (p.epoch() == lastRejoinEpoch && t - nextRejoinNanos < 0)) {
+            return;
+        }
+        rejoining = true;
+        boolean running = last.running();
+        log.info(
+                "rejoining as a standby of {} (epoch {}): the orchestrator marks this node needs-rejoin",
+                p.nodeId(),
+                p.epoch());
+        try {
+            rejoiner.execute(() -> guarded(() -> rejoin(p, running)));
+        } catch (RejectedExecutionException e) {
+            rejoining = false;
+        }
+    }
+
+    private static final Duration REJOIN_RETRY = Duration.ofSeconds(30);
+
+    private void rejoin(PrimaryRecord p, boolean running) {
+        String result;
+        try {
+            result = new PgRejoin(config).run(p, running);
+            log.info("rejoin: {}", result);
+        } catch (PgRejoin.Failed e) {
+            result = "failed: " + e.getMessage();
+            log.error("rejoin as a standby of {} {}", p.nodeId(), result);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            result = "interrupted (the agent is stopping)";
+        } catch (RuntimeException e) {
+            result = "failed: " + e;
+            log.error("rejoin as a standby of {} failed", p.nodeId(), e);
+        }
+        String done = result;
+        record.updateAndGet(r -> r.withRejoin(done));
+        submit(this::publish);
+        try {
+            loop.execute(() -> {
+                last = null; // looked at afresh: the rejoin stopped and started the server
+                lastRejoinEpoch = p.epoch();
+                nextRejoinNanos = nanos.getAsLong() + REJOIN_RETRY.toNanos();
+                rejoining = false;
+            });
+        } catch (RejectedExecutionException e) {
+            rejoining = false;
+        }
     }
 
     /**
@@ -350,6 +434,17 @@ public final class NodeAgent implements Closeable {
                         }
                     },
                     null);
+            if (config.rejoin() != null) {
+                zk.getData(
+                        nodePath,
+                        false,
+                        (rc, path, ctx, data, stat) -> {
+                            if (rc == KeeperException.Code.OK.intValue()) {
+                                mine = parse(data, NodeState.class);
+                            }
+                        },
+                        null);
+            }
             zk.getData(
                     holdPath,
                     false,
@@ -531,6 +626,7 @@ public final class NodeAgent implements Closeable {
         }
         loop.shutdownNow();
         writer.shutdownNow();
+        rejoiner.shutdownNow();
         try {
             loop.awaitTermination(2, TimeUnit.SECONDS);
             writer.awaitTermination(2, TimeUnit.SECONDS);

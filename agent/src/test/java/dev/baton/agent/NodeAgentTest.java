@@ -306,4 +306,87 @@ class NodeAgentTest {
         assertThat(killed.detail()).contains("frozen").contains("killHungServer");
         assertThat(db.isRunning()).isFalse();
     }
+
+    private static String rejoinYaml(PostgresSandbox pg, String reclone) {
+        boolean root = new com.sun.security.auth.module.UnixSystem().getUid() == 0;
+        return "rejoin:\n  user: " + pg.user() + "\n  password: \"" + pg.password() + "\"\n  binaries: " + pg.binDir()
+                + "\n" + (root ? "  osUser: postgres\n" : "") + "  reclone: " + reclone + "\n";
+    }
+
+    /** What the orchestrator publishes for a node it marks needs-rejoin (role primary, fenced, unreachable or not). */
+    private void markNeedsRejoin(PgNode node) throws Exception {
+        dev.baton.registry.NodeState state = new dev.baton.registry.NodeState(
+                node.id(),
+                "127.0.0.1",
+                node.port(),
+                true,
+                dev.baton.registry.NodeRole.PRIMARY,
+                1,
+                null,
+                null,
+                -1,
+                -1,
+                null,
+                false,
+                true,
+                true,
+                null,
+                Instant.now(),
+                null);
+        zk.create()
+                .creatingParentsIfNeeded()
+                .forPath(RegistryPaths.node(CLUSTER, node.id()), RegistryJson.write(state));
+    }
+
+    @Test
+    void aFormerPrimaryThatCannotBeRewoundIsReportedAndClonedAnewOnlyWhenAllowed() throws Exception {
+        PostgresSandbox pg = closing(PostgresSandbox.start(1));
+        PgNode old = pg.nodes().get(0);
+        PgNode next = pg.nodes().get(1);
+        // Neither wal_log_hints (PostgreSQL's default: off) nor data checksums (initdb's default: off): no pg_rewind.
+        old.sql("ALTER SYSTEM SET wal_log_hints = off");
+        old.stop();
+        old.start();
+        assertThat(old.sql("SHOW wal_log_hints").strip()).isEqualTo("off");
+        old.sql("CREATE TABLE t (id int); INSERT INTO t VALUES (1)");
+        await().atMost(Duration.ofSeconds(20))
+                .ignoreExceptions()
+                .until(() -> next.sql("SELECT count(*) FROM t").strip().equals("1"));
+        next.sql("SELECT pg_promote(true)");
+        PrimaryRecord promoted =
+                new PrimaryRecord(CLUSTER, next.id(), "127.0.0.1", next.port(), "postgresql", 2, Instant.now());
+        zk.create().creatingParentsIfNeeded().forPath(RegistryPaths.primary(CLUSTER), RegistryJson.write(promoted));
+        markNeedsRejoin(old);
+
+        AgentProcess refusing = pgAgent(old, zooKeeper.connectString(), rejoinYaml(pg, "never"));
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> record(old.id()).map(r -> r.lastRejoin() != null).orElse(false));
+        assertThat(record(old.id()).orElseThrow().lastRejoin())
+                .contains("needs rebuild")
+                .contains("wal_log_hints")
+                .doesNotContain(pg.password());
+        refusing.close();
+        await().atMost(Duration.ofSeconds(20)).until(() -> record(old.id()).isEmpty());
+
+        pgAgent(old, zooKeeper.connectString(), rejoinYaml(pg, "allow"));
+        await().atMost(Duration.ofSeconds(60))
+                .until(() -> record(old.id()).map(r -> r.lastRejoin() != null).orElse(false));
+        assertThat(record(old.id()).orElseThrow().lastRejoin()).contains("cloned anew from " + next.id());
+        await().atMost(Duration.ofSeconds(30)).until(() -> {
+            try {
+                return "streaming".equals(old.walReceiverStatus());
+            } catch (RuntimeException e) {
+                return false;
+            }
+        });
+        next.sql("INSERT INTO t VALUES (2)");
+        await().atMost(Duration.ofSeconds(20))
+                .ignoreExceptions()
+                .until(() -> old.sql("SELECT count(*) FROM t").strip().equals("2"));
+        try (var aside = Files.list(old.dataDir().getParent())) {
+            assertThat(aside.map(p -> p.getFileName().toString()))
+                    .as("the old data directory is kept aside")
+                    .anyMatch(n -> n.startsWith(old.dataDir().getFileName() + ".baton-"));
+        }
+    }
 }

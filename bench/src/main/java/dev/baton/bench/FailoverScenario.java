@@ -66,6 +66,9 @@ public final class FailoverScenario implements AutoCloseable {
     /** A shell command the orchestrator runs as its fence command (STONITH); null for none. */
     private String fenceCommand;
 
+    /** Whether the orchestrator's configuration has the sandbox's rejoinCommand (see {@link #withoutRejoinCommand}). */
+    private boolean rejoinCommand = true;
+
     /** Where the agents' configurations and logs go, once one is started. */
     private Path agentDir;
 
@@ -285,7 +288,7 @@ public final class FailoverScenario implements AutoCloseable {
                 + "    user: " + cluster.user() + "\n"
                 + "    password: \"" + cluster.password() + "\"\n"
                 + (cluster.dialect().equals("postgresql") ? "" : "    database: " + cluster.database() + "\n")
-                + (cluster.rejoinCommand() == null
+                + (cluster.rejoinCommand() == null || !rejoinCommand
                         ? ""
                         : "    rejoinCommand: " + quoted(cluster.rejoinCommand()) + "\n")
                 + (fenceCommand == null ? "" : "    fenceCommand: " + quoted(fenceCommand) + "\n")
@@ -302,6 +305,28 @@ public final class FailoverScenario implements AutoCloseable {
 
     public LocalCluster cluster() {
         return cluster;
+    }
+
+    /**
+     * Rewrites the orchestrator's configuration without the sandbox's {@code rejoinCommand}, as a cluster whose agents
+     * rejoin its nodes is configured; before the orchestrator starts.
+     */
+    public void withoutRejoinCommand() throws IOException {
+        if (orchestrator != null) {
+            throw new IllegalStateException("the orchestrator runs already with its configuration");
+        }
+        rejoinCommand = false;
+        writeConfig();
+    }
+
+    /** The {@code rejoin} section of an agent's configuration for this PostgreSQL sandbox (its superuser, its tools). */
+    public String agentRejoinYaml() {
+        if (!(cluster.sandbox() instanceof dev.baton.sandbox.PostgresSandbox pg)) {
+            throw new IllegalStateException("the agent rejoins PostgreSQL nodes only");
+        }
+        boolean root = new com.sun.security.auth.module.UnixSystem().getUid() == 0;
+        return "rejoin:\n  user: " + cluster.user() + "\n  password: \"" + cluster.password() + "\"\n  binaries: "
+                + pg.binDir() + "\n" + (root ? "  osUser: postgres\n" : "");
     }
 
     /**

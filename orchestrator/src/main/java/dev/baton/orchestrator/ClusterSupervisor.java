@@ -526,7 +526,8 @@ public final class ClusterSupervisor implements Closeable {
                     needsRejoin.add(id);
                     Instant last = rejoinAttempted.get(id);
                     boolean canRejoin = cluster.rejoinCommandFor(replica.node()) != null
-                            || !dialect.key().equals("postgresql");
+                            || !dialect.key().equals("postgresql")
+                            || agentRejoins(id);
                     if (canRejoin && (last == null || clock.instant().isAfter(last.plus(REJOIN_RETRY)))) {
                         rejoinAttempted.put(id, clock.instant());
                         rejoinInBackground(replica.node(), primary.node());
@@ -771,9 +772,18 @@ public final class ClusterSupervisor implements Closeable {
     /** When a diverged replica was last given to its rejoin (tried again after REJOIN_RETRY). */
     private final Map<String, Instant> rejoinAttempted = new HashMap<>();
 
+    /** Whether {@code node}'s agent is connected and rejoins its node itself (the orchestrator then does not). */
+    private boolean agentRejoins(String node) {
+        return agents.of(node).map(r -> r.record().rejoins()).orElse(false);
+    }
+
     private static final Duration REJOIN_RETRY = Duration.ofMinutes(1);
 
     private void rejoinInBackground(NodeConfig node, NodeConfig primary) {
+        if (agentRejoins(node.id())) {
+            log.info("[{}] {} needs rejoin: its agent rejoins it", cluster.name(), node.id());
+            return;
+        }
         if (!repointing.add(node.id())) {
             return;
         }

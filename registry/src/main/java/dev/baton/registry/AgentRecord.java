@@ -20,6 +20,9 @@ import java.time.Instant;
  *     it cannot renew its lease for (its lease plus the time the fence may take); 0 when it fences nothing
  * @param killHungServer whether the agent kills a server it finds frozen
  * @param changedAt when the server's state last changed (the agent's wall clock, for display)
+ * @param rejoins whether this agent rejoins its node when the orchestrator marks it needs-rejoin (the orchestrator
+ *     then runs no rejoin of its own there)
+ * @param lastRejoin what the agent's last rejoin did, in words, or null
  */
 public record AgentRecord(
         String node,
@@ -31,7 +34,9 @@ public record AgentRecord(
         String fence,
         long leaseTimeoutMs,
         boolean killHungServer,
-        Instant changedAt) {
+        Instant changedAt,
+        boolean rejoins,
+        String lastRejoin) {
     /** The server process runs and is not stopped. */
     public static final String RUNNING = "running";
     /** The server process is stopped (SIGSTOP, a debugger): it answers nothing. */
@@ -50,6 +55,33 @@ public record AgentRecord(
 
     public AgentRecord with(String newServer, long newServerPid, String newDetail, Instant at) {
         return new AgentRecord(
-                node, host, agentPid, newServer, newServerPid, newDetail, fence, leaseTimeoutMs, killHungServer, at);
+                node,
+                host,
+                agentPid,
+                newServer,
+                newServerPid,
+                newDetail,
+                fence,
+                leaseTimeoutMs,
+                killHungServer,
+                at,
+                rejoins,
+                lastRejoin);
+    }
+
+    public AgentRecord withRejoin(String what) {
+        return new AgentRecord(
+                node,
+                host,
+                agentPid,
+                server,
+                serverPid,
+                detail,
+                fence,
+                leaseTimeoutMs,
+                killHungServer,
+                changedAt,
+                rejoins,
+                what);
     }
 }

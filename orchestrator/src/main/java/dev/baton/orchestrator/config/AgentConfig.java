@@ -15,6 +15,9 @@ import java.time.Duration;
  * @param leaseTimeout how long the agent of the primary may go without a linearizable round trip to ZooKeeper before
  *     it fences its server
  * @param killHungServer whether the agent kills a server it finds frozen for {@code hungAfter}, and reports it dead
+ * @param rejoin how the agent turns its node into a replica of the published primary when the orchestrator marks it
+ *     needs-rejoin (PostgreSQL: pg_rewind, or a fresh clone where allowed); null: it leaves that to the cluster's
+ *     {@code rejoinCommand} or an operator
  */
 public record AgentConfig(
         ZooKeeperConfig zookeeper,
@@ -26,7 +29,27 @@ public record AgentConfig(
         Fence fence,
         Duration leaseTimeout,
         boolean killHungServer,
-        Duration hungAfter) {
+        Duration hungAfter,
+        Rejoin rejoin) {
+
+    /**
+     * What a PostgreSQL rejoin needs.
+     *
+     * @param user a role on the new primary that may run pg_rewind and CHECKPOINT and create a replication slot (a
+     *     superuser, typically), also the replication user of the rejoined standby's {@code primary_conninfo}
+     * @param password its password, or null (trust, a .pgpass); never printed, passed to the tools in their environment
+     * @param binaries the directory of pg_ctl, pg_rewind, pg_controldata and pg_basebackup
+     * @param osUser the OS user the server and its tools run as (PostgreSQL refuses root), or null for the agent's own
+     * @param reclone whether a node that cannot be rewound is cloned anew with pg_basebackup (its data directory kept
+     *     aside, renamed), instead of being reported as needing a rebuild
+     */
+    public record Rejoin(String user, String password, String database, Path binaries, String osUser, boolean reclone) {
+        @Override
+        public String toString() {
+            return "Rejoin[user=" + user + ", password=" + (password == null ? "none" : "****") + ", database="
+                    + database + ", binaries=" + binaries + ", osUser=" + osUser + ", reclone=" + reclone + "]";
+        }
+    }
 
     /** At most this long from the lease's end to every server process gone: part of the lease the agent registers. */
     public static final Duration FENCE_BUDGET = Duration.ofMillis(500);

@@ -63,9 +63,33 @@ public final class AgentConfigLoader {
         boolean killHung = top.bool("killHungServer", false);
         Duration hungAfter =
                 top.duration("hungAfter", Duration.ofMillis(500), Duration.ofMillis(100), Duration.ofMinutes(1));
+        AgentConfig.Rejoin rejoin = null;
+        if (top.has("rejoin")) {
+            ConfigLoader.Section r = top.section("rejoin", true);
+            if (dialect != ClusterConfig.Dialect.POSTGRESQL) {
+                throw new ConfigException(top.path("rejoin") + ": the agent rejoins PostgreSQL nodes only; on "
+                        + dialect.key() + " the orchestrator repoints a former primary over SQL (leave 'rejoin' out)");
+            }
+            String os = r.string("osUser", null, false);
+            if (os != null && !os.matches("[a-z_][a-z0-9_-]{0,31}")) {
+                throw new ConfigException(r.path("osUser") + ": '" + os + "' is not a user name");
+            }
+            String reclone = r.string("reclone", "never", false);
+            if (!reclone.equals("never") && !reclone.equals("allow")) {
+                throw new ConfigException(r.path("reclone") + ": '" + reclone + "' is not one of never, allow");
+            }
+            rejoin = new AgentConfig.Rejoin(
+                    r.string("user", null, true),
+                    r.has("password") ? r.secret("password") : null,
+                    r.string("database", "postgres", false),
+                    absolute(r, "binaries", r.string("binaries", null, true)),
+                    os,
+                    reclone.equals("allow"));
+            r.finish();
+        }
         top.finish();
         return new AgentConfig(
-                zookeeper, cluster, node, dialect, dataDirectory, pidFile, fence, lease, killHung, hungAfter);
+                zookeeper, cluster, node, dialect, dataDirectory, pidFile, fence, lease, killHung, hungAfter, rejoin);
     }
 
     private static Path absolute(ConfigLoader.Section s, String key, String value) {

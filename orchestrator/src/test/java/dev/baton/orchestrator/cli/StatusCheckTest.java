@@ -136,7 +136,9 @@ class StatusCheckTest {
                     "stop",
                     2500,
                     false,
-                    Instant.now());
+                    Instant.now(),
+                    false,
+                    null);
             client.create()
                     .creatingParentsIfNeeded()
                     .withMode(org.apache.zookeeper.CreateMode.EPHEMERAL)

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.Test;
 /** What the orchestrator makes of the agents' records, on a real ZooKeeper. */
 class AgentReportsTest {
     private static AgentRecord record(String node, String server) {
-        return new AgentRecord(node, "h", 1, server, 0, "server " + server, "stop", 2500, false, Instant.now());
+        return new AgentRecord(
+                node, "h", 1, server, 0, "server " + server, "stop", 2500, false, Instant.now(), false, null);
     }
 
     @Test
