@@ -22,9 +22,12 @@ import java.util.stream.Stream;
  * found by their working directory, and killed before the server is reported gone.
  */
 final class LocalServer {
-    /** The main process: its pid (0 when none runs) and its state letter from {@code /proc/<pid>/stat}. */
-    record Seen(long pid, char state) {
-        static final Seen NONE = new Seen(0, 'X');
+    /**
+     * The main process: its pid (0 when none runs), its state letter and its start time (clock ticks since boot) from
+     * {@code /proc/<pid>/stat}: pid and start time together name one process, whatever later reuses the pid.
+     */
+    record Seen(long pid, char state, long startTicks) {
+        static final Seen NONE = new Seen(0, 'X', -1);
 
         boolean running() {
             return pid != 0;
@@ -69,11 +72,45 @@ final class LocalServer {
         if (pid <= 0) {
             return Seen.NONE;
         }
-        char state = state(pid);
+        String[] stat = stat(pid);
+        char state = stat == null ? 0 : stat[0].charAt(0);
         if (state == 0 || state == 'Z' || state == 'X' || !isServer(pid)) {
             return Seen.NONE;
         }
-        return new Seen(pid, state);
+        return new Seen(pid, state, startTicks(stat));
+    }
+
+    /** Whether the very process {@code seen} names (same pid, same start time) still runs: not gone, not a zombie. */
+    boolean isAlive(Seen seen) {
+        String[] stat = stat(seen.pid());
+        if (stat == null) {
+            return false;
+        }
+        char state = stat[0].charAt(0);
+        return state != 'Z' && state != 'X' && startTicks(stat) == seen.startTicks();
+    }
+
+    /** The fields of {@code /proc/<pid>/stat} after the command name (state first), or null when there is none. */
+    private static String[] stat(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII);
+            int close = stat.lastIndexOf(')'); // the command name may hold spaces and parentheses
+            if (close < 0 || close + 2 >= stat.length()) {
+                return null;
+            }
+            return stat.substring(close + 2).trim().split(" ");
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Field 22 of stat (starttime); index 19 after the state. -1 when unreadable. */
+    private static long startTicks(String[] stat) {
+        try {
+            return stat.length > 19 ? Long.parseLong(stat[19]) : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     private long pidFromFile() {
@@ -129,13 +166,14 @@ final class LocalServer {
     }
 
     /**
-     * Every process of the server: {@code main} (when not 0), and on PostgreSQL every process that runs in the data
-     * directory (backends, walsenders, background workers, also those a dead postmaster left behind).
+     * Every process of the server: {@code main} (while that very process lives), and on PostgreSQL every process that
+     * runs in the data directory (backends, walsenders, background workers, also those a dead postmaster left
+     * behind).
      */
-    List<Long> processes(long main) {
+    List<Long> processes(Seen main) {
         List<Long> found = new ArrayList<>();
-        if (main > 0 && state(main) != 0) {
-            found.add(main);
+        if (main.running() && isAlive(main)) {
+            found.add(main.pid());
         }
         if (config.dialect() != ClusterConfig.Dialect.POSTGRESQL) {
             return found;
@@ -145,9 +183,9 @@ final class LocalServer {
             entries.map(p -> p.getFileName().toString())
                     .filter(name -> !name.isEmpty() && name.chars().allMatch(Character::isDigit))
                     .map(Long::parseLong)
-                    .filter(pid -> pid != main && pid != self)
+                    .filter(pid -> pid != main.pid() && pid != self)
                     .filter(pid -> dataDirectory.equals(cwd(pid).orElse(null)))
-                    .filter(pid -> comm(pid).startsWith("postgres"))
+                    .filter(pid -> comm(pid).startsWith("postgres") || comm(pid).startsWith("postmaster"))
                     .forEach(found::add);
         } catch (IOException e) {
             // /proc unreadable: only the main process is known
@@ -159,7 +197,7 @@ final class LocalServer {
      * SIGKILLs every process of the server ({@link #processes}) and waits until none remains, at most {@code
      * budget}. A stopped (SIGSTOP) process dies of SIGKILL too.
      */
-    Killed killAll(long main, Duration budget) {
+    Killed killAll(Seen main, Duration budget) {
         long start = System.nanoTime();
         long deadline = start + budget.toNanos();
         java.util.Set<Long> killed = new java.util.HashSet<>();

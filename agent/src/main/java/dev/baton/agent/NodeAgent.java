@@ -101,11 +101,22 @@ public final class NodeAgent implements Closeable {
     private volatile boolean rejoining;
 
     private long nextRejoinNanos;
+    /** When the loop last looked (read by the pings: no renewal while the loop that fences does not run). */
+    private volatile long lastLookNanos;
+    /** Until then (after a stall) the lease does not fence: a fresh round trip is awaited. */
+    private long recheckUntilNanos = Long.MIN_VALUE / 2;
+
+    /** A gap between two looks longer than this means the agent itself was stopped or starved. */
+    private static final Duration STALL = Duration.ofSeconds(1);
+
     /** The epoch the last rejoin was for: a new epoch is rejoined at once, the same one after {@link #REJOIN_RETRY}. */
     private long lastRejoinEpoch = -1;
 
     // written by ZooKeeper callbacks, read by the loop
     private volatile NodeState mine;
+    /** The last renewing round trip found this node a stale primary ({@link #stale}). */
+    private volatile boolean stale;
+
     private volatile PrimaryRecord primary;
     private volatile HoldRecord hold;
 
@@ -136,7 +147,7 @@ public final class NodeAgent implements Closeable {
                 config.node(),
                 host,
                 ProcessHandle.current().pid(),
-                AgentRecord.ABSENT,
+                AgentRecord.UNKNOWN,
                 0,
                 "starting",
                 config.fence().key(),
@@ -199,6 +210,11 @@ public final class NodeAgent implements Closeable {
             step.run();
         } catch (RuntimeException e) {
             log.error("agent of {}: step failed", config.node(), e);
+        } catch (Error e) {
+            // A loop that died silently would go on renewing nothing but promising a fence it no longer makes: the
+            // process ends instead, and its registration goes with its session.
+            log.error("agent of {}: {}; stopping the agent", config.node(), e.toString(), e);
+            Runtime.getRuntime().halt(70);
         }
     }
 
@@ -211,6 +227,23 @@ public final class NodeAgent implements Closeable {
         }
         LocalServer.Seen now = server.look();
         long t = nanos.getAsLong();
+        if (lastLookNanos != 0 && t - lastLookNanos > STALL.toNanos()) {
+            // Stopped (SIGSTOP), or starved: whatever the lease says now was not seen in time. A fresh round trip (on
+            // a new session if the old one expired meanwhile: Curator needs up to a session timeout to find that out)
+            // decides before the lease can fence a primary that may be healthy. A fence due during the stall is late
+            // anyway: only a watchdog that resets the host could have made it in time.
+            recheckUntilNanos = t + config.zookeeper().sessionTimeout().toNanos();
+            log.warn(
+                    "the agent did not run for {} ms: the lease is renewed or found gone by a fresh round trip"
+                            + " before it fences anything",
+                    (t - lastLookNanos) / 1_000_000);
+            try {
+                loop.execute(() -> guarded(this::ping));
+            } catch (RejectedExecutionException e) {
+                // closed
+            }
+        }
+        lastLookNanos = t;
         if (last == null) {
             last = now.running() ? now : LocalServer.Seen.NONE;
             change(
@@ -218,8 +251,10 @@ public final class NodeAgent implements Closeable {
                     now.pid(),
                     now.running() ? "server process " + now.pid() + " runs" : "no server process runs");
         } else if (!now.running()) {
-            if (last.running()) {
-                exited(last.pid(), "server process " + last.pid() + " exited");
+            // Gone only if that very process is: a pid file being rewritten, or /proc unreadable for a moment, is no
+            // exit.
+            if (last.running() && !server.isAlive(last)) {
+                exited(last, "server process " + last.pid() + " exited");
             }
         } else if (now.frozen()) {
             if (!last.frozen() || last.pid() != now.pid()) {
@@ -232,7 +267,7 @@ public final class NodeAgent implements Closeable {
             } else if (config.killHungServer()
                     && t - frozenSinceNanos >= config.hungAfter().toNanos()) {
                 exited(
-                        now.pid(),
+                        now,
                         "server process " + now.pid() + " was frozen for " + (t - frozenSinceNanos) / 1_000_000
                                 + " ms: killed (killHungServer)");
             }
@@ -241,13 +276,13 @@ public final class NodeAgent implements Closeable {
             change(AgentRecord.RUNNING, now.pid(), "server process " + now.pid() + " runs");
         }
         if (last.running()) {
-            fenceIfDue();
+            fenceIfDue(t);
         }
         if (last.running() && t - scannedAtNanos >= SCAN_EVERY.toNanos()) {
             // Keeps the process scan compiled: the one that counts, right after an exit, then takes a millisecond or
             // two instead of the tens an interpreted first run costs.
             scannedAtNanos = t;
-            server.processes(last.pid());
+            server.processes(last);
         }
         acknowledgeIfDue();
         rejoinIfDue(t);
@@ -320,8 +355,8 @@ public final class NodeAgent implements Closeable {
      * The main process is gone (or is to be killed): kill every process of the server, and report it exited only
      * when none remains; a server that could not be killed entirely is no proof of anything.
      */
-    private void exited(long pid, String what) {
-        LocalServer.Killed k = server.killAll(pid, AgentConfig.FENCE_BUDGET);
+    private void exited(LocalServer.Seen main, String what) {
+        LocalServer.Killed k = server.killAll(main, AgentConfig.FENCE_BUDGET);
         if (!k.gone()) {
             log.error("{}, but its processes could not all be killed ({}): not reported exited", what, k.describe());
             return;
@@ -334,7 +369,7 @@ public final class NodeAgent implements Closeable {
      * Fences the server when it must not stay primary: the orchestrator holds it as an unconfirmed primary, or it is
      * the published primary and the lease ran out. With {@code fence: none} nothing is done.
      */
-    private void fenceIfDue() {
+    private void fenceIfDue(long t) {
         if (config.fence() == AgentConfig.Fence.NONE) {
             return;
         }
@@ -343,7 +378,14 @@ public final class NodeAgent implements Closeable {
         PrimaryRecord p = primary;
         if (heldHere(h, p)) {
             why = "the orchestrator holds this primary (hold " + h.operationId() + ", epoch " + h.epoch() + ")";
-        } else if (p != null && config.node().equals(p.nodeId()) && lease.contacted() && !lease.valid()) {
+        } else if (stale && p != null && runsAsPrimary()) {
+            why = "it runs as a primary (no standby.signal) while " + p.nodeId() + " is published (epoch " + p.epoch()
+                    + ") and the orchestrator marks this node needs-rejoin";
+        } else if (p != null
+                && config.node().equals(p.nodeId())
+                && lease.contacted()
+                && !lease.valid()
+                && t - recheckUntilNanos >= 0) {
             why = "it is the published primary (epoch " + p.epoch() + ") and ZooKeeper answered no linearizable"
                     + " round trip for " + lease.silentMillis() + " ms (lease "
                     + lease.timeout().toMillis() + " ms)";
@@ -352,7 +394,7 @@ public final class NodeAgent implements Closeable {
             return;
         }
         long pid = last.pid();
-        LocalServer.Killed k = server.killAll(pid, AgentConfig.FENCE_BUDGET);
+        LocalServer.Killed k = server.killAll(last, AgentConfig.FENCE_BUDGET);
         if (!k.gone()) {
             log.error("fencing server process {} because {} failed: {}", pid, why, k.describe());
             return;
@@ -362,12 +404,43 @@ public final class NodeAgent implements Closeable {
         change(AgentRecord.FENCED, 0, "fenced: " + why + "; " + k.describe());
     }
 
-    /** A hold of kind unconfirmed-primary for this node, not older than the primary record known here. */
+    /**
+     * PostgreSQL only, from one renewing round trip: another node is published, and the orchestrator saw this one run
+     * as a primary and marks it needs-rejoin (it never marks a node it promotes). The server already ran as a primary
+     * when the round trip was sent ({@link #runsAsPrimary()} before sending): a node promoted since then cannot be
+     * taken for it, since the orchestrator cleared its mark before asking it to promote. The orchestrator's fence of
+     * such a node is advisory; this one binds every client. On the MySQL family the orchestrator repoints a former
+     * primary over SQL, which needs it running: left alone.
+     */
+    private boolean stale(PrimaryRecord p, NodeState s) {
+        return config.dialect() == dev.baton.orchestrator.config.ClusterConfig.Dialect.POSTGRESQL
+                && p != null
+                && s != null
+                && !p.nodeId().equals(config.node())
+                && s.needsRejoin()
+                && s.role() == dev.baton.registry.NodeRole.PRIMARY;
+    }
+
+    /** PostgreSQL: neither standby.signal nor recovery.signal in the data directory, so the server runs as a primary. */
+    private boolean runsAsPrimary() {
+        return config.dialect() == dev.baton.orchestrator.config.ClusterConfig.Dialect.POSTGRESQL
+                && !java.nio.file.Files.exists(config.dataDirectory().resolve("standby.signal"))
+                && !java.nio.file.Files.exists(config.dataDirectory().resolve("recovery.signal"));
+    }
+
+    /**
+     * A hold of kind unconfirmed-primary for this node, marked for fencing (the orchestrator is about to replace it, not
+     * only holding the wrappers while it confirms the loss), for the epoch of the primary record this agent read in
+     * its last renewing round trip, which names this node.
+     */
     private boolean heldHere(HoldRecord h, PrimaryRecord p) {
         return h != null
                 && HoldRecord.UNCONFIRMED_PRIMARY.equals(h.kind())
+                && h.fence()
+                && p != null
                 && config.node().equals(h.fromNode())
-                && (p == null || p.epoch() <= h.epoch());
+                && config.node().equals(p.nodeId())
+                && p.epoch() == h.epoch();
     }
 
     /** Acknowledges a hold on this node once no process of the server remains. */
@@ -376,7 +449,7 @@ public final class NodeAgent implements Closeable {
         if (config.fence() == AgentConfig.Fence.NONE
                 || !heldHere(h, primary)
                 || h.operationId().equals(ackedHold)
-                || !record.get().serverDown()
+                || !record.get().serverGone()
                 || !RegistryPaths.isValidName(h.operationId())) {
             return;
         }
@@ -416,50 +489,64 @@ public final class NodeAgent implements Closeable {
     }
 
     private void ping() {
+        boolean primaryBeforeSend = runsAsPrimary();
         long sent = nanos.getAsLong();
         try {
             ZooKeeper zk = client.getZookeeperClient().getZooKeeper();
             long session = zk.getSessionId();
-            boolean[] done = {false, false};
-            zk.sync(primaryPath, (rc, path, ctx) -> done[0] = rc == KeeperException.Code.OK.intValue(), null);
+            // Collected on ZooKeeper's event thread (one session answers in order) and applied together, only when
+            // the round trip renewed the lease: a record read without a renewal is no ground for a fence.
+            boolean[] ok = {false, false, true};
+            Object[] read = new Object[2];
+            zk.sync(primaryPath, (rc, path, ctx) -> ok[0] = rc == KeeperException.Code.OK.intValue(), null);
             zk.getData(
                     primaryPath,
                     false,
                     (rc, path, ctx, data, stat) -> {
                         if (rc == KeeperException.Code.OK.intValue()) {
-                            primary = parse(data, PrimaryRecord.class);
-                            done[1] = true;
+                            read[0] = parse(data, PrimaryRecord.class);
+                            ok[1] = read[0] != null;
                         } else if (rc == KeeperException.Code.NONODE.intValue()) {
-                            done[1] = true;
+                            ok[1] = true;
                         }
                     },
                     null);
-            if (config.rejoin() != null) {
-                zk.getData(
-                        nodePath,
-                        false,
-                        (rc, path, ctx, data, stat) -> {
-                            if (rc == KeeperException.Code.OK.intValue()) {
-                                mine = parse(data, NodeState.class);
-                            }
-                        },
-                        null);
-            }
+            zk.getData(
+                    nodePath,
+                    false,
+                    (rc, path, ctx, data, stat) -> {
+                        if (rc == KeeperException.Code.OK.intValue()) {
+                            read[1] = parse(data, NodeState.class);
+                        } else if (rc != KeeperException.Code.NONODE.intValue()) {
+                            ok[2] = false;
+                        }
+                    },
+                    null);
             zk.getData(
                     holdPath,
                     false,
                     (rc, path, ctx, data, stat) -> {
-                        boolean read = rc == KeeperException.Code.OK.intValue()
+                        boolean holdRead = rc == KeeperException.Code.OK.intValue()
                                 || rc == KeeperException.Code.NONODE.intValue();
-                        if (read) {
-                            onHold(rc == KeeperException.Code.OK.intValue() ? data : null);
+                        if (!(holdRead && ok[0] && ok[1] && ok[2] && session != 0)) {
+                            return;
                         }
                         boolean registered = config.fence() == AgentConfig.Fence.NONE || registeredSession == session;
-                        if (read && done[0] && done[1] && session != 0 && registered) {
-                            lease.contact(sent);
-                        } else if (read && done[0] && done[1] && !registered) {
+                        if (!registered) {
                             submit(this::publish); // registers on this session; the next ping renews
+                            return;
                         }
+                        primary = (PrimaryRecord) read[0];
+                        mine = (NodeState) read[1];
+                        stale = primaryBeforeSend && stale((PrimaryRecord) read[0], (NodeState) read[1]);
+                        HoldRecord h = rc == KeeperException.Code.OK.intValue() ? parse(data, HoldRecord.class) : null;
+                        if (rc != KeeperException.Code.OK.intValue() || h != null) {
+                            hold = h; // an unreadable hold keeps what was known
+                        }
+                        if (nanos.getAsLong() - lastLookNanos < STALL.toNanos()) {
+                            lease.contact(sent); // only while the loop that fences runs
+                        }
+                        wakeLoop();
                     },
                     null);
         } catch (Exception e) {
@@ -467,8 +554,22 @@ public final class NodeAgent implements Closeable {
         }
     }
 
+    /** The hold cache's news: a hold that cannot be read keeps what was known. */
     private void onHold(byte[] data) {
-        hold = data == null ? null : parse(data, HoldRecord.class);
+        if (data == null) {
+            hold = null;
+        } else {
+            HoldRecord h = parse(data, HoldRecord.class);
+            if (h == null) {
+                log.warn("the hold node is not readable: keeping the hold known before");
+                return;
+            }
+            hold = h;
+        }
+        wakeLoop();
+    }
+
+    private void wakeLoop() {
         try {
             loop.execute(() -> guarded(this::look));
         } catch (RejectedExecutionException e) {
@@ -517,9 +618,18 @@ public final class NodeAgent implements Closeable {
                 return;
             }
             if (config.fence() != AgentConfig.Fence.NONE && registeredSession != session) {
-                Duration fitted = lease.fitSession(
-                        zk.getSessionTimeout(),
-                        config.zookeeper().sessionTimeout().toMillis());
+                // Lease plus fence budget within three quarters of the session ZooKeeper granted: the registration
+                // goes with the session, and the server must be fenced before the orchestrator stops waiting.
+                long granted = zk.getSessionTimeout();
+                long room = granted / 4 * 3 - AgentConfig.FENCE_BUDGET.toMillis();
+                if (room < 100) {
+                    refuseOnce("ZooKeeper granted a session of " + granted + " ms, too short for a lease plus the "
+                            + AgentConfig.FENCE_BUDGET.toMillis() + " ms fence budget: not registered, so the"
+                            + " orchestrator does not count on this agent's fence (raise the servers'"
+                            + " maxSessionTimeout)");
+                    return;
+                }
+                Duration fitted = lease.fitSession(Math.min(granted, room * 4 / 3), granted);
                 ClientRegistration registration = new ClientRegistration(
                         clientId,
                         host,
@@ -527,9 +637,13 @@ public final class NodeAgent implements Closeable {
                         true,
                         fitted.plus(AgentConfig.FENCE_BUDGET).toMillis(),
                         Instant.now());
+                long sent = nanos.getAsLong();
                 createOwned(
                         RegistryPaths.client(config.cluster(), clientId), RegistryJson.write(registration), session);
                 registeredSession = session;
+                // A write answered: as linearizable as a ping, and the lease counts from its sending. Without it, a
+                // partition right after registering would leave a lease that never started, and no fence.
+                lease.contact(sent);
             }
             String path = RegistryPaths.agent(config.cluster(), config.node());
             byte[] data = RegistryJson.write(record.get());
@@ -543,8 +657,21 @@ public final class NodeAgent implements Closeable {
             Thread.currentThread().interrupt();
         } catch (Exception e) {
             recordSession = 0;
-            log.debug("publishing the agent's record failed, retried: {}", e.toString());
+            refuseOnce("publishing the agent's record failed (retried every " + RETRY_MS + " ms): " + e);
             retrySoon();
+        }
+    }
+
+    /** The last problem said at WARN, so that a wrong digest or a refused ACL is said once, not every retry. */
+    private volatile String said;
+
+    private void refuseOnce(String problem) {
+        String key = problem.replaceAll("[0-9]+", "#");
+        if (!key.equals(said)) {
+            said = key;
+            log.warn("{}", problem);
+        } else {
+            log.debug("{}", problem);
         }
     }
 
@@ -563,6 +690,14 @@ public final class NodeAgent implements Closeable {
             if (stat != null && stat.getEphemeralOwner() == session) {
                 client.setData().forPath(path, data);
                 return;
+            }
+            if (stat != null && path.startsWith(RegistryPaths.agents(config.cluster()))) {
+                AgentRecord other = parse(client.getData().forPath(path), AgentRecord.class);
+                if (other != null && !host.equals(other.host())) {
+                    throw new IllegalStateException("another agent, on host " + other.host() + " (pid "
+                            + other.agentPid() + "), publishes for node " + config.node() + ": two agents for one"
+                            + " node? this one does not replace it");
+                }
             }
             if (stat != null) {
                 try {
@@ -630,10 +765,15 @@ public final class NodeAgent implements Closeable {
         try {
             loop.awaitTermination(2, TimeUnit.SECONDS);
             writer.awaitTermination(2, TimeUnit.SECONDS);
+            rejoiner.awaitTermination(5, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        holdCache.close();
-        client.close(); // the record and the registration go with the session
+        if (holdCache != null) {
+            holdCache.close();
+        }
+        if (client != null) {
+            client.close(); // the record and the registration go with the session
+        }
     }
 }

@@ -242,17 +242,27 @@ class NodeAgentTest {
         assertThat(registration.id()).startsWith("agent-" + primary.id());
 
         // A hold of another node changes nothing here.
-        HoldRecord other = new HoldRecord("h-other", "pg9", null, 1, Instant.now(), HoldRecord.UNCONFIRMED_PRIMARY);
+        HoldRecord other =
+                new HoldRecord("h-other", "pg9", null, 1, Instant.now(), HoldRecord.UNCONFIRMED_PRIMARY).forFence();
         zk.create().creatingParentsIfNeeded().forPath(RegistryPaths.acks(CLUSTER, "h-other"));
         zk.create().forPath(RegistryPaths.hold(CLUSTER), RegistryJson.write(other));
         await().pollDelay(Duration.ofMillis(500)).atMost(Duration.ofSeconds(1)).until(() -> true);
         assertThat(primary.isRunning()).isTrue();
         zk.delete().forPath(RegistryPaths.hold(CLUSTER));
 
+        // The early hold, while the orchestrator still confirms the loss: the wrappers only.
         HoldRecord hold = new HoldRecord("h1", primary.id(), null, 1, Instant.now(), HoldRecord.UNCONFIRMED_PRIMARY);
         zk.create().creatingParentsIfNeeded().forPath(RegistryPaths.acks(CLUSTER, "h1"));
-        long held = System.nanoTime();
         zk.create().forPath(RegistryPaths.hold(CLUSTER), RegistryJson.write(hold));
+        await().pollDelay(Duration.ofMillis(700)).atMost(Duration.ofSeconds(1)).until(() -> true);
+        assertThat(primary.isRunning())
+                .as("a hold not marked for fencing kills nothing")
+                .isTrue();
+        assertThat(zk.checkExists().forPath(RegistryPaths.ack(CLUSTER, "h1", clientId)))
+                .isNull();
+        // The failover is due: the orchestrator marks the hold for fencing.
+        long held = System.nanoTime();
+        zk.setData().forPath(RegistryPaths.hold(CLUSTER), RegistryJson.write(hold.forFence()));
         await().atMost(Duration.ofSeconds(5))
                 .pollInterval(Duration.ofMillis(5))
                 .until(() -> zk.checkExists().forPath(RegistryPaths.ack(CLUSTER, "h1", clientId)) != null);
@@ -275,6 +285,34 @@ class NodeAgentTest {
         await().atMost(Duration.ofSeconds(20)).until(() -> record(primary.id()).isEmpty());
         assertThat(primary.isRunning()).isTrue();
         assertThat(zk.getChildren().forPath(RegistryPaths.clients(CLUSTER))).isEmpty();
+    }
+
+    @Test
+    void anAgentStoppedLongerThanItsSessionDoesNotFenceItsHealthyPrimaryWhenItResumes() throws Exception {
+        PostgresSandbox pg = closing(PostgresSandbox.start(0));
+        PgNode primary = pg.nodes().get(0);
+        publishPrimary(primary.id(), primary.port());
+        AgentProcess agent = pgAgent(primary, zooKeeper.connectString(), "");
+        awaitServer(primary.id(), AgentRecord.RUNNING);
+        await().atMost(Duration.ofSeconds(10)).until(() -> !zk.getChildren()
+                .forPath(RegistryPaths.clients(CLUSTER))
+                .isEmpty());
+        await().pollDelay(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(2)).until(() -> true); // renewed by now
+        agent.pause();
+        // Its lease (2 s) and its session (6 s) run out while it is stopped; ZooKeeper stays reachable.
+        await().atMost(Duration.ofSeconds(20)).until(() -> record(primary.id()).isEmpty());
+        agent.resume();
+        await().atMost(Duration.ofSeconds(20)).until(() -> record(primary.id()).isPresent());
+        await().pollDelay(Duration.ofSeconds(3)).atMost(Duration.ofSeconds(4)).until(() -> true);
+        assertThat(primary.isRunning())
+                .as("primary after the agent resumed:\n%s", agent.log())
+                .isTrue();
+        assertThat(record(primary.id()).orElseThrow().server()).isEqualTo(AgentRecord.RUNNING);
+        agent.log()
+                .lines()
+                .filter(l -> l.contains("NodeAgent") || l.contains("State change"))
+                .forEach(System.out::println);
+        assertThat(agent.log()).contains("the agent did not run for");
     }
 
     @Test

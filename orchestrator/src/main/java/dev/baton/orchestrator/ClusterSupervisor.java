@@ -88,6 +88,9 @@ public final class ClusterSupervisor implements Closeable {
     private final UnconfirmedHold holds;
     /** The agents' reports: a primary whose agent saw its server exit is failed over at once. */
     private final AgentReports agents;
+    /** The published primary as the last round read it: only its agent's report of a death wakes the loop. */
+    private volatile String publishedNode;
+
     /** The next round, so that an agent's report can bring it forward; touched on the loop thread (and by start). */
     private volatile ScheduledFuture<?> nextTick;
     /**
@@ -160,7 +163,11 @@ public final class ClusterSupervisor implements Closeable {
         this.lock = new ClusterLock(client, RegistryPaths.lock(cluster.name()));
         this.hooks = new Hooks(cluster, registry, clock);
         this.holds = new UnconfirmedHold(client, cluster.name());
-        this.agents = new AgentReports(client, cluster.name(), nanos, node -> wake());
+        this.agents = new AgentReports(client, cluster.name(), nanos, node -> {
+            if (node.equals(publishedNode)) {
+                wake();
+            }
+        });
         ClusterContext context =
                 new ClusterContext(cluster, dialect, registry, monitor, lock, this::mayAct, events, clock, hooks);
         this.engine = new FailoverEngine(context);
@@ -307,8 +314,10 @@ public final class ClusterSupervisor implements Closeable {
             movedThisTerm.clear();
             events.emit(ClusterEvent.Kind.LEADING, null, "leading cluster " + cluster.name());
         }
-        long roundStart = nanos.getAsLong();
         Topology topology = monitor.probeAll();
+        // After the answers, not before: a report of the server's death seen while its answer was on the way proves
+        // nothing about the moment after that answer.
+        long probed = nanos.getAsLong();
         Optional<Versioned<PrimaryRecord>> record;
         String recordProblem;
         try {
@@ -333,6 +342,10 @@ public final class ClusterSupervisor implements Closeable {
         lastRecordProblem = recordProblem;
         record.ifPresent(r -> highestEpoch = Math.max(highestEpoch, r.value().epoch()));
         String published = record.map(r -> r.value().nodeId()).orElse(null);
+        if (!java.util.Objects.equals(published, publishedNode)) {
+            primaryAnsweredNanos = Long.MIN_VALUE; // another primary: what the last one answered says nothing of it
+        }
+        publishedNode = published;
         String address = record.map(r -> streamAddress(r.value())).orElse(null);
         Optional<NodeObservation> primaryObs = published == null ? Optional.empty() : topology.node(published);
         if (primaryObs.isPresent() && Detector.countsAsDown(primaryObs.get())) {
@@ -343,7 +356,7 @@ public final class ClusterSupervisor implements Closeable {
             primaryFailures = 0;
             primaryObs.filter(NodeObservation::reachable).ifPresent(p -> {
                 primaryLastContact = p.at();
-                primaryAnsweredNanos = roundStart;
+                primaryAnsweredNanos = probed;
             });
             primaryObs.filter(NodeObservation::isPrimary).ifPresent(p -> {
                 lastPrimaryPosition = p.received();

@@ -70,6 +70,8 @@ final class PrimarySuspicion {
     private String holdNode;
     private Future<ShellCommand.Result> fenceRun;
     private boolean fencedByCommand;
+    /** The hold in force is marked for fencing: the primary's agent, if it has one, kills its server. */
+    private boolean holdMarkedForFence;
     /** The acknowledgement state last logged, so that each change is said once. */
     private String saidAcks;
     /** A hold to delete whose release failed (no lock, ZooKeeper away): tried again; null when none. */
@@ -189,6 +191,7 @@ final class PrimarySuspicion {
         holdId = null;
         fenceRun = null;
         fencedByCommand = false;
+        holdMarkedForFence = false;
         return false;
     }
 
@@ -210,6 +213,7 @@ final class PrimarySuspicion {
             return; // not held yet: the next round tries again, and nothing is replaced meanwhile
         }
         unreleased = null; // the new hold replaced the node, and its release removes the old acknowledgements
+        holdMarkedForFence = false;
         holdId = id;
         heldAtNanos = nanos.getAsLong();
         holdEpoch = record.epoch();
@@ -265,6 +269,19 @@ final class PrimarySuspicion {
         }
         if (!cluster.clientLeaseTimeout().isZero()) {
             hold(record, "is not proven gone");
+            if (holdsFor(record) && !holdMarkedForFence) {
+                String id = holdId;
+                boolean[] marked = {false};
+                underLock(guard -> marked[0] = holds.markForFence(id, guard));
+                holdMarkedForFence = marked[0]; // not marked: tried again next round (or the hold is written anew)
+                if (holdMarkedForFence) {
+                    events.emit(
+                            ClusterEvent.Kind.FENCED,
+                            record.nodeId(),
+                            "primary " + record.nodeId() + " is to be replaced: the hold now asks its agent (if it"
+                                    + " has one) to fence it");
+                }
+            }
         }
     }
 
@@ -350,6 +367,7 @@ final class PrimarySuspicion {
         }
         fenceRun = null;
         fencedByCommand = false;
+        holdMarkedForFence = false;
         String releasing = holdId != null ? holdId : unreleased;
         if (releasing == null) {
             return;

@@ -37,6 +37,9 @@ public record AgentRecord(
         Instant changedAt,
         boolean rejoins,
         String lastRejoin) {
+    /** The agent has not looked yet. */
+    public static final String UNKNOWN = "unknown";
+
     /** The server process runs and is not stopped. */
     public static final String RUNNING = "running";
     /** The server process is stopped (SIGSTOP, a debugger): it answers nothing. */
@@ -48,9 +51,12 @@ public record AgentRecord(
     /** No server process runs (none found at start, or not restarted since it exited). */
     public static final String ABSENT = "absent";
 
-    /** True when no process of this server runs: nothing can commit there until it is started again. */
-    public boolean serverDown() {
-        return EXITED.equals(server) || FENCED.equals(server) || ABSENT.equals(server);
+    /**
+     * True when this agent saw its server go: it ran, then exited (or was killed by the agent), and nothing of it
+     * remains. {@link #ABSENT} (never seen running: perhaps a wrong pid file, or missing rights) proves nothing.
+     */
+    public boolean serverGone() {
+        return EXITED.equals(server) || FENCED.equals(server);
     }
 
     public AgentRecord with(String newServer, long newServerPid, String newDetail, Instant at) {

@@ -79,10 +79,10 @@ public final class AgentReports implements Closeable {
             return;
         }
         Report before = reports.get(node);
-        boolean wasDown = before != null && before.record().serverDown();
-        long downSince = record.serverDown() ? (wasDown ? before.downSinceNanos() : nanos.getAsLong()) : 0;
+        boolean wasDown = before != null && before.record().serverGone();
+        long downSince = record.serverGone() ? (wasDown ? before.downSinceNanos() : nanos.getAsLong()) : 0;
         reports.put(node, new Report(record, downSince));
-        if (record.serverDown() && !wasDown) {
+        if (record.serverGone() && !wasDown) {
             onDown.accept(node);
         }
     }
@@ -113,8 +113,9 @@ public final class AgentReports implements Closeable {
     public String proofOfDeath(String node, long notBeforeNanos) {
         Report r = reports.get(node);
         if (r == null
-                || !r.record().serverDown()
-                || (notBeforeNanos != Long.MIN_VALUE && r.downSinceNanos() - notBeforeNanos < 0)) {
+                || !r.record().serverGone()
+                || notBeforeNanos == Long.MIN_VALUE
+                || r.downSinceNanos() - notBeforeNanos < 0) {
             return null;
         }
         return "its agent reports the server " + r.record().server() + ": "

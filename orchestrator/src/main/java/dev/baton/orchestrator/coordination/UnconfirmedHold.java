@@ -114,6 +114,35 @@ public final class UnconfirmedHold {
         commit(ops, guard);
     }
 
+    /**
+     * Marks hold {@code holdId} for fencing ({@link HoldRecord#forFence()}), in a transaction that checks {@code guard}
+     * and the version read, so that a hold replaced meanwhile is not marked; false when the hold in force is another.
+     */
+    public boolean markForFence(String holdId, String guard) throws Exception {
+        String holdPath = RegistryPaths.hold(cluster);
+        org.apache.zookeeper.data.Stat stat = new org.apache.zookeeper.data.Stat();
+        HoldRecord current;
+        try {
+            current = RegistryJson.read(client.getData().storingStatIn(stat).forPath(holdPath), HoldRecord.class);
+        } catch (KeeperException.NoNodeException e) {
+            return false;
+        }
+        if (!holdId.equals(current.operationId())) {
+            return false;
+        }
+        if (current.fence()) {
+            return true;
+        }
+        List<CuratorOp> ops = new ArrayList<>();
+        ops.add(client.transactionOp().check().forPath(requireGuard(guard)));
+        ops.add(client.transactionOp()
+                .setData()
+                .withVersion(stat.getVersion())
+                .forPath(holdPath, RegistryJson.write(current.forFence())));
+        commit(ops, guard);
+        return true;
+    }
+
     private String requireGuard(String guard) throws LostLockException {
         if (guard == null) {
             throw new LostLockException("this orchestrator does not hold the lock of cluster " + cluster);

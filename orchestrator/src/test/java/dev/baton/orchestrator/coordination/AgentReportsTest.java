@@ -40,16 +40,29 @@ class AgentReportsTest {
                 await().until(() -> reports.proofOfDeath("pg1", answeredBefore) != null);
                 assertThat(reports.proofOfDeath("pg1", answeredBefore)).contains("exited");
                 assertThat(woken).containsExactly("pg1");
+                woken.clear();
                 assertThat(reports.proofOfDeath("pg1", System.nanoTime()))
                         .as("the server answered after the report: it proves nothing")
                         .isNull();
+                assertThat(reports.proofOfDeath("pg1", Long.MIN_VALUE))
+                        .as("the server never answered this orchestrator: the report may predate a restart")
+                        .isNull();
+                client.setData().forPath(path, RegistryJson.write(record("pg1", AgentRecord.ABSENT)));
+                await().until(() -> reports.of("pg1")
+                        .map(r -> r.record().server().equals("absent"))
+                        .orElse(false));
+                assertThat(reports.proofOfDeath("pg1", answeredBefore))
+                        .as("absent: never seen running by that agent, proves nothing")
+                        .isNull();
+                client.setData().forPath(path, RegistryJson.write(record("pg1", AgentRecord.EXITED)));
+                await().until(() -> reports.proofOfDeath("pg1", answeredBefore) != null);
 
                 client.setData().forPath(path, RegistryJson.write(record("pg1", AgentRecord.RUNNING)));
-                await().until(() -> reports.proofOfDeath("pg1", Long.MIN_VALUE) == null);
+                await().until(() -> reports.proofOfDeath("pg1", answeredBefore) == null);
 
                 client.setData().forPath(path, RegistryJson.write(record("pg2", AgentRecord.EXITED)));
                 await().pollDelay(Duration.ofMillis(300)).until(() -> true);
-                assertThat(reports.proofOfDeath("pg1", Long.MIN_VALUE))
+                assertThat(reports.proofOfDeath("pg1", answeredBefore))
                         .as("a record under pg1 that names pg2 is no one's")
                         .isNull();
                 client.delete().forPath(path);
