@@ -75,6 +75,29 @@ class UnconfirmedHoldTest {
     }
 
     @Test
+    void aHoldIsMarkedForFencingOnlyUnderTheLockAndOnlyWhileItIsTheOneInForce() throws Exception {
+        ClusterLock lock = new ClusterLock(successor, RegistryPaths.lock("orders"));
+        lock.acquire();
+        String guard = lock.heldPath();
+        UnconfirmedHold holds = new UnconfirmedHold(successor, "orders");
+        holds.create(hold("unconfirmed-2-a"), guard);
+        assertThat(holds.read().orElseThrow().fence())
+                .as("a hold is written unmarked")
+                .isFalse();
+        assertThat(holds.markForFence("unconfirmed-2-other", guard)).isFalse();
+        assertThat(holds.read().orElseThrow().fence()).isFalse();
+        assertThatThrownBy(() -> holds.markForFence("unconfirmed-2-a", null)).isInstanceOf(LostLockException.class);
+        assertThat(holds.read().orElseThrow().fence()).isFalse();
+        assertThat(holds.markForFence("unconfirmed-2-a", guard)).isTrue();
+        assertThat(holds.read().orElseThrow().fence()).isTrue();
+        assertThat(holds.read().orElseThrow().operationId()).isEqualTo("unconfirmed-2-a");
+        assertThat(holds.markForFence("unconfirmed-2-a", guard))
+                .as("marking twice is harmless")
+                .isTrue();
+        lock.release();
+    }
+
+    @Test
     void aReleaseDeletesOnlyTheHoldItNamesAndLeavesANewerOne() throws Exception {
         ClusterLock lock = new ClusterLock(successor, RegistryPaths.lock("orders"));
         lock.acquire();
