@@ -83,7 +83,7 @@ record FaultSummary(Fault fault, long deadlineMs, List<Run> runs, boolean agents
         if (fault == Fault.HANG) {
             targets.add(count(
                     "runs whose old primary was not fenced within " + FaultBench.FENCE_WAIT.toSeconds()
-                            + " s of SIGCONT (or killed)",
+                            + " s of SIGCONT" + (agents ? " (or killed by its agent)" : ""),
                     runsNotFenced()));
         }
         return targets;
