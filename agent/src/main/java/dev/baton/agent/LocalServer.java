@@ -74,7 +74,7 @@ final class LocalServer {
         }
         String[] stat = stat(pid);
         char state = stat == null ? 0 : stat[0].charAt(0);
-        if (state == 0 || state == 'Z' || state == 'X' || !isServer(pid)) {
+        if (state == 0 || state == 'Z' || state == 'X' || !isServer(pid)) { // no process, or gone
             return Seen.NONE;
         }
         return new Seen(pid, state, startTicks(stat));
@@ -127,13 +127,8 @@ final class LocalServer {
 
     /** The state letter of {@code pid}, 0 when there is no such process. */
     static char state(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.US_ASCII);
-            int close = stat.lastIndexOf(')'); // the command name may hold spaces and parentheses
-            return close < 0 || close + 2 >= stat.length() ? 0 : stat.charAt(close + 2);
-        } catch (IOException e) {
-            return 0;
-        }
+        String[] stat = stat(pid);
+        return stat == null ? 0 : stat[0].charAt(0);
     }
 
     /**

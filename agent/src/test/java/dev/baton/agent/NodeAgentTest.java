@@ -345,12 +345,6 @@ class NodeAgentTest {
         assertThat(db.isRunning()).isFalse();
     }
 
-    private static String rejoinYaml(PostgresSandbox pg, String reclone) {
-        boolean root = new com.sun.security.auth.module.UnixSystem().getUid() == 0;
-        return "rejoin:\n  user: " + pg.user() + "\n  password: \"" + pg.password() + "\"\n  binaries: " + pg.binDir()
-                + "\n" + (root ? "  osUser: postgres\n" : "") + "  reclone: " + reclone + "\n";
-    }
-
     /** What the orchestrator publishes for a node it marks needs-rejoin (role primary, fenced, unreachable or not). */
     private void markNeedsRejoin(PgNode node) throws Exception {
         dev.baton.registry.NodeState state = new dev.baton.registry.NodeState(
@@ -396,7 +390,7 @@ class NodeAgentTest {
         zk.create().creatingParentsIfNeeded().forPath(RegistryPaths.primary(CLUSTER), RegistryJson.write(promoted));
         markNeedsRejoin(old);
 
-        AgentProcess refusing = pgAgent(old, zooKeeper.connectString(), rejoinYaml(pg, "never"));
+        AgentProcess refusing = pgAgent(old, zooKeeper.connectString(), pg.agentRejoinYaml("never"));
         await().atMost(Duration.ofSeconds(30))
                 .until(() -> record(old.id()).map(r -> r.lastRejoin() != null).orElse(false));
         assertThat(record(old.id()).orElseThrow().lastRejoin())
@@ -406,7 +400,7 @@ class NodeAgentTest {
         refusing.close();
         await().atMost(Duration.ofSeconds(20)).until(() -> record(old.id()).isEmpty());
 
-        pgAgent(old, zooKeeper.connectString(), rejoinYaml(pg, "allow"));
+        pgAgent(old, zooKeeper.connectString(), pg.agentRejoinYaml("allow"));
         await().atMost(Duration.ofSeconds(60))
                 .until(() -> record(old.id()).map(r -> r.lastRejoin() != null).orElse(false));
         assertThat(record(old.id()).orElseThrow().lastRejoin()).contains("cloned anew from " + next.id());

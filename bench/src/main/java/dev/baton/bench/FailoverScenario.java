@@ -324,9 +324,7 @@ public final class FailoverScenario implements AutoCloseable {
         if (!(cluster.sandbox() instanceof dev.baton.sandbox.PostgresSandbox pg)) {
             throw new IllegalStateException("the agent rejoins PostgreSQL nodes only");
         }
-        boolean root = new com.sun.security.auth.module.UnixSystem().getUid() == 0;
-        return "rejoin:\n  user: " + cluster.user() + "\n  password: \"" + cluster.password() + "\"\n  binaries: "
-                + pg.binDir() + "\n" + (root ? "  osUser: postgres\n" : "");
+        return pg.agentRejoinYaml("never");
     }
 
     /**

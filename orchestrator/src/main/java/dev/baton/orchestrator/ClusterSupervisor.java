@@ -626,20 +626,8 @@ public final class ClusterSupervisor implements Closeable {
         if (silent != null) {
             return silent.compareTo(EARLY_HOLD) >= 0;
         }
-        DetectionInput sooner = new DetectionInput(
-                observed.topology(),
-                observed.publishedPrimary(),
-                observed.publishedAddress(),
-                observed.primaryFailures(),
-                Math.min(observed.failureThreshold(), observed.primaryFailures()),
-                observed.paused(),
-                observed.zooKeeperConnected(),
-                observed.lastFailover(),
-                observed.antiFlapWindow(),
-                observed.lastProgress(),
-                observed.primaryLastContact(),
-                observed.silence(),
-                observed.now());
+        DetectionInput sooner =
+                observed.withFailureThreshold(Math.min(observed.failureThreshold(), observed.primaryFailures()));
         return Detector.decide(sooner) instanceof Verdict.PrimaryDead;
     }
 

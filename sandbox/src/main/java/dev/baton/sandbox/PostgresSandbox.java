@@ -110,6 +110,15 @@ public final class PostgresSandbox implements AutoCloseable {
                 + " {node} {primaryHost} {primaryPort} {primaryNode}";
     }
 
+    /**
+     * The {@code rejoin} section of a {@code baton agent} configuration for this sandbox: its superuser, its tools, the
+     * postgres OS user when this JVM is root, and {@code reclone} (never or allow).
+     */
+    public String agentRejoinYaml(String reclone) {
+        return "rejoin:\n  user: " + user + "\n  password: \"" + password + "\"\n  binaries: " + binDir + "\n"
+                + (OsUser.isRoot() ? "  osUser: " + OsUser.POSTGRES + "\n" : "") + "  reclone: " + reclone + "\n";
+    }
+
     /** All nodes; index 0 is the initial primary. */
     public List<PgNode> nodes() {
         return List.copyOf(nodes);

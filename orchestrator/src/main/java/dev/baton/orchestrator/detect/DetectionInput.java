@@ -42,27 +42,14 @@ public record DetectionInput(
         lastProgress = Map.copyOf(lastProgress);
     }
 
-    /** Without an agent's proof of death. */
-    public DetectionInput(
-            Topology topology,
-            String publishedPrimary,
-            String publishedAddress,
-            int primaryFailures,
-            int failureThreshold,
-            boolean paused,
-            boolean zooKeeperConnected,
-            Instant lastFailover,
-            Duration antiFlapWindow,
-            Map<String, Instant> lastProgress,
-            Instant primaryLastContact,
-            Duration silence,
-            Instant now) {
-        this(
+    /** The same input with another failure threshold (to ask what the detector would say at fewer failures). */
+    public DetectionInput withFailureThreshold(int threshold) {
+        return new DetectionInput(
                 topology,
                 publishedPrimary,
                 publishedAddress,
                 primaryFailures,
-                failureThreshold,
+                threshold,
                 paused,
                 zooKeeperConnected,
                 lastFailover,
@@ -71,6 +58,6 @@ public record DetectionInput(
                 primaryLastContact,
                 silence,
                 now,
-                null);
+                proofOfDeath);
     }
 }

@@ -44,7 +44,8 @@ class DetectorTest {
                 Map.of(),
                 null,
                 Duration.ofSeconds(2),
-                NOW);
+                NOW,
+                null);
     }
 
     /** A primary at 127.0.0.1:5000 that failed 3 probes, last answered {@code contactAgo} ago. */
@@ -62,7 +63,8 @@ class DetectorTest {
                 progress,
                 NOW.minus(contactAgo),
                 Duration.ofSeconds(2),
-                NOW);
+                NOW,
+                null);
     }
 
     /** {@code failures} failed probes of pg1 and, when {@code proof} is set, its agent's report of its death. */
@@ -277,7 +279,8 @@ class DetectorTest {
                 quiet,
                 NOW.minusMillis(700),
                 Duration.ofSeconds(2),
-                NOW);
+                NOW,
+                null);
         assertThat(Detector.silentFor(in)).isEqualTo(Duration.ofMillis(700));
         DetectionInput receiving = new DetectionInput(
                 t,
@@ -292,7 +295,8 @@ class DetectorTest {
                 Map.of("pg2", NOW.minusMillis(100), "pg3", NOW.minusSeconds(30)),
                 NOW.minusMillis(700),
                 Duration.ofSeconds(2),
-                NOW);
+                NOW,
+                null);
         assertThat(Detector.silentFor(receiving)).isEqualTo(Duration.ofMillis(100));
         Topology refused = topology(down("pg1"), replica("pg2", 100, true));
         assertThat(Detector.silentFor(new DetectionInput(
@@ -308,7 +312,8 @@ class DetectorTest {
                         quiet,
                         NOW.minusMillis(700),
                         Duration.ofSeconds(2),
-                        NOW)))
+                        NOW,
+                        null)))
                 .as("a refused connection is a gone process, not silence")
                 .isNull();
     }
